@@ -1,0 +1,2 @@
+// CBLAS: OpenBLAS's CBLAS interface. Imported only by TomeLinalg.
+#include <cblas.h>

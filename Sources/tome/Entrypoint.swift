@@ -1,0 +1,3 @@
+import TomeCLI
+
+await runTome()
