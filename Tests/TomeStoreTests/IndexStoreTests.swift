@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+import TomeCore
+import TomeStore
+import TomeTestSupport
+
+@Suite struct IndexStoreTests {
+  struct Boom: Error {}
+
+  func chunk(_ ordinal: Int, _ text: String, path: String = "/d/a.txt") -> Chunk {
+    Chunk(
+      ordinal: ordinal, text: text,
+      span: SourceSpan(path: path, firstLine: ordinal + 1, lastLine: ordinal + 1, byteRange: 0..<text.utf8.count),
+      tokenCount: text.split(separator: " ").count)
+  }
+
+  func indexed(_ path: String, chunks: Int, tokens: Int) -> DocumentRecord {
+    DocumentRecord(path: path, kind: .text, sha256: "ab", size: 10, modificationTime: 1, status: .indexed, chunkCount: chunks, tokenCount: tokens)
+  }
+
+  @Test("a new index records its schema version; reopening runs no migration twice")
+  func reopen() throws {
+    let dir = try TemporaryDirectory()
+    do {
+      let store = try IndexStore(directory: dir.url, create: true)
+      #expect(try store.meta(.schemaVersion) == "1")
+      try store.setMeta(.tokenCounter, "heuristic-v1")
+    }
+    let again = try IndexStore(directory: dir.url, create: false)
+    #expect(try again.meta(.schemaVersion) == "1")
+    #expect(try again.meta(.tokenCounter) == "heuristic-v1")
+  }
+
+  @Test("opening a missing index without create says how to make one")
+  func missing() throws {
+    let dir = try TemporaryDirectory()
+    let error = #expect(throws: StoreError.self) { try IndexStore(directory: dir.url.appendingPathComponent("nope"), create: false) }
+    #expect(error?.description.contains("tome ingest") == true)
+  }
+
+  @Test("a file that is not SQLite is reported as not an index")
+  func notAnIndex() throws {
+    let dir = try TemporaryDirectory()
+    try dir.write("tome.sqlite", String(repeating: "garbage ", count: 1000))
+    let error = #expect(throws: StoreError.self) { try IndexStore(directory: dir.url, create: false) }
+    #expect(error?.description.contains("tome.sqlite") == true)
+  }
+
+  @Test("replaceDocument stores chunks and FTS rows in one transaction")
+  func replace() throws {
+    let dir = try TemporaryDirectory()
+    let store = try IndexStore(directory: dir.url, create: true)
+    let record = try store.replaceDocument(path: "/d/a.txt") { writer in
+      try writer.insert(chunk(0, "the quick brown fox"))
+      try writer.insert(chunk(1, "jumps over the lazy dog"))
+      return indexed("/d/a.txt", chunks: writer.chunkCount, tokens: writer.tokenCount)
+    }
+    let id = try #require(record.id)
+    #expect(try store.chunks(of: id).map(\.chunk.text) == ["the quick brown fox", "jumps over the lazy dog"])
+    let hits = try store.searchText("lazy dogs", limit: 5)
+    #expect(hits.map(\.chunk.chunk.ordinal) == [1])
+    #expect(hits.first?.excerpt.contains("\u{2}lazy\u{3}") == true)
+    let totals = try store.totals()
+    #expect(totals.documents == 1 && totals.chunks == 2 && totals.tokens == 9)
+  }
+
+  @Test("a failure inside replaceDocument keeps the previous version whole")
+  func rollback() throws {
+    let dir = try TemporaryDirectory()
+    let store = try IndexStore(directory: dir.url, create: true)
+    _ = try store.replaceDocument(path: "/d/a.txt") { writer in
+      try writer.insert(chunk(0, "original text"))
+      return indexed("/d/a.txt", chunks: 1, tokens: 2)
+    }
+    #expect(throws: Boom.self) {
+      try store.replaceDocument(path: "/d/a.txt") { writer in
+        try writer.insert(chunk(0, "half written replacement"))
+        throw Boom()
+      }
+    }
+    #expect(try store.searchText("replacement", limit: 5).isEmpty)
+    #expect(try store.searchText("original", limit: 5).count == 1)
+    #expect(try store.document(path: "/d/a.txt")?.status == .indexed)
+  }
+
+  @Test("removing a document removes its chunks from search")
+  func remove() throws {
+    let dir = try TemporaryDirectory()
+    let store = try IndexStore(directory: dir.url, create: true)
+    _ = try store.replaceDocument(path: "/d/a.txt") { writer in
+      try writer.insert(chunk(0, "ephemeral words"))
+      return indexed("/d/a.txt", chunks: 1, tokens: 2)
+    }
+    try store.removeDocuments(paths: ["/d/a.txt"])
+    #expect(try store.searchText("ephemeral", limit: 5).isEmpty)
+    #expect(try store.totals().chunks == 0)
+  }
+
+  @Test(
+    "user text never reaches FTS5 as syntax",
+    arguments: ["\"unbalanced", "NEAR(a b", "a AND OR NOT", "col:value", "-minus *star ^caret", "''", "((((", "💥 ünïcödé", "", "   "])
+  func escaping(query: String) throws {
+    let dir = try TemporaryDirectory()
+    let store = try IndexStore(directory: dir.url, create: true)
+    _ = try store.replaceDocument(path: "/d/a.txt") { writer in
+      try writer.insert(chunk(0, "value near star caret unicode"))
+      return indexed("/d/a.txt", chunks: 1, tokens: 5)
+    }
+    _ = try store.searchText(query, limit: 5)
+  }
+
+  @Test("recordDocument keeps skipped files with their reason")
+  func skipped() throws {
+    let dir = try TemporaryDirectory()
+    let store = try IndexStore(directory: dir.url, create: true)
+    try store.recordDocument(
+      DocumentRecord(path: "/d/x.bin", kind: nil, sha256: "", size: 3, modificationTime: 2, status: .skipped, reason: "binary file"))
+    let doc = try #require(try store.document(path: "/d/x.bin"))
+    #expect(doc.status == .skipped && doc.reason == "binary file")
+    #expect(try store.totals().byStatus[.skipped] == 1)
+  }
+}
