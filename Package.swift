@@ -50,7 +50,7 @@ let package = Package(
     .target(
       name: "TomeCLI",
       dependencies: [
-        "TomeKit", "TomeCore",
+        "TomeKit", "TomeCore", "TomeIngest", "TomeStore",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],

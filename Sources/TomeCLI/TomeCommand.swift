@@ -1,14 +1,50 @@
 public import ArgumentParser
+import Foundation
 
-/// The `tome` command: subcommands for ingest, search and status.
+/// The `tome` command: a subcommand per job.
 public struct TomeCommand: AsyncParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "tome",
-    abstract: "Answer questions over large document collections, with citations.")
+    abstract: "Answer questions over large document collections, citing the exact lines used.",
+    discussion: """
+      Start by building an index from a folder of documents, then search it:
+
+        tome ingest ~/docs            # index text, Markdown, reST, HTML, code and PDF files
+        tome search "how do I reset"  # ranked passages as path:first-last
+        tome status                   # what is indexed, skipped or failed, and why
+
+      Indexes live in Indexes/<name>/ (default Indexes/default); choose one with --index NAME or
+      --index PATH, or set TOME_INDEX. Exit codes: 0 ok, 1 runtime failure, 2 usage error.
+      """,
+    subcommands: [IngestCommand.self, SearchCommand.self, StatusCommand.self])
+
   public init() {}
 }
 
 /// Runs the `tome` command line; the executable's only call.
-public func runTome() async {
-  await TomeCommand.main()
+///
+/// Maps outcomes to the documented exit codes: 0 ok, 1 runtime failure, 2 usage error
+/// (argument-parser's own default for usage errors is 64).
+public func runTome(arguments: [String] = Array(CommandLine.arguments.dropFirst())) async {
+  do {
+    var command = try TomeCommand.parseAsRoot(arguments)
+    if var asyncCommand = command as? any AsyncParsableCommand {
+      try await asyncCommand.run()
+    } else {
+      try command.run()
+    }
+  } catch let error as ExitCode {
+    exit(error.rawValue)
+  } catch {
+    let code = TomeCommand.exitCode(for: error)
+    if code == .success { TomeCommand.exit(withError: error) }
+    let message = TomeCommand.fullMessage(for: error)
+    if code == .validationFailure {
+      FileHandle.standardError.write(Data((message + "\n").utf8))
+      exit(2)
+    }
+    let text = error is any CustomStringConvertible ? "\(error)" : message
+    FileHandle.standardError.write(Data("error: \(text)\n".utf8))
+    exit(1)
+  }
 }

@@ -1,0 +1,141 @@
+import ArgumentParser
+import Foundation
+import TomeCore
+import TomeIngest
+import TomeKit
+
+/// `tome ingest PATH...`: build or update an index from files and folders.
+struct IngestCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "ingest",
+    abstract: "Index files and folders (incremental: unchanged files are skipped, deleted ones pruned).",
+    discussion: """
+      Reads text, Markdown, reStructuredText, HTML, source code and PDF (via pdftotext from
+      poppler-utils). Binary files are skipped with a reason; invalid UTF-8 is decoded with a
+      warning. .git, .build, node_modules and hidden files are ignored unless --include names them.
+
+      Each file is committed on its own, so an interrupted ingest resumes where it stopped when
+      run again. With no PATH, the paths of earlier runs are re-synced.
+
+      Examples:
+        tome ingest ~/papers
+        tome ingest src docs --include '*.md' --include '*.swift'
+        tome ingest --index notes ~/notes --exclude 'archive/**'
+      """)
+
+  @Argument(help: ArgumentHelp("Files or folders to index.", valueName: "path"))
+  var paths: [String] = []
+
+  @Option(name: .long, help: ArgumentHelp("Only index files matching this glob (repeatable), e.g. '*.md', 'docs/**'.", valueName: "glob"))
+  var include: [String] = []
+
+  @Option(name: .long, help: ArgumentHelp("Skip files matching this glob (repeatable).", valueName: "glob"))
+  var exclude: [String] = []
+
+  @Option(name: .long, help: "Token budget per chunk.")
+  var chunkTokens = 256
+
+  @Option(name: .long, help: "Tokens of overlap between consecutive chunks.")
+  var overlap = 32
+
+  @Flag(name: .long, help: "Re-chunk every file, even unchanged ones.")
+  var force = false
+
+  @OptionGroup var index: IndexOptions
+  @OptionGroup var output: OutputOptions
+
+  func validate() throws {
+    guard chunkTokens >= 16 else { throw ValidationError("--chunk-tokens must be at least 16 (got \(chunkTokens))") }
+    guard overlap >= 0, overlap < chunkTokens / 2 else {
+      throw ValidationError("--overlap must be between 0 and half of --chunk-tokens (got \(overlap))")
+    }
+  }
+
+  func run() async throws {
+    let collection = try Collection(location: index.location, create: true)
+    var chunker = Chunker.Configuration()
+    chunker.maxTokens = chunkTokens
+    chunker.overlapTokens = overlap
+    var rules = IgnoreRules()
+    rules.include = include
+    rules.exclude = exclude
+    let pipeline = IngestPipeline(
+      collection: collection, configuration: .init(chunker: chunker, rules: rules, force: force))
+
+    let showProgress = Terminal.stderrIsTTY && !output.quiet && !output.json
+    var lastDraw = ContinuousClock.now - .seconds(1)
+    let report = try pipeline.run(roots: paths) { progress in
+      guard showProgress else { return }
+      let now = ContinuousClock.now
+      guard now - lastDraw > .milliseconds(100) || progress.filesDone == progress.filesTotal else { return }
+      lastDraw = now
+      Self.draw(progress)
+    }
+    if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+
+    if output.json {
+      try Terminal.printJSON(IngestSummary(report: report, index: collection.location.directory.path))
+    } else if !output.quiet {
+      print(Self.summary(report, index: collection.location))
+    }
+    if !output.json {
+      for entry in report.walkSkipped { Terminal.error("warning: \(Terminal.displayPath(entry.path)): \(entry.message)") }
+      for entry in report.warnings { Terminal.error("warning: \(entry.message)") }
+      if !output.quiet { for entry in report.skipped { Terminal.error("skipped: \(entry.message)") } }
+      for entry in report.failed { Terminal.error("failed: \(entry.message)") }
+    }
+    if !report.failed.isEmpty { throw ExitCode.failure }
+  }
+
+  static func draw(_ p: IngestProgress) {
+    let rate = p.bytesPerSecond / 1e6
+    let eta = p.remaining.map { " ETA " + Terminal.duration($0.seconds) } ?? ""
+    var name = Terminal.displayPath(p.currentPath)
+    if name.count > 40 { name = "…" + name.suffix(39) }
+    let line = String(format: "\r\u{1B}[K%d/%d files  %.1f MB/s  %d chunks%@  %@", p.filesDone, p.filesTotal, rate, p.chunksWritten, eta, name)
+    FileHandle.standardError.write(Data(line.utf8))
+  }
+
+  static func summary(_ r: IngestReport, index: IndexLocation) -> String {
+    let seconds = r.elapsed.seconds
+    let rate = seconds > 0 ? Double(r.bytes) / seconds / 1e6 : 0
+    var parts = ["\(r.indexed.count) indexed", "\(r.unchanged) unchanged"]
+    if !r.empty.isEmpty { parts.append("\(r.empty.count) empty") }
+    if !r.skipped.isEmpty { parts.append("\(r.skipped.count) skipped") }
+    if !r.failed.isEmpty { parts.append("\(r.failed.count) failed") }
+    if !r.pruned.isEmpty { parts.append("\(r.pruned.count) removed") }
+    return "\(parts.joined(separator: ", ")); \(r.chunks) chunks written in \(Terminal.duration(seconds)) "
+      + String(format: "(%.1f MB/s) → %@", rate, Terminal.displayPath(index.directory.path))
+  }
+}
+
+/// JSON shape of `tome ingest --json`.
+struct IngestSummary: Encodable {
+  var index: String
+  var indexed: [String]
+  var empty: [String]
+  var unchanged: Int
+  var skipped: [IngestReport.Entry]
+  var failed: [IngestReport.Entry]
+  var warnings: [IngestReport.Entry]
+  var walkSkipped: [IngestReport.Entry]
+  var pruned: [String]
+  var chunks: Int
+  var bytes: Int
+  var seconds: Double
+
+  init(report r: IngestReport, index: String) {
+    self.index = index
+    indexed = r.indexed
+    empty = r.empty
+    unchanged = r.unchanged
+    skipped = r.skipped
+    failed = r.failed
+    warnings = r.warnings
+    walkSkipped = r.walkSkipped
+    pruned = r.pruned
+    chunks = r.chunks
+    bytes = r.bytes
+    seconds = r.elapsed.seconds
+  }
+}

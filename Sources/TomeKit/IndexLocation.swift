@@ -1,0 +1,31 @@
+public import Foundation
+
+/// Where an index lives: a folder holding `tome.sqlite`.
+///
+/// `--index NAME` means `Indexes/NAME` under the current directory; anything with a slash, or
+/// starting with `.` or `~`, is a path to the folder itself.
+public struct IndexLocation: Sendable, Hashable, CustomStringConvertible {
+  /// The index folder.
+  public var directory: URL
+
+  public init(directory: URL) {
+    self.directory = directory.standardizedFileURL
+  }
+
+  /// Resolves a `--index` argument (or `TOME_INDEX`) relative to `workingDirectory`.
+  public init(argument: String, workingDirectory: URL) {
+    let expanded = (argument as NSString).expandingTildeInPath
+    if expanded.contains("/") || expanded.hasPrefix(".") {
+      self.init(directory: URL(fileURLWithPath: expanded, relativeTo: workingDirectory))
+    } else {
+      self.init(directory: workingDirectory.appendingPathComponent("Indexes").appendingPathComponent(expanded))
+    }
+  }
+
+  /// The default, `Indexes/default`.
+  public static func defaultLocation(workingDirectory: URL) -> IndexLocation {
+    IndexLocation(argument: "default", workingDirectory: workingDirectory)
+  }
+
+  public var description: String { directory.path }
+}

@@ -1,0 +1,222 @@
+public import Foundation
+public import TomeCore
+public import TomeIngest
+import TomeStore
+
+/// Brings an index in line with the files under some roots: new and changed files are chunked
+/// and stored, unchanged ones skipped, vanished ones pruned.
+///
+/// Each file is committed in its own transaction, so an ingest killed half-way keeps every file
+/// it finished and the next run picks up the rest: the result equals an uninterrupted run.
+/// A file is skipped without reading when its size and modification time match the index;
+/// when only the time changed its hash is checked before re-chunking.
+public struct IngestPipeline: Sendable {
+  public struct Configuration: Sendable {
+    public var chunker: Chunker.Configuration
+    public var rules: IgnoreRules
+    /// Re-chunk every file even when unchanged.
+    public var force: Bool
+
+    public init(chunker: Chunker.Configuration = .init(), rules: IgnoreRules = .init(), force: Bool = false) {
+      self.chunker = chunker
+      self.rules = rules
+      self.force = force
+    }
+  }
+
+  public let collection: Collection
+  public let configuration: Configuration
+  public let tokenCounter: any TokenCounter
+
+  public init(collection: Collection, configuration: Configuration = .init(), tokenCounter: any TokenCounter = HeuristicTokenCounter()) {
+    self.collection = collection
+    self.configuration = configuration
+    self.tokenCounter = tokenCounter
+  }
+
+  /// The chunking settings as recorded in `meta`; a change means every file is re-chunked.
+  var chunkerSignature: String {
+    "max=\(configuration.chunker.maxTokens) overlap=\(configuration.chunker.overlapTokens)"
+  }
+
+  /// Ingests `roots` (files or folders). With no roots, re-syncs the roots of earlier runs.
+  ///
+  /// - Parameter progress: called after each file (from the calling thread).
+  /// - Returns: what happened to each file.
+  /// - Throws: `IngestPipelineError` when a root does not exist; `StoreError` when the index
+  ///   cannot be written. Problems with single files are reported in the result, not thrown.
+  public func run(roots: [String], progress: (IngestProgress) -> Void = { _ in }) throws -> IngestReport {
+    let store = collection.store
+    let absoluteRoots = try resolve(roots.isEmpty ? try store.roots() : roots)
+    if absoluteRoots.isEmpty { throw IngestPipelineError.nothingToIngest }
+    let started = ContinuousClock.now
+
+    let rechunkAll =
+      configuration.force || (try store.meta(.tokenCounter)).map { $0 != tokenCounter.identifier } ?? false
+      || (try store.meta(.chunker)).map { $0 != chunkerSignature } ?? false
+    try store.setMeta(.tokenCounter, tokenCounter.identifier)
+    try store.setMeta(.chunker, chunkerSignature)
+    try store.addRoots(absoluteRoots)
+
+    let walk = FileWalker(roots: absoluteRoots, rules: configuration.rules).walk()
+    var report = IngestReport()
+    report.walkSkipped = walk.skipped.map { IngestReport.Entry(path: $0.path, message: $0.reason) }
+
+    let known = Dictionary(try store.documents().map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+    let chunker = Chunker(configuration: configuration.chunker, tokenCounter: tokenCounter)
+    var state = IngestProgress(filesTotal: walk.files.count, bytesTotal: walk.files.reduce(0) { $0 + $1.size }, started: started)
+
+    for file in walk.files {
+      state.currentPath = file.path
+      let outcome = try ingest(file, prior: rechunkAll ? nil : known[file.path], chunker: chunker, store: store)
+      report.record(outcome, path: file.path)
+      state.filesDone += 1
+      state.bytesDone += file.size
+      state.chunksWritten += outcome.chunks
+      progress(state)
+    }
+
+    // Prune documents under these roots that the walk no longer found.
+    let seen = Set(walk.files.map(\.path))
+    let vanished = known.keys.filter { path in
+      !seen.contains(path) && absoluteRoots.contains { root in path == root || path.hasPrefix(root.hasSuffix("/") ? root : root + "/") }
+    }.sorted()
+    try store.removeDocuments(paths: vanished)
+    report.pruned = vanished
+    report.elapsed = ContinuousClock.now - started
+    report.bytes = state.bytesDone
+    return report
+  }
+
+  private func resolve(_ roots: [String]) throws -> [String] {
+    let cwd = FileManager.default.currentDirectoryPath
+    return try roots.map { root in
+      let url = URL(fileURLWithPath: (root as NSString).expandingTildeInPath, relativeTo: URL(fileURLWithPath: cwd, isDirectory: true))
+      let path = url.standardizedFileURL.path
+      guard FileManager.default.fileExists(atPath: path) else { throw IngestPipelineError.missingRoot(root) }
+      return path
+    }
+  }
+
+  private func ingest(_ file: DiscoveredFile, prior: DocumentRecord?, chunker: Chunker, store: IndexStore) throws -> FileOutcome {
+    if let prior, prior.status != .failed, prior.size == file.size {
+      if prior.modificationTime == file.modificationTime { return .unchanged }
+      // Same size, new time: hash before deciding (a `touch` must not cost a re-chunk).
+      if let hash = try? SHA256.hex(ofFileAt: file.url), hash == prior.sha256 {
+        try store.touchDocument(path: file.path, size: file.size, modificationTime: file.modificationTime)
+        return .unchanged
+      }
+    }
+    let kind = DocumentKind(detectingFileAt: file.url)
+    do {
+      var stream = try chunker.chunks(of: file, kind: kind)
+      let record = try store.replaceDocument(path: file.path) { writer in
+        while let chunk = try stream.next() { try writer.insert(chunk) }
+        return DocumentRecord(
+          path: file.path, kind: kind, sha256: stream.sha256, size: stream.byteCount, modificationTime: file.modificationTime,
+          status: writer.chunkCount == 0 ? .empty : .indexed,
+          reason: stream.warnings.isEmpty ? nil : stream.warnings.map(\.message).joined(separator: "; "),
+          chunkCount: writer.chunkCount, tokenCount: writer.tokenCount)
+      }
+      return .indexed(chunks: record.chunkCount, warnings: stream.warnings.map(\.description), empty: record.status == .empty)
+    } catch let error as IngestError {
+      let status: DocumentStatus = error.isSkip ? .skipped : .failed
+      try store.recordDocument(
+        DocumentRecord(
+          path: file.path, kind: kind, sha256: "", size: file.size, modificationTime: file.modificationTime, status: status,
+          reason: error.reason))
+      return error.isSkip ? .skipped(error.description) : .failed(error.description)
+    }
+  }
+}
+
+/// Why an ingest could not start.
+public enum IngestPipelineError: Error, CustomStringConvertible, Sendable {
+  case missingRoot(String)
+  case nothingToIngest
+
+  public var description: String {
+    switch self {
+    case .missingRoot(let path): return "\(path): no such file or directory"
+    case .nothingToIngest: return "nothing to ingest: give one or more paths (tome ingest PATH...)"
+    }
+  }
+}
+
+/// Live counters for progress display.
+public struct IngestProgress: Sendable {
+  public var filesDone = 0
+  public var filesTotal: Int
+  public var bytesDone = 0
+  public var bytesTotal: Int
+  public var chunksWritten = 0
+  public var currentPath = ""
+  public var started: ContinuousClock.Instant
+
+  /// Bytes per second so far.
+  public var bytesPerSecond: Double {
+    let seconds = (ContinuousClock.now - started).seconds
+    return seconds > 0 ? Double(bytesDone) / seconds : 0
+  }
+
+  /// Estimated time left, from the byte rate so far.
+  public var remaining: Duration? {
+    let rate = bytesPerSecond
+    guard rate > 0, bytesDone > 0 else { return nil }
+    return .seconds(Double(bytesTotal - bytesDone) / rate)
+  }
+}
+
+enum FileOutcome {
+  case unchanged
+  case indexed(chunks: Int, warnings: [String], empty: Bool)
+  case skipped(String)
+  case failed(String)
+
+  var chunks: Int {
+    if case .indexed(let chunks, _, _) = self { return chunks }
+    return 0
+  }
+}
+
+/// What an ingest did, file by file.
+public struct IngestReport: Sendable {
+  /// A path and a one-line message.
+  public struct Entry: Sendable, Hashable, Codable {
+    public var path: String
+    public var message: String
+  }
+
+  public var indexed: [String] = []
+  public var empty: [String] = []
+  public var unchanged = 0
+  public var skipped: [Entry] = []
+  public var failed: [Entry] = []
+  public var warnings: [Entry] = []
+  /// Paths the walk could not follow (symlink loops, unreadable folders).
+  public var walkSkipped: [Entry] = []
+  public var pruned: [String] = []
+  public var chunks = 0
+  public var bytes = 0
+  public var elapsed: Duration = .zero
+
+  mutating func record(_ outcome: FileOutcome, path: String) {
+    switch outcome {
+    case .unchanged: unchanged += 1
+    case .indexed(let n, let w, let isEmpty):
+      if isEmpty { empty.append(path) } else { indexed.append(path) }
+      chunks += n
+      warnings += w.map { Entry(path: path, message: $0) }
+    case .skipped(let message): skipped.append(Entry(path: path, message: message))
+    case .failed(let message): failed.append(Entry(path: path, message: message))
+    }
+  }
+}
+
+extension Duration {
+  /// The duration in seconds as a `Double`.
+  public var seconds: Double {
+    let (s, atto) = components
+    return Double(s) + Double(atto) / 1e18
+  }
+}

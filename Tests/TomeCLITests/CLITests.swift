@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+import TomeCore
+import TomeKit
+import TomeStore
+import TomeTestSupport
+
+@Suite(.timeLimit(.minutes(5))) struct CLITests {
+  @Test("--help teaches the subcommands and exits 0")
+  func help() throws {
+    let dir = try TemporaryDirectory()
+    let result = try TomeBinary.run(["--help"], in: dir.url)
+    #expect(result.status == 0)
+    for word in ["ingest", "search", "status", "--index"] { #expect(result.stdout.contains(word)) }
+  }
+
+  @Test("usage errors exit 2, runtime failures exit 1, each with a one-line message")
+  func exitCodes() throws {
+    let dir = try TemporaryDirectory()
+    let usage = try TomeBinary.run(["search", "-k", "0", "x"], in: dir.url)
+    #expect(usage.status == 2)
+    #expect(usage.stderr.contains("-k"))
+    let unknown = try TomeBinary.run(["frobnicate"], in: dir.url)
+    #expect(unknown.status == 2)
+    let noIndex = try TomeBinary.run(["search", "anything"], in: dir.url)
+    #expect(noIndex.status == 1)
+    #expect(noIndex.stderr.contains("tome ingest"))
+    let missing = try TomeBinary.run(["ingest", "no-such-folder"], in: dir.url)
+    #expect(missing.status == 1)
+    #expect(missing.stderr.contains("no-such-folder"))
+  }
+
+  @Test("ingest and search a real collection; printed spans hold the printed text")
+  func ingestAndSearch() throws {
+    let dir = try TemporaryDirectory()
+    let essays = SharedData.data("paul_graham_essays/essays")
+    let ingest = try TomeBinary.run(["ingest", essays.path, "--index", "pg", "--json"], in: dir.url)
+    #expect(ingest.status == 0, "\(ingest.stderr)")
+    let summary = try #require(try JSONSerialization.jsonObject(with: Data(ingest.stdout.utf8)) as? [String: Any])
+    #expect((summary["indexed"] as? [String])?.count ?? 0 > 40)
+
+    let search = try TomeBinary.run(["search", "--index", "pg", "-k", "5", "--json", "what makes a startup succeed"], in: dir.url)
+    #expect(search.status == 0, "\(search.stderr)")
+    let hits = try #require(try JSONSerialization.jsonObject(with: Data(search.stdout.utf8)) as? [[String: Any]])
+    #expect(hits.count == 5)
+    for hit in hits {
+      let path = try #require(hit["path"] as? String)
+      let first = try #require(hit["firstLine"] as? Int)
+      let last = try #require(hit["lastLine"] as? Int)
+      let text = try #require(hit["text"] as? String)
+      let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+      let quoted = lines[(first - 1)...(last - 1)].joined(separator: "\n")
+      #expect(quoted.contains(text.trimmingCharacters(in: .whitespacesAndNewlines)), "\(path):\(first)-\(last)")
+    }
+
+    let text = try TomeBinary.run(["search", "--index", "pg", "-k", "2", "startup"], in: dir.url)
+    #expect(text.stdout.hasPrefix("1. "))
+    #expect(text.stdout.contains(".txt:"))
+
+    let status = try TomeBinary.run(["status", "--index", "pg", "--summary"], in: dir.url)
+    #expect(status.status == 0 && status.stdout.contains("chunks"))
+  }
+
+  @Test("kill -9 during ingest, then a re-run, gives exactly the chunks of an uninterrupted run")
+  func killAndResume() throws {
+    let dir = try TemporaryDirectory()
+    // A corpus big enough that ingest is still running when it is killed: real essays, copied
+    // under many names.
+    let essays = try FileManager.default.contentsOfDirectory(
+      at: SharedData.data("paul_graham_essays/essays"), includingPropertiesForKeys: nil
+    ).sorted { $0.path < $1.path }
+    for copy in 0..<16 {
+      for essay in essays {
+        try FileManager.default.copyItem(
+          at: essay, to: dir.url.appendingPathComponent("corpus/\(copy)-\(essay.lastPathComponent)", isDirectory: false)
+            .creatingParent())
+      }
+    }
+    let corpus = dir.url.appendingPathComponent("corpus").path
+
+    let (child, _, _) = try TomeBinary.start(["ingest", corpus, "--index", "killed", "--quiet"], in: dir.url)
+    let killedIndex = dir.url.appendingPathComponent("Indexes/killed")
+    var committed = 0
+    let deadline = Date().addingTimeInterval(60)
+    while committed < 10 && child.isRunning && Date() < deadline {
+      Thread.sleep(forTimeInterval: 0.01)
+      if FileManager.default.fileExists(atPath: killedIndex.appendingPathComponent("tome.sqlite").path) {
+        committed = (try? IndexStore(directory: killedIndex, create: false).totals().documents) ?? 0
+      }
+    }
+    let wasRunning = child.isRunning
+    kill(child.processIdentifier, SIGKILL)
+    child.waitUntilExit()
+    #expect(wasRunning, "ingest finished before it could be killed; make the corpus bigger")
+    let partial = try IndexStore(directory: killedIndex, create: false).totals().documents
+    #expect(partial > 0 && partial < essays.count * 16)
+
+    let resumed = try TomeBinary.run(["ingest", corpus, "--index", "killed", "--json"], in: dir.url)
+    #expect(resumed.status == 0, "\(resumed.stderr)")
+    let whole = try TomeBinary.run(["ingest", corpus, "--index", "whole", "--quiet"], in: dir.url)
+    #expect(whole.status == 0)
+
+    func snapshot(_ name: String) throws -> [String] {
+      let store = try IndexStore(directory: dir.url.appendingPathComponent("Indexes/\(name)"), create: false)
+      return try store.documents().flatMap { doc in
+        try store.chunks(of: #require(doc.id)).map { "\($0.chunk.span.citation)|\($0.chunk.span.byteRange)|\($0.chunk.text)" }
+      }
+    }
+    let a = try snapshot("killed")
+    let b = try snapshot("whole")
+    #expect(a.count == b.count)
+    #expect(a == b)
+  }
+}
+
+extension URL {
+  /// Creates this URL's parent folder and returns the URL.
+  func creatingParent() throws -> URL {
+    try FileManager.default.createDirectory(at: deletingLastPathComponent(), withIntermediateDirectories: true)
+    return self
+  }
+}

@@ -1,0 +1,65 @@
+package import Foundation
+
+/// Runs the built `tome` executable as a child process, the way a user would.
+package enum TomeBinary {
+  /// `tome` next to the test bundle in the build folder (`swift test` builds it first).
+  package static var url: URL {
+    URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+      .appendingPathComponent("tome")
+  }
+
+  /// The outcome of one run.
+  package struct Result: Sendable {
+    package var status: Int32
+    package var stdout: String
+    package var stderr: String
+  }
+
+  /// Starts `tome` with `arguments` in `directory` without waiting.
+  package static func start(
+    _ arguments: [String], in directory: URL, environment: [String: String] = [:]
+  ) throws -> (Process, Pipe, Pipe) {
+    let process = Process()
+    process.executableURL = url
+    process.arguments = arguments
+    process.currentDirectoryURL = directory
+    var env = ProcessInfo.processInfo.environment
+    env.removeValue(forKey: "TOME_INDEX")
+    for (k, v) in environment { env[k] = v }
+    process.environment = env
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    return (process, out, err)
+  }
+
+  /// Runs `tome` to completion and returns its exit status and output.
+  package static func run(
+    _ arguments: [String], in directory: URL, environment: [String: String] = [:]
+  ) throws -> Result {
+    let (process, out, err) = try start(arguments, in: directory, environment: environment)
+    // Read both pipes fully before waiting, so a chatty child never blocks on a full pipe.
+    let errData = LockedData()
+    let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
+    reader.start()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    while !errData.isSet { Thread.sleep(forTimeInterval: 0.005) }
+    return Result(
+      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+      stderr: String(decoding: errData.value, as: UTF8.self))
+  }
+}
+
+/// Data handed from a reader thread; guarded by a lock.
+final class LockedData: @unchecked Sendable {
+  private let lock = NSLock()
+  private var data = Data()
+  private var done = false
+  func set(_ d: Data) { lock.lock(); data = d; done = true; lock.unlock() }
+  var isSet: Bool { lock.lock(); defer { lock.unlock() }; return done }
+  var value: Data { lock.lock(); defer { lock.unlock() }; return data }
+}
