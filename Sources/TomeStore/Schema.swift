@@ -3,7 +3,7 @@ internal import GRDB
 /// The index schema as named, append-only migrations. Never edit a registered migration:
 /// add a new one, and bump `version`.
 enum Schema {
-  static let version = 1
+  static let version = 2
 
   static var migrator: DatabaseMigrator {
     var migrator = DatabaseMigrator()
@@ -53,6 +53,15 @@ enum Schema {
         END;
         """)
       try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('schema_version', '1')")
+    }
+    migrator.registerMigration("v2 vectors") { db in
+      try db.execute(sql: """
+        CREATE TABLE vectors (
+          chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE,
+          vector BLOB NOT NULL
+        );
+        UPDATE meta SET value = '2' WHERE key = 'schema_version';
+        """)
     }
     return migrator
   }

@@ -23,11 +23,11 @@ import TomeTestSupport
     let dir = try TemporaryDirectory()
     do {
       let store = try IndexStore(directory: dir.url, create: true)
-      #expect(try store.meta(.schemaVersion) == "1")
+      #expect(try store.meta(.schemaVersion) == "2")
       try store.setMeta(.tokenCounter, "heuristic-v1")
     }
     let again = try IndexStore(directory: dir.url, create: false)
-    #expect(try again.meta(.schemaVersion) == "1")
+    #expect(try again.meta(.schemaVersion) == "2")
     #expect(try again.meta(.tokenCounter) == "heuristic-v1")
   }
 
@@ -118,5 +118,27 @@ import TomeTestSupport
     let doc = try #require(try store.document(path: "/d/x.bin"))
     #expect(doc.status == .skipped && doc.reason == "binary file")
     #expect(try store.totals().byStatus[.skipped] == 1)
+  }
+
+  @Test("vectors round-trip in f16 and f32, follow their chunks, and list what is missing")
+  func vectors() throws {
+    let dir = try TemporaryDirectory()
+    let store = try IndexStore(directory: dir.url, create: true)
+    let record = try store.replaceDocument(path: "/d/a.txt") { writer in
+      try writer.insert(chunk(0, "one"))
+      try writer.insert(chunk(1, "two"))
+      return indexed("/d/a.txt", chunks: 2, tokens: 2)
+    }
+    let ids = try store.chunks(of: #require(record.id)).map(\.id)
+    #expect(try store.pendingVectorCount() == 2)
+    try store.insertVectors(ids: [ids[0]], vectors: EmbeddingMatrix(dimension: 3, values: [0.6, 0.8, 0]), encoding: .float32)
+    try store.insertVectors(ids: [ids[1]], vectors: EmbeddingMatrix(dimension: 3, values: [0, 0.6, -0.8]), encoding: .float16)
+    #expect(try store.chunksWithoutVectors(limit: 10).isEmpty)
+    let all = try store.allVectors(dimension: 3)
+    #expect(all.ids == ids)
+    #expect(Array(all.matrix[row: 0]) == [0.6, 0.8, 0])
+    #expect(all.matrix[row: 1].enumerated().allSatisfy { abs($0.element - [0, 0.6, -0.8][$0.offset]) < 1e-3 })
+    try store.removeDocuments(paths: ["/d/a.txt"])
+    #expect(try store.allVectors(dimension: 3).ids.isEmpty)
   }
 }
