@@ -153,6 +153,12 @@ final class LineReader: LineSource {
     }
   }
 
+  /// The first `count` bytes of the input (fewer if it is shorter), without consuming them.
+  func peekPrefix(_ count: Int) throws(IngestError) -> [UInt8] {
+    while window.count - cursor < count && !atEnd { try refill() }
+    return Array(window[cursor..<min(window.count, cursor + count)])
+  }
+
   private func findNewline() -> Int? {
     guard scanFrom < window.count else { return nil }
     return window.withUnsafeBytes { raw -> Int? in
