@@ -108,7 +108,7 @@ public struct Chunker: Sendable {
       let source = try FileByteSource(path: file.path, filesystemPath: file.url.path)
       let reader = LineReader(source: source, blockSize: configuration.blockSize, lineCap: configuration.lineCap)
       let stream = ChunkStream(
-        kind: kind, path: file.path, source: Segmenter(source: reader, kind: kind), packer: packer, reader: reader)
+        kind: kind, path: file.path, source: Segmenter(source: reader, kind: kind, maxBlockBytes: max(configuration.lineCap / 4, 1024)), packer: packer, reader: reader)
       try stream.checkNotBinary()
       return stream
     case .html:

@@ -13,6 +13,13 @@ struct JoinedText {
   private var lastEnd: Int? = nil
   private(set) var units: [Unit] = []
 
+  /// Whitespace after the last unit (trimmed off it); it belongs to the gap before whatever
+  /// follows this block.
+  var trailing: String {
+    guard let lastEnd else { return gapBefore + String(decoding: bytes, as: UTF8.self) }
+    return String(decoding: bytes[lastEnd...], as: UTF8.self)
+  }
+
   init(_ block: Block, counter: any TokenCounter, maxTokens: Int) {
     var bytes: [UInt8] = []
     var runs: [Run] = []

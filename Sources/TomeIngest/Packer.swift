@@ -34,6 +34,8 @@ struct Packer {
   private var hasBody = false
   private var headings: [Block.Heading] = []
   private var page: Int? = nil
+  /// Whitespace trimmed off the end of the previous block, owed to the next unit's gap.
+  private var trailingGap = ""
   private var ordinal = 0
   private(set) var ready: [Chunk] = []
 
@@ -67,6 +69,7 @@ struct Packer {
       return
     }
     let pieces = makeUnits(block)
+    guard !pieces.isEmpty else { return }
     let total = pieces.reduce(0) { $0 + $1.tokens }
     if total <= maxTokens && hasBody && tokens + total > maxTokens {
       flush(carry: true)
@@ -127,7 +130,19 @@ struct Packer {
 
   // MARK: - Cutting blocks into units
 
-  private func makeUnits(_ block: Block) -> [Unit] {
+  private mutating func makeUnits(_ block: Block) -> [Unit] {
+    let owed = trailingGap
+    trailingGap = ""
+    var units = cutUnits(block)
+    if units.isEmpty {
+      trailingGap = owed + block.gapBefore + trailingGap
+    } else {
+      units[0].gapBefore = owed + units[0].gapBefore
+    }
+    return units
+  }
+
+  private mutating func cutUnits(_ block: Block) -> [Unit] {
     let lineTokens = block.lines.map { counter.tokenCount($0.text) }
     let total = lineTokens.reduce(0, +)
     let hasFragments = block.lines.contains { $0.joinsPrevious }
@@ -142,6 +157,7 @@ struct Packer {
     case .prose: text.cut(text.sentenceRanges())
     case .lines: text.cut(text.lineRanges())
     }
+    trailingGap = text.units.isEmpty ? "" : text.trailing
     return text.units
   }
 

@@ -301,17 +301,23 @@ final class Segmenter: BlockSource {
     "const ", "template ", "namespace ", "@interface", "@implementation", "CREATE ", "create ",
   ]
 
+  private static let closingLines: Set<String> = ["}", "};", "end", ")", "];", "]", "});", "})", "fi", "done", "esac"]
+
   private func consumeCode(_ line: TextLine) {
     if line.isBlank {
       flush()
       addBlank(line)
       return
     }
-    if !current.isEmpty, let first = line.text.utf8.first, first != 0x20, first != 0x09,
-      Self.declarationPrefixes.contains(where: { line.text.hasPrefix($0) }),
-      let previous = current.last?.text.trimmingWhitespace(), !Self.attachesToNext(previous)
-    {
-      flush()
+    if let previous = current.last, let first = line.text.utf8.first, first != 0x20, first != 0x09 {
+      let previousText = previous.text.trimmingWhitespace()
+      let previousAtTop = previous.text.utf8.first.map { $0 != 0x20 && $0 != 0x09 } ?? false
+      // A top-level construct just closed, or a declaration starts after something that does
+      // not introduce it (a doc comment or attribute stays with its declaration).
+      let closed = previousAtTop && Self.closingLines.contains(previousText)
+      let declares =
+        Self.declarationPrefixes.contains(where: { line.text.hasPrefix($0) }) && !Self.attachesToNext(previousText)
+      if closed || declares { flush() }
     }
     append(line, mode: .lines)
   }
