@@ -1,0 +1,98 @@
+import Foundation
+import TomeCore
+
+/// Runs poppler's `pdftotext -layout FILE -` and splits its output into pages at form feeds.
+struct PDFTextExtractor {
+  struct Output {
+    /// Each page's extracted text, UTF-8, without the form feed.
+    var pages: [[UInt8]]
+    var warnings: [IngestWarning]
+  }
+
+  let location: Chunker.ExecutableLocation
+
+  func extract(_ file: DiscoveredFile) throws(IngestError) -> Output {
+    let executable = try resolve(for: file.path)
+    let stderrURL = FileManager.default.temporaryDirectory.appendingPathComponent("tome-pdftotext-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: stderrURL) }
+
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = ["-layout", "-enc", "UTF-8", file.url.path, "-"]
+    let stdout = Pipe()
+    process.standardOutput = stdout
+    process.standardInput = FileHandle.nullDevice
+    // stderr goes to a file: a pipe that nobody drains could fill up and stall pdftotext while
+    // we block reading stdout.
+    guard FileManager.default.createFile(atPath: stderrURL.path, contents: nil),
+      let stderrHandle = try? FileHandle(forWritingTo: stderrURL)
+    else {
+      throw .pdftotextFailed(file.path, firstLine: "cannot create a temporary file for its messages")
+    }
+    process.standardError = stderrHandle
+    do {
+      try process.run()
+    } catch {
+      try? stderrHandle.close()
+      throw .pdftotextFailed(file.path, firstLine: "cannot start \(executable): \(error)")
+    }
+    let output = stdout.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    try? stderrHandle.close()
+    let messages = (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? ""
+    let firstMessage = messages.split(whereSeparator: \.isNewline).first.map(String.init)
+
+    guard process.terminationReason == .exit, process.terminationStatus == 0 else {
+      let status =
+        process.terminationReason == .exit
+        ? "exit status \(process.terminationStatus)" : "killed by signal \(process.terminationStatus)"
+      throw .pdftotextFailed(file.path, firstLine: firstMessage ?? status)
+    }
+    var warnings: [IngestWarning] = []
+    if let firstMessage {
+      warnings.append(IngestWarning(path: file.path, message: "pdftotext: \(firstMessage)"))
+    }
+    var pages = [UInt8](output).split(separator: 0x0C, omittingEmptySubsequences: false).map(Array.init)
+    if pages.last?.isEmpty == true { pages.removeLast() }
+    return Output(pages: pages, warnings: warnings)
+  }
+
+  /// The pdftotext to run, or the install hint when there is none.
+  private func resolve(for path: String) throws(IngestError) -> String {
+    switch location {
+    case .path(let candidate):
+      guard FileManager.default.isExecutableFile(atPath: candidate) else {
+        throw .pdftotextMissing(path, looked: candidate)
+      }
+      return candidate
+    case .searchPath:
+      let searchPath = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+      for directory in searchPath.split(separator: ":") where !directory.isEmpty {
+        let candidate = "\(directory)/pdftotext"
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+      }
+      throw .pdftotextMissing(path, looked: "")
+    }
+  }
+}
+
+/// Blocks of a PDF, page after page; lines and bytes count within each page's text.
+final class PagedBlockSource: BlockSource {
+  private let pages: [[UInt8]]
+  private var index = 0
+  private var current: Segmenter? = nil
+
+  init(pages: [[UInt8]]) { self.pages = pages }
+
+  var bufferedBytes: Int { current?.bufferedBytes ?? 0 }
+
+  func nextBlock() throws(IngestError) -> Block? {
+    while true {
+      if let segmenter = current, let block = try segmenter.nextBlock() { return block }
+      guard index < pages.count else { return nil }
+      let reader = LineReader(source: MemoryByteSource(pages[index]), blockSize: 1 << 16)
+      current = Segmenter(source: reader, kind: .text, page: index + 1)
+      index += 1
+    }
+  }
+}
