@@ -43,8 +43,7 @@ public func runTome(arguments: [String] = Array(CommandLine.arguments.dropFirst(
       FileHandle.standardError.write(Data((message + "\n").utf8))
       exit(2)
     }
-    let text = error is any CustomStringConvertible ? "\(error)" : message
-    FileHandle.standardError.write(Data("error: \(text)\n".utf8))
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     exit(1)
   }
 }

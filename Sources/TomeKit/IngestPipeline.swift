@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import TomeCore
 public import TomeIngest
 import TomeStore
@@ -17,7 +17,7 @@ public struct IngestPipeline: Sendable {
     /// Re-chunk every file even when unchanged.
     public var force: Bool
 
-    public init(chunker: Chunker.Configuration = .init(), rules: IgnoreRules = .init(), force: Bool = false) {
+    public init(chunker: Chunker.Configuration = .default, rules: IgnoreRules = .init(), force: Bool = false) {
       self.chunker = chunker
       self.rules = rules
       self.force = force
@@ -51,19 +51,21 @@ public struct IngestPipeline: Sendable {
     if absoluteRoots.isEmpty { throw IngestPipelineError.nothingToIngest }
     let started = ContinuousClock.now
 
+    let previousCounter = try store.meta(.tokenCounter)
+    let previousChunker = try store.meta(.chunker)
     let rechunkAll =
-      configuration.force || (try store.meta(.tokenCounter)).map { $0 != tokenCounter.identifier } ?? false
-      || (try store.meta(.chunker)).map { $0 != chunkerSignature } ?? false
+      configuration.force || (previousCounter != nil && previousCounter != tokenCounter.identifier)
+      || (previousChunker != nil && previousChunker != chunkerSignature)
     try store.setMeta(.tokenCounter, tokenCounter.identifier)
     try store.setMeta(.chunker, chunkerSignature)
     try store.addRoots(absoluteRoots)
 
     let walk = FileWalker(roots: absoluteRoots, rules: configuration.rules).walk()
     var report = IngestReport()
-    report.walkSkipped = walk.skipped.map { IngestReport.Entry(path: $0.path, message: $0.reason) }
+    report.walkSkipped = walk.skipped.map { IngestReport.Entry(path: $0.path, message: "\($0.reason)") }
 
     let known = Dictionary(try store.documents().map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
-    let chunker = Chunker(configuration: configuration.chunker, tokenCounter: tokenCounter)
+    let chunker = Chunker(configuration: configuration.chunker, counter: tokenCounter)
     var state = IngestProgress(filesTotal: walk.files.count, bytesTotal: walk.files.reduce(0) { $0 + $1.size }, started: started)
 
     for file in walk.files {
@@ -102,31 +104,53 @@ public struct IngestPipeline: Sendable {
     if let prior, prior.status != .failed, prior.size == file.size {
       if prior.modificationTime == file.modificationTime { return .unchanged }
       // Same size, new time: hash before deciding (a `touch` must not cost a re-chunk).
-      if let hash = try? SHA256.hex(ofFileAt: file.url), hash == prior.sha256 {
+      if let hash = try? Self.sha256(of: file.url), hash == prior.sha256 {
         try store.touchDocument(path: file.path, size: file.size, modificationTime: file.modificationTime)
         return .unchanged
       }
     }
-    let kind = DocumentKind(detectingFileAt: file.url)
+    var kind: DocumentKind?
     do {
-      var stream = try chunker.chunks(of: file, kind: kind)
+      let detected = try chunker.detectKind(of: file)
+      kind = detected
+      var stream = try chunker.chunks(of: file, kind: detected)
       let record = try store.replaceDocument(path: file.path) { writer in
         while let chunk = try stream.next() { try writer.insert(chunk) }
         return DocumentRecord(
-          path: file.path, kind: kind, sha256: stream.sha256, size: stream.byteCount, modificationTime: file.modificationTime,
+          path: file.path, kind: detected, sha256: stream.sha256, size: stream.byteCount, modificationTime: file.modificationTime,
           status: writer.chunkCount == 0 ? .empty : .indexed,
           reason: stream.warnings.isEmpty ? nil : stream.warnings.map(\.message).joined(separator: "; "),
           chunkCount: writer.chunkCount, tokenCount: writer.tokenCount)
       }
-      return .indexed(chunks: record.chunkCount, warnings: stream.warnings.map(\.description), empty: record.status == .empty)
+      return .indexed(chunks: record.chunkCount, warnings: stream.warnings.map(\.message), empty: record.status == .empty)
     } catch let error as IngestError {
       let status: DocumentStatus = error.isSkip ? .skipped : .failed
       try store.recordDocument(
         DocumentRecord(
           path: file.path, kind: kind, sha256: "", size: file.size, modificationTime: file.modificationTime, status: status,
-          reason: error.reason))
-      return error.isSkip ? .skipped(error.description) : .failed(error.description)
+          reason: Self.cause(of: error)))
+      return error.isSkip ? .skipped(Self.cause(of: error)) : .failed(Self.cause(of: error))
     }
+  }
+}
+
+extension IngestPipeline {
+  /// The error's one-line message without the leading path (reports print the path themselves).
+  static func cause(of error: IngestError) -> String {
+    let text = error.description
+    let prefix = error.path + ": "
+    return !error.path.isEmpty && text.hasPrefix(prefix) ? String(text.dropFirst(prefix.count)) : text
+  }
+
+  /// Hex sha256 of a file, read in 1 MiB blocks.
+  static func sha256(of url: URL) throws -> String {
+    let handle = try FileHandle(forReadingFrom: url)
+    defer { try? handle.close() }
+    var hasher = SHA256()
+    while let block = try handle.read(upToCount: 1 << 20), !block.isEmpty {
+      block.withUnsafeBytes { hasher.update($0) }
+    }
+    return hasher.finalize()
   }
 }
 

@@ -53,23 +53,15 @@ struct IngestCommand: AsyncParsableCommand {
 
   func run() async throws {
     let collection = try Collection(location: index.location, create: true)
-    var chunker = Chunker.Configuration()
-    chunker.maxTokens = chunkTokens
-    chunker.overlapTokens = overlap
-    var rules = IgnoreRules()
-    rules.include = include
-    rules.exclude = exclude
+    let chunker = try Chunker.Configuration(maxTokens: chunkTokens, overlapTokens: overlap)
+    let rules = IgnoreRules(include: include.map { GlobPattern($0) }, exclude: exclude.map { GlobPattern($0) })
     let pipeline = IngestPipeline(
       collection: collection, configuration: .init(chunker: chunker, rules: rules, force: force))
 
     let showProgress = Terminal.stderrIsTTY && !output.quiet && !output.json
-    var lastDraw = ContinuousClock.now - .seconds(1)
-    let report = try pipeline.run(roots: paths) { progress in
-      guard showProgress else { return }
-      let now = ContinuousClock.now
-      guard now - lastDraw > .milliseconds(100) || progress.filesDone == progress.filesTotal else { return }
-      lastDraw = now
-      Self.draw(progress)
+    let throttle = ProgressThrottle()
+    let report = try pipeline.run(roots: paths) { (progress: IngestProgress) -> Void in
+      if showProgress && throttle.due(final: progress.filesDone == progress.filesTotal) { Self.draw(progress) }
     }
     if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
 
@@ -80,9 +72,11 @@ struct IngestCommand: AsyncParsableCommand {
     }
     if !output.json {
       for entry in report.walkSkipped { Terminal.error("warning: \(Terminal.displayPath(entry.path)): \(entry.message)") }
-      for entry in report.warnings { Terminal.error("warning: \(entry.message)") }
-      if !output.quiet { for entry in report.skipped { Terminal.error("skipped: \(entry.message)") } }
-      for entry in report.failed { Terminal.error("failed: \(entry.message)") }
+      for entry in report.warnings { Terminal.error("warning: \(Terminal.displayPath(entry.path)): \(entry.message)") }
+      if !output.quiet {
+        for entry in report.skipped { Terminal.error("skipped: \(Terminal.displayPath(entry.path)): \(entry.message)") }
+      }
+      for entry in report.failed { Terminal.error("failed: \(Terminal.displayPath(entry.path)): \(entry.message)") }
     }
     if !report.failed.isEmpty { throw ExitCode.failure }
   }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TomeCore
 import TomeKit
 import TomeStore
 

@@ -51,3 +51,15 @@ enum Terminal {
     FileHandle.standardOutput.write(Data("\n".utf8))
   }
 }
+
+/// Limits progress redraws to ten a second (and always lets the final one through).
+final class ProgressThrottle {
+  private var last = ContinuousClock.now - .seconds(1)
+
+  func due(final: Bool) -> Bool {
+    let now = ContinuousClock.now
+    guard final || now - last >= .milliseconds(100) else { return false }
+    last = now
+    return true
+  }
+}
