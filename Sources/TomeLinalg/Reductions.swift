@@ -91,6 +91,40 @@ public enum Reductions {
     }
   }
 
+  /// The post-norm residual step of a transformer: `residual = LayerNorm(sublayer + residual + bias)`,
+  /// row by row; `sublayer` is left as scratch.
+  ///
+  /// - Parameters:
+  ///   - sublayer: the sub-layer's output, `rows × bias.count`.
+  ///   - residual: the block input, same shape; receives the result.
+  ///   - bias: the sub-layer's bias, one value per column.
+  ///   - gamma, beta, epsilon: the LayerNorm parameters.
+  /// - Complexity: O(n).
+  public static func addBiasResidualLayerNorm(
+    _ sublayer: UnsafeMutableBufferPointer<Float>, residual: UnsafeMutableBufferPointer<Float>,
+    bias: UnsafeBufferPointer<Float>, gamma: UnsafeBufferPointer<Float>, beta: UnsafeBufferPointer<Float>,
+    epsilon: Float
+  ) {
+    let columns = bias.count
+    precondition(sublayer.count == residual.count && residual.count % columns == 0, "residual shape mismatch")
+    guard let sp = sublayer.baseAddress, let rp = residual.baseAddress, let bp = bias.baseAddress else { return }
+    let rows = residual.count / columns
+    for row in 0..<rows {
+      let s = sp + row * columns
+      let r = rp + row * columns
+      var j = 0
+      while j + 16 <= columns {
+        store16(load16(s + j) + load16(r + j) + load16(bp + j), r + j)
+        j += 16
+      }
+      while j < columns {
+        r[j] = s[j] + r[j] + bp[j]
+        j += 1
+      }
+    }
+    layerNorm(residual, gamma: gamma, beta: beta, epsilon: epsilon)
+  }
+
   /// Scales each row of a row-major `rows × columns` matrix to unit L2 norm, in place.
   /// A zero row stays zero.
   /// - Complexity: O(n).
