@@ -39,6 +39,7 @@ func cosine(_ a: [Float], _ b: [Double]) -> Double {
     #expect(matrix.count == cases.count)
     for (i, golden) in cases.enumerated() {
       let c = cosine(Array(matrix[row: i]), golden.embedding)
+      print("golden case \(i): tokens \(encoder.tokenizer.tokenize(golden.text).count) cosine \(c)")
       #expect(c >= 0.9999, "case \(i) \(golden.text.prefix(30)): cosine \(c)")
     }
   }
