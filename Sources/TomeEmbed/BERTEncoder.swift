@@ -24,6 +24,8 @@ public enum LongInputMode: String, Sendable, CaseIterable {
 /// Texts are tokenised with `WordPieceTokenizer`, packed without padding into micro-batches of
 /// about `Configuration.tokensPerBatch` tokens, and every linear layer runs as one `sgemm` over
 /// all tokens of a micro-batch (OpenBLAS threads). Attention runs per sequence and head.
+/// Forward passes are serialised process-wide (`ComputeGate`), so concurrent callers queue
+/// rather than oversubscribe the two cores.
 ///
 /// ```swift
 /// let encoder = try BERTEncoder(modelDirectory: models.appendingPathComponent("all-MiniLM-L6-v2"))
@@ -155,7 +157,8 @@ public final class BERTEncoder: TextEmbedder {
         tokens += sequences[end].ids.count
         end += 1
       }
-      let pooled = forward.pooled(Array(sequences[start..<end]))
+      let batch = Array(sequences[start..<end])
+      let pooled = ComputeGate.run { forward.pooled(batch) }
       for s in start..<end {
         let t = owner[s]
         let row = (s - start) * h
@@ -174,6 +177,17 @@ public final class BERTEncoder: TextEmbedder {
     }
     sums.withUnsafeMutableBufferPointer { Reductions.normalizeRows($0, columns: h) }
     return EmbeddingMatrix(dimension: h, values: sums)
+  }
+
+  /// Mean-pooled, un-normalised vectors of complete sequences (ids including [CLS]/[SEP],
+  /// at most `maximumSequenceLength` each, learned positions), run as one micro-batch.
+  /// For tests of the window arithmetic.
+  package func pooledEmbeddings(sequences: [[Int32]]) -> EmbeddingMatrix {
+    precondition(sequences.allSatisfy { $0.count <= maximumSequenceLength }, "sequence longer than the position table")
+    let forward = BERTForward(weights: weights, attentionThreads: configuration.attentionThreads)
+    let batch = sequences.map { EncoderSequence(ids: $0, positions: .learned) }
+    let pooled = ComputeGate.run { forward.pooled(batch) }
+    return EmbeddingMatrix(dimension: dimension, values: pooled)
   }
 
   /// The sequences (with [CLS]/[SEP]) that encode one text under a mode.
