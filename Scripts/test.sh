@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/bootstrap.sh --no-build
-swift test -c release "$@"
+swift test -c release -Xswiftc -enable-testing "$@"

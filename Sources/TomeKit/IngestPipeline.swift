@@ -28,11 +28,14 @@ public struct IngestPipeline: Sendable {
   public let configuration: Configuration
   public let tokenCounter: any TokenCounter
 
-  public init(collection: Collection, configuration: Configuration = .init(), tokenCounter: any TokenCounter = HeuristicTokenCounter()) {
+  public init(collection: Collection, configuration: Configuration = .init(), tokenCounter: any TokenCounter = IngestPipeline.estimatingTokenCounter) {
     self.collection = collection
     self.configuration = configuration
     self.tokenCounter = tokenCounter
   }
+
+  /// The interim token counter, for indexes built without the encoder (`--no-embed`).
+  public static var estimatingTokenCounter: any TokenCounter { HeuristicTokenCounter() }
 
   /// The chunking settings as recorded in `meta`; a change means every file is re-chunked.
   var chunkerSignature: String {

@@ -34,7 +34,7 @@ import TomeTestSupport
   func ingestAndSearch() throws {
     let dir = try TemporaryDirectory()
     let essays = SharedData.data("paul_graham_essays/essays")
-    let ingest = try TomeBinary.run(["ingest", essays.path, "--index", "pg", "--json"], in: dir.url)
+    let ingest = try TomeBinary.run(["ingest", essays.path, "--index", "pg", "--json", "--no-embed"], in: dir.url)
     #expect(ingest.status == 0, "\(ingest.stderr)")
     let summary = try #require(try JSONSerialization.jsonObject(with: Data(ingest.stdout.utf8)) as? [String: Any])
     #expect((summary["indexed"] as? [String])?.count ?? 0 > 40)
@@ -61,6 +61,61 @@ import TomeTestSupport
     #expect(status.status == 0 && status.stdout.contains("chunks"))
   }
 
+  @Test("hybrid and dense search with the real encoder return verifiable spans")
+  func hybridSearch() throws {
+    let dir = try TemporaryDirectory()
+    for name in ["startuplessons.txt", "superangels.txt", "aord.txt", "ecw.txt"] {
+      try FileManager.default.copyItem(
+        at: SharedData.data("paul_graham_essays/essays/\(name)"),
+        to: dir.url.appendingPathComponent("essays/\(name)").creatingParent())
+    }
+    let ingest = try TomeBinary.run(["ingest", "essays", "--json"], in: dir.url)
+    #expect(ingest.status == 0, "\(ingest.stderr)")
+    let summary = try #require(try JSONSerialization.jsonObject(with: Data(ingest.stdout.utf8)) as? [String: Any])
+    let chunks = try #require(summary["chunks"] as? Int)
+    #expect(summary["embedded"] as? Int == chunks)
+
+    for mode in ["dense", "hybrid", "bm25"] {
+      let search = try TomeBinary.run(["search", "--mode", mode, "-k", "3", "--json", "what kills startups"], in: dir.url)
+      #expect(search.status == 0, "\(mode): \(search.stderr)")
+      let hits = try #require(try JSONSerialization.jsonObject(with: Data(search.stdout.utf8)) as? [[String: Any]])
+      #expect(hits.count == 3, "\(mode)")
+      for hit in hits {
+        let path = try #require(hit["path"] as? String)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let start = try #require(hit["byteStart"] as? Int)
+        let end = try #require(hit["byteEnd"] as? Int)
+        #expect(String(decoding: bytes[start..<end], as: UTF8.self) == hit["text"] as? String, "\(mode) \(path)")
+      }
+    }
+    // A second ingest embeds nothing new.
+    let again = try TomeBinary.run(["ingest", "essays", "--json"], in: dir.url)
+    let second = try #require(try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])
+    #expect(second["embedded"] as? Int == 0)
+  }
+
+  @Test("dense search on an index without vectors is a clear runtime error")
+  func denseWithoutVectors() throws {
+    let dir = try TemporaryDirectory()
+    try dir.write("d/a.txt", "alpha beta gamma\n")
+    #expect(try TomeBinary.run(["ingest", "d", "--no-embed", "-q"], in: dir.url).status == 0)
+    let dense = try TomeBinary.run(["search", "--mode", "dense", "alpha"], in: dir.url)
+    #expect(dense.status == 1 && dense.stderr.contains("no vectors"))
+    let hybrid = try TomeBinary.run(["search", "alpha"], in: dir.url)
+    #expect(hybrid.status == 0 && hybrid.stdout.contains("a.txt:1"))
+    #expect(hybrid.stderr.contains("BM25 only"))
+  }
+
+  @Test("a missing model gives a one-line error naming the file and how to fetch it")
+  func missingModel() throws {
+    let dir = try TemporaryDirectory()
+    try dir.write("d/a.txt", "alpha\n")
+    let result = try TomeBinary.run(["ingest", "d", "--models", dir.url.appendingPathComponent("nowhere").path], in: dir.url)
+    #expect(result.status == 1)
+    #expect(result.stderr.contains("nowhere"))
+    #expect(result.stderr.contains("bootstrap"))
+  }
+
   @Test("kill -9 during ingest, then a re-run, gives exactly the chunks of an uninterrupted run")
   func killAndResume() throws {
     let dir = try TemporaryDirectory()
@@ -78,7 +133,7 @@ import TomeTestSupport
     }
     let corpus = dir.url.appendingPathComponent("corpus").path
 
-    let (child, _, _) = try TomeBinary.start(["ingest", corpus, "--index", "killed", "--quiet"], in: dir.url)
+    let (child, _, _) = try TomeBinary.start(["ingest", corpus, "--index", "killed", "--quiet", "--no-embed"], in: dir.url)
     let killedIndex = dir.url.appendingPathComponent("Indexes/killed")
     var committed = 0
     let deadline = Date().addingTimeInterval(60)
@@ -95,9 +150,9 @@ import TomeTestSupport
     let partial = try IndexStore(directory: killedIndex, create: false).totals().documents
     #expect(partial > 0 && partial < essays.count * 16)
 
-    let resumed = try TomeBinary.run(["ingest", corpus, "--index", "killed", "--json"], in: dir.url)
+    let resumed = try TomeBinary.run(["ingest", corpus, "--index", "killed", "--json", "--no-embed"], in: dir.url)
     #expect(resumed.status == 0, "\(resumed.stderr)")
-    let whole = try TomeBinary.run(["ingest", corpus, "--index", "whole", "--quiet"], in: dir.url)
+    let whole = try TomeBinary.run(["ingest", corpus, "--index", "whole", "--quiet", "--no-embed"], in: dir.url)
     #expect(whole.status == 0)
 
     func snapshot(_ name: String) throws -> [String] {

@@ -41,6 +41,11 @@ struct IngestCommand: AsyncParsableCommand {
   @Flag(name: .long, help: "Re-chunk every file, even unchanged ones.")
   var force = false
 
+  @Flag(name: .long, help: "Skip the encoder: BM25 search only (chunks are then sized by an estimate of its tokens).")
+  var noEmbed = false
+
+  @OptionGroup var model: ModelOptions
+
   @OptionGroup var index: IndexOptions
   @OptionGroup var output: OutputOptions
 
@@ -55,8 +60,10 @@ struct IngestCommand: AsyncParsableCommand {
     let collection = try Collection(location: index.location, create: true)
     let chunker = try Chunker.Configuration(maxTokens: chunkTokens, overlapTokens: overlap)
     let rules = IgnoreRules(include: include.map { GlobPattern($0) }, exclude: exclude.map { GlobPattern($0) })
+    let encoder = noEmbed ? nil : try model.directory.loadEncoder()
     let pipeline = IngestPipeline(
-      collection: collection, configuration: .init(chunker: chunker, rules: rules, force: force))
+      collection: collection, configuration: .init(chunker: chunker, rules: rules, force: force),
+      tokenCounter: encoder?.tokenCounter ?? IngestPipeline.estimatingTokenCounter)
 
     let showProgress = Terminal.stderrIsTTY && !output.quiet && !output.json
     let throttle = ProgressThrottle()
@@ -65,10 +72,26 @@ struct IngestCommand: AsyncParsableCommand {
     }
     if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
 
+    var embedding: EmbeddingReport?
+    if let encoder {
+      let throttle = ProgressThrottle()
+      embedding = try EmbeddingPipeline(collection: collection, embedder: encoder.embedder).run { (p: EmbeddingProgress) -> Void in
+        if showProgress && throttle.due(final: p.done == p.total) { Self.draw(p) }
+      }
+      if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+
     if output.json {
-      try Terminal.printJSON(IngestSummary(report: report, index: collection.location.directory.path))
+      try Terminal.printJSON(IngestSummary(report: report, embedding: embedding, index: collection.location.directory.path))
     } else if !output.quiet {
       print(Self.summary(report, index: collection.location))
+      if let embedding, embedding.embedded > 0 {
+        let s = embedding.elapsed.seconds
+        print(String(
+          format: "embedded %d chunks (%d tokens) in %@: %.1f chunks/s, %.0f tokens/s%@", embedding.embedded, embedding.tokens,
+          Terminal.duration(s), Double(embedding.embedded) / s, Double(embedding.tokens) / s,
+          embedding.reset ? " (vectors of the previous encoder were replaced)" : ""))
+      }
     }
     if !output.json {
       for entry in report.walkSkipped { Terminal.error("warning: \(Terminal.displayPath(entry.path)): \(entry.message)") }
@@ -87,6 +110,13 @@ struct IngestCommand: AsyncParsableCommand {
     var name = Terminal.displayPath(p.currentPath)
     if name.count > 40 { name = "…" + name.suffix(39) }
     let line = String(format: "\r\u{1B}[K%d/%d files  %.1f MB/s  %d chunks%@  %@", p.filesDone, p.filesTotal, rate, p.chunksWritten, eta, name)
+    FileHandle.standardError.write(Data(line.utf8))
+  }
+
+  static func draw(_ p: EmbeddingProgress) {
+    let rate = p.chunksPerSecond
+    let eta = rate > 0 ? " ETA " + Terminal.duration(Double(p.total - p.done) / rate) : ""
+    let line = String(format: "\r\u{1B}[Kembedding %d/%d chunks  %.1f chunks/s%@", p.done, p.total, rate, eta)
     FileHandle.standardError.write(Data(line.utf8))
   }
 
@@ -117,8 +147,14 @@ struct IngestSummary: Encodable {
   var chunks: Int
   var bytes: Int
   var seconds: Double
+  var embedded: Int
+  var embeddedTokens: Int
+  var embedSeconds: Double
 
-  init(report r: IngestReport, index: String) {
+  init(report r: IngestReport, embedding: EmbeddingReport?, index: String) {
+    embedded = embedding?.embedded ?? 0
+    embeddedTokens = embedding?.tokens ?? 0
+    embedSeconds = embedding?.elapsed.seconds ?? 0
     self.index = index
     indexed = r.indexed
     empty = r.empty

@@ -10,11 +10,14 @@ struct SearchCommand: AsyncParsableCommand {
     commandName: "search",
     abstract: "Search the index and print ranked passages as path:first-last.",
     discussion: """
-      Ranks chunks with BM25 over their words (any text is accepted: quotes and operators are
-      treated as plain words). Matches are highlighted on a terminal.
+      Ranks chunks by hybrid retrieval: BM25 over their words fused with the sentence encoder's
+      vector similarity (reciprocal-rank fusion). --mode bm25 or dense uses one side only. Any
+      text is accepted: quotes and operators are treated as plain words. Matches are highlighted
+      on a terminal.
 
       Examples:
         tome search "connection pool timeout"
+        tome search --mode bm25 "ENOSPC"
         tome search -k 3 --json "reset password" | jq '.[0].path'
       """)
 
@@ -23,6 +26,11 @@ struct SearchCommand: AsyncParsableCommand {
 
   @Option(name: .shortAndLong, help: "Number of results.")
   var k = 10
+
+  @Option(name: .long, help: "Ranking: bm25, dense or hybrid.")
+  var mode: RetrievalMode = .hybrid
+
+  @OptionGroup var model: ModelOptions
 
   @OptionGroup var index: IndexOptions
   @OptionGroup var output: OutputOptions
@@ -36,7 +44,16 @@ struct SearchCommand: AsyncParsableCommand {
 
   func run() async throws {
     let collection = try Collection(location: index.location, create: false)
-    let results = try collection.search(query, limit: k)
+    // An index built with --no-embed has no vectors: hybrid becomes BM25 (said on stderr).
+    let hasVectors = try collection.store.meta(.encoder) != nil
+    if mode == .dense && !hasVectors { throw RetrievalError.noVectors(collection.location.directory.path) }
+    let effective: RetrievalMode = mode == .hybrid && !hasVectors ? .bm25 : mode
+    if effective != mode && !output.quiet && !output.json {
+      Terminal.error("note: the index has no vectors (ingested with --no-embed); ranking by BM25 only")
+    }
+    let encoder = effective == .bm25 ? nil : try model.directory.loadEncoder()
+    let retriever = try HybridRetriever(collection: collection, embedder: encoder?.embedder)
+    let results = try retriever.search(query, k: k, mode: effective).results
     if output.json {
       try Terminal.printJSON(results.map(SearchResultJSON.init))
       return
