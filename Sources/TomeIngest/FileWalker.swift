@@ -75,6 +75,9 @@ public struct SkippedPath: Sendable, Hashable, CustomStringConvertible {
   }
 
   public var description: String { "\(path): \(reason)" }
+
+  /// The same finding as a warning, for pipelines that log or store warnings in one place.
+  public var warning: IngestWarning { IngestWarning(path: path, message: reason.description) }
 }
 
 /// The outcome of a walk.

@@ -141,7 +141,7 @@ final class LineReader: LineSource {
         scanFrom = cursor
         return line
       }
-      if window.count - cursor >= lineCap {
+      if window.count - cursor > lineCap {
         let cut = fragmentCut()
         let line = makeLine(cursor..<cut)
         cursor = cut

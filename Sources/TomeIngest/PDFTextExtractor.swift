@@ -40,7 +40,10 @@ struct PDFTextExtractor {
     process.waitUntilExit()
     try? stderrHandle.close()
     let messages = (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? ""
-    let firstMessage = messages.split(whereSeparator: \.isNewline).first.map(String.init)
+    let messageLines = messages.split(whereSeparator: \.isNewline).map { String($0) }
+    // pdftotext often warns before it fails ("Syntax Warning: May not be a PDF file"); the
+    // first error line says why it failed.
+    let firstMessage = messageLines.first { $0.contains("Error") } ?? messageLines.first
 
     guard process.terminationReason == .exit, process.terminationStatus == 0 else {
       let status =

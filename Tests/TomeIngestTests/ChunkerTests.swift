@@ -221,6 +221,8 @@ import TomeTestSupport
       text += "Ünïcödé façade naïve 日本語のテキスト \(i). Ελληνικά κείμενα και emoji 🎉🙂.\n"
       if i % 5 == 4 { text += "\n" }
     }
+    // A long run of CJK without spaces: cut into fragments and pieces on character boundaries.
+    text += String(repeating: "日本語の文章とテキスト", count: 60) + "\n"
     let url = try dir.write("multi.txt", text)
     let bytes = Array(text.utf8)
     var configuration = try Chunker.Configuration(maxTokens: 40, overlapTokens: 0)

@@ -45,6 +45,7 @@ import TomeTestSupport
     #expect(error.kind == .toolFailed)
     #expect(error.description.hasPrefix("\(url.path): pdftotext failed: "))
     #expect(!error.description.contains("\n"))
+    #expect(error.description.contains("Error"))
   }
 
   @Test("pdftotext missing gives the install hint")
