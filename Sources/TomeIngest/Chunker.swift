@@ -33,9 +33,9 @@ public struct Chunker: Sendable {
     /// Where pdftotext lives.
     public var pdftotext: ExecutableLocation
     /// Read block size for streamed files.
-    var blockSize: Int = 1 << 20
+    package var blockSize: Int = 1 << 20
     /// Longest line fragment handed to the segmenter in one piece.
-    var lineCap: Int = 1 << 20
+    package var lineCap: Int = 1 << 20
 
     /// - Throws: ``IngestError`` (`invalidConfiguration`) unless `maxTokens >= 8` and
     ///   `0 <= overlapTokens < maxTokens / 2`.

@@ -3,7 +3,7 @@ import Testing
 import TomeCore
 import TomeTestSupport
 
-@testable import TomeIngest
+import TomeIngest
 
 #if canImport(Glibc)
   import Glibc

@@ -3,7 +3,7 @@ import Testing
 import TomeCore
 import TomeTestSupport
 
-@testable import TomeIngest
+import TomeIngest
 
 @Suite struct ChunkerTests {
   static let essays = ["addiction.txt", "aord.txt", "apple.txt"]

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TomeTestSupport
 
-@testable import TomeIngest
+import TomeIngest
 
 #if canImport(Glibc)
   import Glibc

@@ -3,7 +3,7 @@ import Testing
 import TomeCore
 import TomeTestSupport
 
-@testable import TomeIngest
+import TomeIngest
 
 @Suite struct LargeFileTests {
   /// Writes `paragraphs` paragraphs of four 16-token lines (64 tokens) separated by blank lines.

@@ -3,7 +3,7 @@ import Testing
 import TomeCore
 import TomeTestSupport
 
-@testable import TomeIngest
+import TomeIngest
 
 @Suite(.timeLimit(.minutes(1))) struct PDFTests {
   @Test("a generated three-page PDF: page numbers, words of page 2 on page 2")
