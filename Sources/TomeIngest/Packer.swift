@@ -135,7 +135,7 @@ struct Packer {
     trailingGap = ""
     var units = cutUnits(block)
     if units.isEmpty {
-      trailingGap = owed + block.gapBefore + trailingGap
+      trailingGap = owed + trailingGap
     } else {
       units[0].gapBefore = owed + units[0].gapBefore
     }
@@ -157,12 +157,13 @@ struct Packer {
     case .prose: text.cut(text.sentenceRanges())
     case .lines: text.cut(text.lineRanges())
     }
-    trailingGap = text.units.isEmpty ? "" : text.trailing
+    trailingGap = text.trailing
     return text.units
   }
 
-  /// One unit per non-blank line; blank lines fold into the next unit's gap.
-  private func lineUnits(_ block: Block, lineTokens: [Int]) -> [Unit] {
+  /// One unit per non-blank line; blank lines fold into the next unit's gap (blank lines at the
+  /// end are owed to the next block).
+  private mutating func lineUnits(_ block: Block, lineTokens: [Int]) -> [Unit] {
     var result: [Unit] = []
     var gap = block.gapBefore
     for (index, (line, count)) in zip(block.lines, lineTokens).enumerated() {
@@ -177,6 +178,7 @@ struct Packer {
           byteStart: line.byteStart, byteEnd: line.byteEnd, gapBefore: gap))
       gap = ""
     }
+    trailingGap = gap
     return result
   }
 }
