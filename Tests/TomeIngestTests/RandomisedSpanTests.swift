@@ -88,3 +88,57 @@ struct SeededGenerator: RandomNumberGenerator {
     }
   }
 }
+
+@Suite struct HeuristicTokenCounterTests {
+  /// The rules written plainly over scalars, as the reference for the byte-level counter.
+  static func reference(_ text: String) -> Int {
+    var tokens = 0
+    var word = 0
+    func end() {
+      if word > 0 { tokens += 1 + (word - 1) / 6 }
+      word = 0
+    }
+    for scalar in text.unicodeScalars {
+      let v = scalar.value
+      let cjk =
+        (0x4E00...0x9FFF).contains(v) || (0x3400...0x4DBF).contains(v) || (0x3040...0x30FF).contains(v)
+        || (0xAC00...0xD7AF).contains(v) || (0xF900...0xFAFF).contains(v) || (0x20000...0x2FA1F).contains(v)
+      if v < 0x80 {
+        if scalar.properties.isAlphabetic || ("0"..."9").contains(Character(scalar)) {
+          word += 1
+        } else if v <= 0x20 || v == 0x7F {
+          end()
+        } else {
+          end()
+          tokens += 1
+        }
+      } else if cjk {
+        end()
+        tokens += 1
+      } else if scalar.properties.isWhitespace {
+        end()
+      } else if scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+        || scalar.properties.generalCategory == .nonspacingMark || scalar.properties.generalCategory == .spacingMark
+      {
+        word += 1
+      } else {
+        end()
+        tokens += 1
+      }
+    }
+    end()
+    return tokens
+  }
+
+  @Test("byte-level counter agrees with the scalar reference on random text")
+  func agreesWithReference() {
+    var rng = SeededGenerator(state: 7)
+    let alphabet = Array("ab Z9 .,;!?\t\n-_()éüñßø日本語한국어🎉😀\u{00A0}\u{2003}\u{0301}٣αβγ€©\u{200D}")
+    let counter = HeuristicTokenCounter()
+    for _ in 0..<2000 {
+      let text = String((0..<Int.random(in: 0..<60, using: &rng)).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &rng)] })
+      #expect(counter.tokenCount(text) == Self.reference(text), "\(text.debugDescription)")
+      #expect(counter.tokenCount(text.dropFirst()) == Self.reference(String(text.dropFirst())))
+    }
+  }
+}
