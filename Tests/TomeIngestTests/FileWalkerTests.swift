@@ -35,6 +35,10 @@ import TomeIngest
       .walk()
     #expect(filtered.files.map(\.path) == [root + "/b.md", root + "/sub/c.swift"])
 
+    var rules = IgnoreRules()
+    rules.exclude = ["sub"]
+    #expect(FileWalker(roots: [root], rules: rules).walk().files.map(\.path) == [root + "/a.txt", root + "/b.md"])
+
     let withHidden = FileWalker(roots: [root], rules: IgnoreRules(skipsHidden: false)).walk()
     #expect(withHidden.files.map(\.path).contains(root + "/.hidden/x.md"))
     #expect(!withHidden.files.map(\.path).contains(root + "/.git/config"))
