@@ -127,9 +127,17 @@ public struct Chunker: Sendable {
     case .pdf:
       let digest = try WholeFile.hash(file)
       let pages = try PDFTextExtractor(location: configuration.pdftotext).extract(file)
+      var warnings = pages.warnings
+      let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+      if pages.pages.allSatisfy({ $0.allSatisfy(isSpace) }) {
+        // Zero chunks would look like an empty file; say why (scanned pages need OCR).
+        warnings.append(
+          IngestWarning(
+            path: file.path, message: "no extractable text on \(pages.pages.count) page(s) (scanned images need OCR)"))
+      }
       return ChunkStream(
         kind: kind, path: file.path, source: PagedBlockSource(pages: pages.pages), packer: packer, digest: digest,
-        warnings: pages.warnings)
+        warnings: warnings)
     }
   }
 

@@ -27,6 +27,15 @@ import TomeIngest
     #expect(stream.sha256 == expected)
   }
 
+  @Test("a PDF without text gives zero chunks and a warning saying so")
+  func noText() throws {
+    let dir = try TemporaryDirectory()
+    let url = try dir.write("scan.pdf", data: makePDF(pages: [[], []]))
+    let (chunks, stream) = try chunk(url, display: "scan.pdf")
+    #expect(chunks.isEmpty)
+    #expect(stream.warnings.map(\.description) == ["scan.pdf: no extractable text on 2 page(s) (scanned images need OCR)"])
+  }
+
   @Test("a PDF by magic bytes whatever its name")
   func magic() throws {
     let dir = try TemporaryDirectory()
