@@ -186,6 +186,13 @@ final class LineReader: LineSource {
   }
 
   private func makeLine(_ range: Range<Int>) -> TextLine {
+    var range = range
+    // A UTF-8 byte order mark is not text: it would hide a first-line heading. Spans start after it.
+    if windowOffset + range.lowerBound == 0, range.count >= 3, window[range.lowerBound] == 0xEF,
+      window[range.lowerBound + 1] == 0xBB, window[range.lowerBound + 2] == 0xBF
+    {
+      range = (range.lowerBound + 3)..<range.upperBound
+    }
     let decoded = window.withUnsafeBytes { raw in
       LineDecoder.decode(
         UnsafeRawBufferPointer(rebasing: raw[range]), fileOffset: windowOffset + range.lowerBound,

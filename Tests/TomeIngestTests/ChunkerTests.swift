@@ -126,6 +126,18 @@ import TomeIngest
     #expect(chunks[0].span.citation == "README.md:1-3")
   }
 
+  @Test("a UTF-8 byte order mark is skipped, so a first-line heading still counts")
+  func byteOrderMark() throws {
+    let dir = try TemporaryDirectory()
+    let bytes: [UInt8] = [0xEF, 0xBB, 0xBF] + Array("# Title\n\nBody.\n".utf8)
+    let url = try dir.write("bom.md", data: Data(bytes))
+    let (chunks, _) = try chunk(url)
+    #expect(chunks.map(\.text) == ["# Title\n\nBody."])
+    #expect(chunks.first?.section == "Title")
+    #expect(chunks.first?.span.byteRange == 3..<bytes.count - 1)
+    expectSpansExact(chunks, file: bytes)
+  }
+
   @Test("Markdown: a fence that does not fit is cut at lines, never inside one; small fences stay whole")
   func bigFence() throws {
     let dir = try TemporaryDirectory()
