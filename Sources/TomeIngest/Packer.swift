@@ -71,8 +71,10 @@ struct Packer {
     let pieces = makeUnits(block)
     guard !pieces.isEmpty else { return }
     let total = pieces.reduce(0) { $0 + $1.tokens }
-    if total <= maxTokens && hasBody && tokens + total > maxTokens {
-      flush(carry: true)
+    if total <= maxTokens && tokens + total > maxTokens {
+      // A block that fits an empty chunk is never split, not even to sit under its heading:
+      // the heading then stays alone (the section still names it).
+      flush(carry: hasBody)
       while tokens + total > maxTokens, !units.isEmpty { dropFirstUnit() }
     }
     for unit in pieces { place(unit, isBody: true) }

@@ -126,6 +126,18 @@ import TomeIngest
     #expect(chunks[0].span.citation == "README.md:1-3")
   }
 
+  @Test("a paragraph that fits an empty chunk is never split to sit under its heading")
+  func headingThenFullParagraph() throws {
+    let dir = try TemporaryDirectory()
+    let paragraph = (0..<7).map { "Line \($0) of a paragraph that is rather long indeed." }.joined(separator: "\n")
+    let text = "# A Heading With Words\n\n" + paragraph + "\n"
+    let url = try dir.write("h.md", text)
+    let tokens = HeuristicTokenCounter().tokenCount(paragraph)
+    let (chunks, _) = try chunk(url, maxTokens: tokens + 2)
+    #expect(chunks.map(\.text) == ["# A Heading With Words", paragraph])
+    #expect(chunks.map(\.section) == ["A Heading With Words", "A Heading With Words"])
+  }
+
   @Test("a UTF-8 byte order mark is skipped, so a first-line heading still counts")
   func byteOrderMark() throws {
     let dir = try TemporaryDirectory()
