@@ -22,14 +22,15 @@ public struct Chunker: Sendable {
     case path(String)
   }
 
-  /// Budget and tools, validated once at construction.
+  /// Budget and tools. The numbers are validated at construction and read-only after it, so a
+  /// configuration that exists is one that works.
   public struct Configuration: Sendable, Hashable {
     /// Upper bound on a chunk's tokens (as measured by the chunker's ``TokenCounter``).
-    public var maxTokens: Int
+    public private(set) var maxTokens: Int
     /// How many tokens of trailing whole lines or sentences of a full chunk start the next one.
-    public var overlapTokens: Int
+    public private(set) var overlapTokens: Int
     /// HTML files larger than this are refused with ``IngestError/Kind/tooLarge``.
-    public var htmlByteLimit: Int
+    public private(set) var htmlByteLimit: Int
     /// Where pdftotext lives.
     public var pdftotext: ExecutableLocation
     /// Read block size for streamed files.

@@ -113,6 +113,7 @@ final class LineReader: LineSource {
   private(set) var highWater = 0
 
   init(source: any ByteSource, blockSize: Int = 1 << 20, lineCap: Int = 1 << 20) {
+    precondition(blockSize > 0 && lineCap >= 16, "LineReader needs a positive block size and a line cap of 16+ bytes")
     self.source = source
     self.blockSize = blockSize
     self.lineCap = lineCap
