@@ -180,10 +180,12 @@ final class LineReader: LineSource {
       i -= 1
     }
     var cut = limit
-    // Never start the next fragment on a UTF-8 continuation byte, nor split `\r\n`.
-    while cut > cursor + 1, window[cut] & 0xC0 == 0x80 { cut -= 1 }
+    // Never start the next fragment on a UTF-8 continuation byte (a character is at most four
+    // bytes, so look back three at most: further back it is invalid anyway), nor split `\r\n`.
+    while cut > limit - 3, window[cut] & 0xC0 == 0x80 { cut -= 1 }
+    if window[cut] & 0xC0 == 0x80 { cut = limit }
     if window[cut - 1] == 0x0D { cut -= 1 }
-    return cut
+    return max(cut, cursor + 1)
   }
 
   private func makeLine(_ range: Range<Int>) -> TextLine {
