@@ -33,6 +33,8 @@ public struct Chunker: Sendable {
     public private(set) var htmlByteLimit: Int
     /// Where pdftotext lives.
     public var pdftotext: ExecutableLocation
+    /// How long pdftotext may run on one file before it is stopped and the file fails.
+    public var pdftotextTimeout: Duration = .seconds(300)
     /// Read block size for streamed files.
     package var blockSize: Int = 1 << 20
     /// Longest line fragment handed to the segmenter in one piece.
@@ -127,7 +129,7 @@ public struct Chunker: Sendable {
         digest: .init(sha256: loaded.sha256, byteCount: loaded.bytes.count), warnings: warnings)
     case .pdf:
       let digest = try WholeFile.hash(file)
-      let pages = try PDFTextExtractor(location: configuration.pdftotext).extract(file)
+      let pages = try PDFTextExtractor(location: configuration.pdftotext, timeout: configuration.pdftotextTimeout).extract(file)
       var warnings = pages.warnings
       let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
       if pages.pages.allSatisfy({ $0.allSatisfy(isSpace) }) {

@@ -57,6 +57,25 @@ import TomeIngest
     #expect(error.description.contains("Error"))
   }
 
+  @Test("a pdftotext that hangs is stopped at the timeout and the file fails")
+  func timeout() throws {
+    let dir = try TemporaryDirectory()
+    let url = try dir.write("slow.pdf", data: makePDF(pages: [["x"]]))
+    // A stand-in executable that never finishes in time (also exercises the path override).
+    // `exec` so no grandchild keeps the process's descriptors open after the kill.
+    let fake = try dir.write("bin/pdftotext", "#!/bin/sh\nexec sleep 30\n")
+    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fake.path)
+    var configuration = try Chunker.Configuration(pdftotext: .path(fake.path))
+    configuration.pdftotextTimeout = .milliseconds(300)
+    let start = ContinuousClock.now
+    let error = try #require(throws: IngestError.self) {
+      try Chunker(configuration: configuration).chunks(of: DiscoveredFile(path: url.path))
+    }
+    #expect(ContinuousClock.now - start < .seconds(10))
+    #expect(error.kind == .toolFailed)
+    #expect(error.description.hasPrefix("\(url.path): pdftotext failed: timed out after"))
+  }
+
   @Test("pdftotext missing gives the install hint")
   func missing() throws {
     let dir = try TemporaryDirectory()
