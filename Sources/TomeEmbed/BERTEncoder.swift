@@ -38,22 +38,22 @@ public final class BERTEncoder: TextEmbedder {
     public var longInputMode: LongInputMode
     /// Token budget per forward pass; larger batches make larger GEMMs.
     public var tokensPerBatch: Int
-    /// Threads for the per-head attention products. With more than one, OpenBLAS is pinned to
-    /// one thread during attention and Swift threads run heads in parallel; with one, attention
-    /// uses BLAS's own threads.
-    public var attentionThreads: Int
+    /// Worker threads of a forward pass. With more than one, OpenBLAS is pinned to one thread
+    /// for the pass and Swift workers split row pieces and attention heads (measured faster on
+    /// 2 cores); with one, each `sgemm` over the whole batch uses OpenBLAS's own threads.
+    public var threads: Int
     /// Longest input (tokens incl. specials) encoded by `.positionInterpolation`; longer inputs
     /// are cut to this length first.
     public var maximumInterpolatedTokens: Int
 
     public init(
-      longInputMode: LongInputMode = .parallelWindows, tokensPerBatch: Int = 4096, attentionThreads: Int = 2,
+      longInputMode: LongInputMode = .parallelWindows, tokensPerBatch: Int = 4096, threads: Int = 2,
       maximumInterpolatedTokens: Int = 8192
     ) {
-      precondition(tokensPerBatch > 0 && attentionThreads > 0 && maximumInterpolatedTokens > 0, "invalid configuration")
+      precondition(tokensPerBatch > 0 && threads > 0 && maximumInterpolatedTokens > 0, "invalid configuration")
       self.longInputMode = longInputMode
       self.tokensPerBatch = tokensPerBatch
-      self.attentionThreads = attentionThreads
+      self.threads = threads
       self.maximumInterpolatedTokens = maximumInterpolatedTokens
     }
   }
@@ -147,7 +147,7 @@ public final class BERTEncoder: TextEmbedder {
     }
     var sums = [Float](repeating: 0, count: texts.count * h)
     var windowCounts = [Int](repeating: 0, count: texts.count)
-    let forward = BERTForward(weights: weights, attentionThreads: configuration.attentionThreads)
+    let forward = BERTForward(weights: weights, threads: configuration.threads)
     var start = 0
     while start < sequences.count {
       try checkCancellation()
@@ -184,7 +184,7 @@ public final class BERTEncoder: TextEmbedder {
   /// For tests of the window arithmetic.
   package func pooledEmbeddings(sequences: [[Int32]]) -> EmbeddingMatrix {
     precondition(sequences.allSatisfy { $0.count <= maximumSequenceLength }, "sequence longer than the position table")
-    let forward = BERTForward(weights: weights, attentionThreads: configuration.attentionThreads)
+    let forward = BERTForward(weights: weights, threads: configuration.threads)
     let batch = sequences.map { EncoderSequence(ids: $0, positions: .learned) }
     let pooled = ComputeGate.run { forward.pooled(batch) }
     return EmbeddingMatrix(dimension: dimension, values: pooled)

@@ -147,20 +147,35 @@ struct EncoderSequence: Sendable {
 
 /// The BERT forward pass over packed sequences: every linear layer is one `sgemm` over all
 /// tokens of the micro-batch (no padding); attention runs per sequence and head.
+/// The BERT forward pass over packed sequences (no padding).
+///
+/// Compute policy (ARCHITECTURE.md, "2 cores"): with `threads` > 1, OpenBLAS is pinned to one
+/// thread for the whole pass and `threads` Swift workers split the work: row pieces of the packed
+/// token matrix for everything row-local (embeddings, every linear layer, GELU, LayerNorm,
+/// fused per piece so a piece's rows stay in cache), and (sequence, head, row block) items for
+/// attention. With `threads` == 1 everything runs on the caller's thread and each `sgemm` over
+/// all tokens uses OpenBLAS's own threads.
 struct BERTForward {
   let weights: BERTWeights
-  /// Threads for the per-head attention work; > 1 pins BLAS to one thread for that phase.
-  let attentionThreads: Int
+  let threads: Int
   /// Largest query-row block per attention product (bounds the score buffer to rows × L).
   let attentionRowBlock = 256
 
   /// Mean-pooled, un-normalised hidden states, one row of `hiddenSize` per sequence.
   func pooled(_ sequences: [EncoderSequence]) -> [Float] {
+    if threads > 1 {
+      return BLAS.withThreadCount(1) { run(sequences) }
+    }
+    return run(sequences)
+  }
+
+  private func run(_ sequences: [EncoderSequence]) -> [Float] {
     let c = weights.configuration
     let h = c.hiddenSize
     let inner = c.intermediateSize
     let lengths = sequences.map(\.ids.count)
     let total = lengths.reduce(0, +)
+    guard total > 0 else { return [] }
     var offsets: [Int] = []
     offsets.reserveCapacity(sequences.count)
     var running = 0
@@ -168,13 +183,23 @@ struct BERTForward {
       offsets.append(running)
       running += l
     }
-    guard total > 0 else { return [] }
 
-    let x = UnsafeMutableBufferPointer<Float>.allocate(capacity: total * h)
-    let qkv = UnsafeMutableBufferPointer<Float>.allocate(capacity: total * 3 * h)
-    let context = UnsafeMutableBufferPointer<Float>.allocate(capacity: total * h)
-    let temporary = UnsafeMutableBufferPointer<Float>.allocate(capacity: total * h)
-    let intermediate = UnsafeMutableBufferPointer<Float>.allocate(capacity: total * inner)
+    // Per-token word id and position row.
+    let tables = sequences.map { positionTable(for: $0) }
+    var tokenIDs: [Int32] = []
+    var positionRows: [UnsafePointer<Float>] = []
+    tokenIDs.reserveCapacity(total)
+    positionRows.reserveCapacity(total)
+    for (s, sequence) in sequences.enumerated() {
+      tokenIDs.append(contentsOf: sequence.ids)
+      for t in 0..<sequence.ids.count { positionRows.append(UnsafePointer(tables[s].pointer + t * h)) }
+    }
+
+    let x = UnsafeMutablePointer<Float>.allocate(capacity: total * h)
+    let qkv = UnsafeMutablePointer<Float>.allocate(capacity: total * 3 * h)
+    let context = UnsafeMutablePointer<Float>.allocate(capacity: total * h)
+    let temporary = UnsafeMutablePointer<Float>.allocate(capacity: total * h)
+    let intermediate = UnsafeMutablePointer<Float>.allocate(capacity: total * inner)
     defer {
       x.deallocate()
       qkv.deallocate()
@@ -182,51 +207,83 @@ struct BERTForward {
       temporary.deallocate()
       intermediate.deallocate()
     }
-    guard let xp = x.baseAddress, let qkvp = qkv.baseAddress, let cp = context.baseAddress,
-      let tp = temporary.baseAddress, let ip = intermediate.baseAddress
-    else { return [] }
 
-    // Embeddings: word + position + token type 0, then LayerNorm.
-    for (s, sequence) in sequences.enumerated() {
-      let table = positionTable(for: sequence)
-      for (t, id) in sequence.ids.enumerated() {
-        let row = xp + (offsets[s] + t) * h
-        let word = weights.wordEmbeddings.pointer + Int(id) * h
-        let position = table.pointer + t * h
-        let type = weights.tokenTypeEmbedding.pointer
-        for j in 0..<h { row[j] = word[j] + position[j] + type[j] }
+    // Row pieces: ≥ 4 per worker for balance on a shared machine, ≥ 64 rows for GEMM efficiency.
+    let pieceRows = threads > 1 ? max(64, (total + 4 * threads - 1) / (4 * threads)) : total
+    let pieces = (total + pieceRows - 1) / pieceRows
+    let eps = c.layerNormEpsilon
+
+    /// Q, K, V of rows r0..<r0+n for `layer`: bias, then one sgemm.
+    func projectQKV(_ layer: BERTLayerWeights, _ r0: Int, _ n: Int) {
+      for t in r0..<(r0 + n) { (qkv + t * 3 * h).initialize(from: layer.qkvBias.pointer, count: 3 * h) }
+      BLAS.sgemm(
+        .none, .transposed, m: n, n: 3 * h, k: h, a: x + r0 * h, lda: h, b: layer.qkvWeight.pointer, ldb: h,
+        beta: 1, c: qkv + r0 * 3 * h, ldc: 3 * h)
+    }
+
+    /// Everything after attention for rows r0..<r0+n: projection, residual + LayerNorm,
+    /// feed-forward with GELU, residual + LayerNorm.
+    func finishLayer(_ layer: BERTLayerWeights, _ r0: Int, _ n: Int) {
+      let rows = x + r0 * h
+      let temp = temporary + r0 * h
+      let mid = intermediate + r0 * inner
+      BLAS.sgemm(
+        .none, .transposed, m: n, n: h, k: h, a: context + r0 * h, lda: h, b: layer.outputWeight.pointer, ldb: h,
+        c: temp, ldc: h)
+      Reductions.addBiasResidualLayerNorm(
+        UnsafeMutableBufferPointer(start: temp, count: n * h), residual: UnsafeMutableBufferPointer(start: rows, count: n * h),
+        bias: layer.outputBias.buffer, gamma: layer.attentionNormGamma.buffer, beta: layer.attentionNormBeta.buffer,
+        epsilon: eps)
+      BLAS.sgemm(
+        .none, .transposed, m: n, n: inner, k: h, a: rows, lda: h, b: layer.intermediateWeight.pointer, ldb: h,
+        c: mid, ldc: inner)
+      Activations.biasGELU(UnsafeMutableBufferPointer(start: mid, count: n * inner), bias: layer.intermediateBias.buffer)
+      BLAS.sgemm(
+        .none, .transposed, m: n, n: h, k: inner, a: mid, lda: inner, b: layer.feedForwardWeight.pointer, ldb: inner,
+        c: temp, ldc: h)
+      Reductions.addBiasResidualLayerNorm(
+        UnsafeMutableBufferPointer(start: temp, count: n * h), residual: UnsafeMutableBufferPointer(start: rows, count: n * h),
+        bias: layer.feedForwardBias.buffer, gamma: layer.outputNormGamma.buffer, beta: layer.outputNormBeta.buffer,
+        epsilon: eps)
+    }
+
+    /// Runs `body(r0, n)` over all row pieces.
+    func rowwise(_ body: (Int, Int) -> Void) {
+      Parallel.forEach(count: pieces, width: threads) { piece in
+        let r0 = piece * pieceRows
+        body(r0, min(pieceRows, total - r0))
       }
     }
-    Reductions.layerNorm(
-      x, gamma: weights.embeddingNormGamma.buffer, beta: weights.embeddingNormBeta.buffer,
-      epsilon: c.layerNormEpsilon)
 
-    for layer in weights.layers {
-      // Q, K, V for all tokens: [T × 3H] = X · Wqkvᵀ + b.
-      for t in 0..<total { (qkvp + t * 3 * h).initialize(from: layer.qkvBias.pointer, count: 3 * h) }
-      BLAS.sgemm(
-        .none, .transposed, m: total, n: 3 * h, k: h, a: xp, lda: h, b: layer.qkvWeight.pointer, ldb: h,
-        beta: 1, c: qkvp, ldc: 3 * h)
-      attention(sequences: sequences, offsets: offsets, qkv: qkvp, context: cp)
-      // Attention output projection, residual, LayerNorm.
-      BLAS.sgemm(
-        .none, .transposed, m: total, n: h, k: h, a: cp, lda: h, b: layer.outputWeight.pointer, ldb: h,
-        c: tp, ldc: h)
-      Reductions.addBiasResidualLayerNorm(
-        temporary, residual: x, bias: layer.outputBias.buffer, gamma: layer.attentionNormGamma.buffer,
-        beta: layer.attentionNormBeta.buffer, epsilon: c.layerNormEpsilon)
-      // Feed-forward: GELU(X · W1ᵀ + b1) · W2ᵀ + b2, residual, LayerNorm.
-      BLAS.sgemm(
-        .none, .transposed, m: total, n: inner, k: h, a: xp, lda: h, b: layer.intermediateWeight.pointer, ldb: h,
-        c: ip, ldc: inner)
-      Activations.biasGELU(intermediate, bias: layer.intermediateBias.buffer)
-      BLAS.sgemm(
-        .none, .transposed, m: total, n: h, k: inner, a: ip, lda: inner, b: layer.feedForwardWeight.pointer,
-        ldb: inner, c: tp, ldc: h)
-      Reductions.addBiasResidualLayerNorm(
-        temporary, residual: x, bias: layer.feedForwardBias.buffer, gamma: layer.outputNormGamma.buffer,
-        beta: layer.outputNormBeta.buffer, epsilon: c.layerNormEpsilon)
+    // Embeddings (word + position + token type 0), LayerNorm, then layer 0's Q, K, V.
+    let layers = weights.layers
+    tokenIDs.withUnsafeBufferPointer { ids in
+      positionRows.withUnsafeBufferPointer { positions in
+        rowwise { r0, n in
+          let type = weights.tokenTypeEmbedding.pointer
+          for t in r0..<(r0 + n) {
+            let row = x + t * h
+            let word = weights.wordEmbeddings.pointer + Int(ids[t]) * h
+            let position = positions[t]
+            for j in 0..<h { row[j] = word[j] + position[j] + type[j] }
+          }
+          Reductions.layerNorm(
+            UnsafeMutableBufferPointer(start: x + r0 * h, count: n * h), gamma: weights.embeddingNormGamma.buffer,
+            beta: weights.embeddingNormBeta.buffer, epsilon: eps)
+          if let first = layers.first { projectQKV(first, r0, n) }
+        }
+      }
     }
+    for (l, layer) in layers.enumerated() {
+      attention(sequences: sequences, offsets: offsets, qkv: qkv, context: context)
+      rowwise { r0, n in
+        finishLayer(layer, r0, n)
+        if l + 1 < layers.count { projectQKV(layers[l + 1], r0, n) }
+      }
+    }
+
+    // The interpolated tables are read through raw pointers above: keep them alive until here.
+    withExtendedLifetime(tables) {}
 
     // Mean pooling over every token, [CLS] and [SEP] included.
     var pooled = [Float](repeating: 0, count: sequences.count * h)
@@ -234,7 +291,7 @@ struct BERTForward {
       guard let op = out.baseAddress else { return }
       for s in 0..<sequences.count {
         let row = op + s * h
-        for t in 0..<lengths[s] { Reductions.add(xp + (offsets[s] + t) * h, into: row, count: h) }
+        for t in 0..<lengths[s] { Reductions.add(x + (offsets[s] + t) * h, into: row, count: h) }
         let inverse = 1 / Float(lengths[s])
         for j in 0..<h { row[j] *= inverse }
       }
@@ -250,6 +307,8 @@ struct BERTForward {
     let h = c.hiddenSize
     let learned = weights.positionEmbeddings.pointer
     var table = [Float](repeating: 0, count: length * h)
+    // Position p reads the learned table at x = p · P / L, linearly between rows ⌊x⌋ and ⌊x⌋+1
+    // (the last row is repeated past the end).
     let stretch = Double(c.maximumPositions) / Double(length)
     for p in 0..<length {
       let x = Double(p) * stretch
@@ -285,26 +344,29 @@ struct BERTForward {
       }
     }
     let maximumLength = sequences.map(\.ids.count).max() ?? 0
-    let workers = min(attentionThreads, items.count)
-    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(workers, 1) * rowBlock * maximumLength)
+    let workers = max(1, min(threads, items.count))
+    let slotSize = min(rowBlock, maximumLength) * maximumLength
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: workers * slotSize)
     defer { scratch.deallocate() }
-    let slot = WorkerSlots(workers: workers)
+    let slots = WorkerSlots(workers: workers)
     let baseScale = 1 / Float(d).squareRoot()
-    let maximumPositions = Float(c.maximumPositions)
-    Parallel.forEach(count: items.count, width: attentionThreads) { index in
+    let learnedPositions = c.maximumPositions
+    Parallel.forEach(count: items.count, width: threads) { index in
       let item = items[index]
       let length = sequences[item.sequence].ids.count
       let rows = min(rowBlock, length - item.row)
       var scale = baseScale
-      if sequences[item.sequence].positions == .interpolated, Float(length) > maximumPositions {
-        scale *= Float(log(Double(length)) / log(Double(maximumPositions)))
+      if sequences[item.sequence].positions == .interpolated, length > learnedPositions {
+        // LongEmbed attention scaling: queries × α, α = ln L / ln 512.
+        scale *= Float(log(Double(length)) / log(Double(learnedPositions)))
       }
       let base = qkv + offsets[item.sequence] * 3 * h
       let q = base + item.row * 3 * h + item.head * d
       let k = base + h + item.head * d
       let v = base + 2 * h + item.head * d
-      let scores = scratch + slot.acquire() * rowBlock * maximumLength
-      defer { slot.release(scores, base: scratch, stride: rowBlock * maximumLength) }
+      let slot = slots.acquire()
+      defer { slots.release(slot) }
+      let scores = scratch + slot * slotSize
       BLAS.sgemm(.none, .transposed, m: rows, n: length, k: d, a: q, lda: 3 * h, b: k, ldb: 3 * h, c: scores, ldc: length)
       Activations.softmaxRows(scores, rows: rows, count: length, stride: length, scale: scale)
       let out = context + (offsets[item.sequence] + item.row) * h + item.head * d
@@ -319,7 +381,7 @@ private final class WorkerSlots: @unchecked Sendable {
   private let lock = NSLock()
   private var free: [Int]
 
-  init(workers: Int) { free = Array(0..<max(workers, 1)) }
+  init(workers: Int) { free = Array(0..<workers) }
 
   func acquire() -> Int {
     lock.lock()
@@ -327,9 +389,9 @@ private final class WorkerSlots: @unchecked Sendable {
     return free.removeLast()
   }
 
-  func release(_ pointer: UnsafeMutablePointer<Float>, base: UnsafeMutablePointer<Float>, stride: Int) {
+  func release(_ slot: Int) {
     lock.lock()
-    free.append((pointer - base) / stride)
+    free.append(slot)
     lock.unlock()
   }
 }

@@ -22,20 +22,23 @@ public struct Chunker: Sendable {
     case path(String)
   }
 
-  /// Budget and tools, validated once at construction.
+  /// Budget and tools. The numbers are validated at construction and read-only after it, so a
+  /// configuration that exists is one that works.
   public struct Configuration: Sendable, Hashable {
     /// Upper bound on a chunk's tokens (as measured by the chunker's ``TokenCounter``).
-    public var maxTokens: Int
+    public private(set) var maxTokens: Int
     /// How many tokens of trailing whole lines or sentences of a full chunk start the next one.
-    public var overlapTokens: Int
+    public private(set) var overlapTokens: Int
     /// HTML files larger than this are refused with ``IngestError/Kind/tooLarge``.
-    public var htmlByteLimit: Int
+    public private(set) var htmlByteLimit: Int
     /// Where pdftotext lives.
     public var pdftotext: ExecutableLocation
+    /// How long pdftotext may run on one file before it is stopped and the file fails.
+    public var pdftotextTimeout: Duration = .seconds(300)
     /// Read block size for streamed files.
-    var blockSize: Int = 1 << 20
+    package var blockSize: Int = 1 << 20
     /// Longest line fragment handed to the segmenter in one piece.
-    var lineCap: Int = 1 << 20
+    package var lineCap: Int = 1 << 20
 
     /// - Throws: ``IngestError`` (`invalidConfiguration`) unless `maxTokens >= 8` and
     ///   `0 <= overlapTokens < maxTokens / 2`.
@@ -126,10 +129,18 @@ public struct Chunker: Sendable {
         digest: .init(sha256: loaded.sha256, byteCount: loaded.bytes.count), warnings: warnings)
     case .pdf:
       let digest = try WholeFile.hash(file)
-      let pages = try PDFTextExtractor(location: configuration.pdftotext).extract(file)
+      let pages = try PDFTextExtractor(location: configuration.pdftotext, timeout: configuration.pdftotextTimeout).extract(file)
+      var warnings = pages.warnings
+      let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+      if pages.pages.allSatisfy({ $0.allSatisfy(isSpace) }) {
+        // Zero chunks would look like an empty file; say why (scanned pages need OCR).
+        warnings.append(
+          IngestWarning(
+            path: file.path, message: "no extractable text on \(pages.pages.count) page(s) (scanned images need OCR)"))
+      }
       return ChunkStream(
         kind: kind, path: file.path, source: PagedBlockSource(pages: pages.pages), packer: packer, digest: digest,
-        warnings: pages.warnings)
+        warnings: warnings)
     }
   }
 

@@ -75,6 +75,9 @@ public struct SkippedPath: Sendable, Hashable, CustomStringConvertible {
   }
 
   public var description: String { "\(path): \(reason)" }
+
+  /// The same finding as a warning, for pipelines that log or store warnings in one place.
+  public var warning: IngestWarning { IngestWarning(path: path, message: reason.description) }
 }
 
 /// The outcome of a walk.
@@ -161,11 +164,12 @@ public struct FileWalker: Sendable {
     defer { ancestors.remove(info.identity) }
 
     let names: [String]
-    do {
-      names = try FileManager.default.contentsOfDirectory(atPath: absolute.path).sorted()
-    } catch {
+    switch listDirectory(absolute.path) {
+    case .success(let listed):
+      names = listed.sorted()
+    case .failure(let failure):
       let shown = display.isEmpty ? "." : String(display.dropLast())
-      state.skipped.append(SkippedPath(path: shown, reason: .unreadableDirectory(cause: describe(error))))
+      state.skipped.append(SkippedPath(path: shown, reason: .unreadableDirectory(cause: failure.cause)))
       return
     }
     for name in names where !rules.prunes(name: name) {
@@ -217,20 +221,28 @@ public struct FileWalker: Sendable {
         realPath: real))
   }
 
-  private func describe(_ error: any Error) -> String {
-    if let cocoa = error as? CocoaError, let underlying = cocoa.userInfo[NSUnderlyingErrorKey] as? NSError,
-      underlying.domain == NSPOSIXErrorDomain
-    {
-      return errnoDescription(Int32(underlying.code))
-    }
-    if let cocoa = error as? CocoaError {
-      switch cocoa.code {
-      case .fileReadNoPermission: return errnoDescription(EACCES)
-      case .fileReadNoSuchFile: return errnoDescription(ENOENT)
-      default: break
+  private struct ListingError: Error {
+    var cause: String
+  }
+
+  /// Entry names of a directory (without `.` and `..`), or the `strerror` text of why not.
+  /// POSIX rather than FileManager, so the cause is the system's own words.
+  private func listDirectory(_ path: String) -> Result<[String], ListingError> {
+    guard let handle = opendir(path) else { return .failure(ListingError(cause: errnoDescription(errno))) }
+    defer { closedir(handle) }
+    var names: [String] = []
+    while true {
+      errno = 0
+      guard let entry = readdir(handle) else {
+        if errno != 0 { return .failure(ListingError(cause: errnoDescription(errno))) }
+        break
       }
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+      }
+      if name != "." && name != ".." { names.append(name) }
     }
-    return "\(error)"
+    return .success(names)
   }
 }
 

@@ -117,7 +117,10 @@ enum HTMLExtractor {
     }
 
     private func starts(with literal: String, at offset: Int, caseInsensitive: Bool = false) -> Bool {
-      let pattern = Array(literal.utf8)
+      starts(with: Array(literal.utf8), at: offset, caseInsensitive: caseInsensitive)
+    }
+
+    private func starts(with pattern: [UInt8], at offset: Int, caseInsensitive: Bool) -> Bool {
       guard offset + pattern.count <= bytes.count else { return false }
       for (k, expected) in pattern.enumerated() {
         var actual = bytes[offset + k]
@@ -128,9 +131,13 @@ enum HTMLExtractor {
     }
 
     private func find(_ literal: String, from offset: Int, caseInsensitive: Bool = false) -> Int? {
+      let pattern = Array(literal.utf8)
+      guard let head = pattern.first else { return offset }
       var k = offset
       while k < bytes.count {
-        if starts(with: literal, at: k, caseInsensitive: caseInsensitive) { return k }
+        var byte = bytes[k]
+        if caseInsensitive, (0x41...0x5A).contains(byte) { byte += 0x20 }
+        if byte == head && starts(with: pattern, at: k, caseInsensitive: caseInsensitive) { return k }
         k += 1
       }
       return nil

@@ -14,44 +14,87 @@ public struct HeuristicTokenCounter: TokenCounter {
   public var identifier: String { "heuristic-v1" }
 
   public func tokenCount(_ text: Substring) -> Int {
+    // Works on the UTF-8 bytes directly: iterating `unicodeScalars` of a Substring validates
+    // every index and dominated chunking time.
+    if let count = text.utf8.withContiguousStorageIfAvailable({ Self.count(utf8: $0) }) { return count }
+    var copy = String(text)
+    return copy.withUTF8 { Self.count(utf8: $0) }
+  }
+
+  private static func count(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Int {
     var tokens = 0
     var wordLength = 0
-    @inline(__always) func endWord() {
-      if wordLength > 0 {
-        tokens += 1 + (wordLength - 1) / 6
-        wordLength = 0
-      }
-    }
-    for scalar in text.unicodeScalars {
-      let v = scalar.value
-      if v < 0x80 {
-        switch v {
-        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: wordLength += 1
-        case 0x00...0x20, 0x7F: endWord()
+    var i = 0
+    let n = bytes.count
+    while i < n {
+      let lead = bytes[i]
+      if lead < 0x80 {
+        i += 1
+        switch lead {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A:
+          wordLength += 1
+        case 0x00...0x20, 0x7F:
+          if wordLength > 0 {
+            tokens += 1 + (wordLength - 1) / 6
+            wordLength = 0
+          }
         default:
-          endWord()
+          if wordLength > 0 {
+            tokens += 1 + (wordLength - 1) / 6
+            wordLength = 0
+          }
           tokens += 1
         }
         continue
       }
-      if Self.isCJK(v) {
-        endWord()
-        tokens += 1
-        continue
+      // Decode one scalar (the text is valid UTF-8; stray bytes count as symbols).
+      var value = UInt32(lead)
+      var length = 1
+      if lead & 0xE0 == 0xC0 {
+        value = UInt32(lead & 0x1F)
+        length = 2
+      } else if lead & 0xF0 == 0xE0 {
+        value = UInt32(lead & 0x0F)
+        length = 3
+      } else if lead & 0xF8 == 0xF0 {
+        value = UInt32(lead & 0x07)
+        length = 4
       }
-      let properties = scalar.properties
-      if properties.isWhitespace {
-        endWord()
-      } else if properties.isAlphabetic || properties.numericType != nil
-        || properties.generalCategory == .nonspacingMark || properties.generalCategory == .spacingMark
-      {
+      if length > 1 && i + length <= n {
+        for k in 1..<length { value = value << 6 | UInt32(bytes[i + k] & 0x3F) }
+      } else {
+        length = 1
+      }
+      i += length
+      let isWordPart: Bool
+      if isCJK(value) {
+        isWordPart = false
+      } else if let scalar = Unicode.Scalar(value) {
+        let properties = scalar.properties
+        if properties.isWhitespace {
+          if wordLength > 0 {
+            tokens += 1 + (wordLength - 1) / 6
+            wordLength = 0
+          }
+          continue
+        }
+        isWordPart =
+          properties.isAlphabetic || properties.numericType != nil
+          || properties.generalCategory == .nonspacingMark || properties.generalCategory == .spacingMark
+      } else {
+        isWordPart = false
+      }
+      if isWordPart {
         wordLength += 1
       } else {
-        endWord()
+        if wordLength > 0 {
+          tokens += 1 + (wordLength - 1) / 6
+          wordLength = 0
+        }
         tokens += 1
       }
     }
-    endWord()
+    if wordLength > 0 { tokens += 1 + (wordLength - 1) / 6 }
     return tokens
   }
 

@@ -113,6 +113,7 @@ final class LineReader: LineSource {
   private(set) var highWater = 0
 
   init(source: any ByteSource, blockSize: Int = 1 << 20, lineCap: Int = 1 << 20) {
+    precondition(blockSize > 0 && lineCap >= 16, "LineReader needs a positive block size and a line cap of 16+ bytes")
     self.source = source
     self.blockSize = blockSize
     self.lineCap = lineCap
@@ -141,7 +142,7 @@ final class LineReader: LineSource {
         scanFrom = cursor
         return line
       }
-      if window.count - cursor >= lineCap {
+      if window.count - cursor > lineCap {
         let cut = fragmentCut()
         let line = makeLine(cursor..<cut)
         cursor = cut
@@ -179,13 +180,22 @@ final class LineReader: LineSource {
       i -= 1
     }
     var cut = limit
-    // Never start the next fragment on a UTF-8 continuation byte, nor split `\r\n`.
-    while cut > cursor + 1, window[cut] & 0xC0 == 0x80 { cut -= 1 }
+    // Never start the next fragment on a UTF-8 continuation byte (a character is at most four
+    // bytes, so look back three at most: further back it is invalid anyway), nor split `\r\n`.
+    while cut > limit - 3, window[cut] & 0xC0 == 0x80 { cut -= 1 }
+    if window[cut] & 0xC0 == 0x80 { cut = limit }
     if window[cut - 1] == 0x0D { cut -= 1 }
-    return cut
+    return max(cut, cursor + 1)
   }
 
   private func makeLine(_ range: Range<Int>) -> TextLine {
+    var range = range
+    // A UTF-8 byte order mark is not text: it would hide a first-line heading. Spans start after it.
+    if windowOffset + range.lowerBound == 0, range.count >= 3, window[range.lowerBound] == 0xEF,
+      window[range.lowerBound + 1] == 0xBB, window[range.lowerBound + 2] == 0xBF
+    {
+      range = (range.lowerBound + 3)..<range.upperBound
+    }
     let decoded = window.withUnsafeBytes { raw in
       LineDecoder.decode(
         UnsafeRawBufferPointer(rebasing: raw[range]), fileOffset: windowOffset + range.lowerBound,

@@ -1,6 +1,12 @@
 import Foundation
 import TomeCore
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// Runs poppler's `pdftotext -layout FILE -` and splits its output into pages at form feeds.
 struct PDFTextExtractor {
   struct Output {
@@ -10,37 +16,65 @@ struct PDFTextExtractor {
   }
 
   let location: Chunker.ExecutableLocation
+  /// A PDF that keeps pdftotext busy longer than this fails instead of stalling the ingest.
+  let timeout: Duration
 
   func extract(_ file: DiscoveredFile) throws(IngestError) -> Output {
     let executable = try resolve(for: file.path)
-    let stderrURL = FileManager.default.temporaryDirectory.appendingPathComponent("tome-pdftotext-\(UUID().uuidString)")
-    defer { try? FileManager.default.removeItem(at: stderrURL) }
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("tome-pdftotext-\(UUID().uuidString)")
+    let stdoutURL = scratch.appendingPathExtension("out")
+    let stderrURL = scratch.appendingPathExtension("err")
+    defer {
+      try? FileManager.default.removeItem(at: stdoutURL)
+      try? FileManager.default.removeItem(at: stderrURL)
+    }
+    // Both streams go to files: nothing has to drain a pipe while we wait, so waiting can poll
+    // for the timeout instead of blocking on a read that a hung pdftotext would never end.
+    guard FileManager.default.createFile(atPath: stdoutURL.path, contents: nil),
+      FileManager.default.createFile(atPath: stderrURL.path, contents: nil),
+      let stdoutHandle = try? FileHandle(forWritingTo: stdoutURL),
+      let stderrHandle = try? FileHandle(forWritingTo: stderrURL)
+    else {
+      throw .pdftotextFailed(file.path, firstLine: "cannot create temporary files for its output")
+    }
+    defer {
+      try? stdoutHandle.close()
+      try? stderrHandle.close()
+    }
 
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = ["-layout", "-enc", "UTF-8", file.url.path, "-"]
-    let stdout = Pipe()
-    process.standardOutput = stdout
     process.standardInput = FileHandle.nullDevice
-    // stderr goes to a file: a pipe that nobody drains could fill up and stall pdftotext while
-    // we block reading stdout.
-    guard FileManager.default.createFile(atPath: stderrURL.path, contents: nil),
-      let stderrHandle = try? FileHandle(forWritingTo: stderrURL)
-    else {
-      throw .pdftotextFailed(file.path, firstLine: "cannot create a temporary file for its messages")
-    }
+    process.standardOutput = stdoutHandle
     process.standardError = stderrHandle
     do {
       try process.run()
     } catch {
-      try? stderrHandle.close()
       throw .pdftotextFailed(file.path, firstLine: "cannot start \(executable): \(error)")
     }
-    let output = stdout.fileHandleForReading.readDataToEndOfFile()
+    let deadline = ContinuousClock.now + timeout
+    while process.isRunning {
+      if ContinuousClock.now > deadline {
+        // SIGKILL: a wedged process may ignore or have blocked SIGTERM.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        throw .pdftotextFailed(file.path, firstLine: "timed out after \(timeout)")
+      }
+      Thread.sleep(forTimeInterval: 0.005)
+    }
     process.waitUntilExit()
-    try? stderrHandle.close()
+    let output: Data
+    do {
+      output = try Data(contentsOf: stdoutURL)
+    } catch {
+      throw .pdftotextFailed(file.path, firstLine: "cannot read its output: \(error)")
+    }
     let messages = (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? ""
-    let firstMessage = messages.split(whereSeparator: \.isNewline).first.map(String.init)
+    let messageLines = messages.split(whereSeparator: \.isNewline).map { String($0) }
+    // pdftotext often warns before it fails ("Syntax Warning: May not be a PDF file"); the
+    // first error line says why it failed.
+    let firstMessage = messageLines.first { $0.contains("Error") } ?? messageLines.first
 
     guard process.terminationReason == .exit, process.terminationStatus == 0 else {
       let status =

@@ -71,8 +71,10 @@ struct Packer {
     let pieces = makeUnits(block)
     guard !pieces.isEmpty else { return }
     let total = pieces.reduce(0) { $0 + $1.tokens }
-    if total <= maxTokens && hasBody && tokens + total > maxTokens {
-      flush(carry: true)
+    if total <= maxTokens && tokens + total > maxTokens {
+      // A block that fits an empty chunk is never split, not even to sit under its heading:
+      // the heading then stays alone (the section still names it).
+      flush(carry: hasBody)
       while tokens + total > maxTokens, !units.isEmpty { dropFirstUnit() }
     }
     for unit in pieces { place(unit, isBody: true) }
@@ -135,7 +137,7 @@ struct Packer {
     trailingGap = ""
     var units = cutUnits(block)
     if units.isEmpty {
-      trailingGap = owed + block.gapBefore + trailingGap
+      trailingGap = owed + trailingGap
     } else {
       units[0].gapBefore = owed + units[0].gapBefore
     }
@@ -157,12 +159,13 @@ struct Packer {
     case .prose: text.cut(text.sentenceRanges())
     case .lines: text.cut(text.lineRanges())
     }
-    trailingGap = text.units.isEmpty ? "" : text.trailing
+    trailingGap = text.trailing
     return text.units
   }
 
-  /// One unit per non-blank line; blank lines fold into the next unit's gap.
-  private func lineUnits(_ block: Block, lineTokens: [Int]) -> [Unit] {
+  /// One unit per non-blank line; blank lines fold into the next unit's gap (blank lines at the
+  /// end are owed to the next block).
+  private mutating func lineUnits(_ block: Block, lineTokens: [Int]) -> [Unit] {
     var result: [Unit] = []
     var gap = block.gapBefore
     for (index, (line, count)) in zip(block.lines, lineTokens).enumerated() {
@@ -177,6 +180,7 @@ struct Packer {
           byteStart: line.byteStart, byteEnd: line.byteEnd, gapBefore: gap))
       gap = ""
     }
+    trailingGap = gap
     return result
   }
 }

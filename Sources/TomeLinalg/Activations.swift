@@ -120,7 +120,8 @@ public enum Activations {
       var m = lowest
       var j = 0
       while j < vectorEnd {
-        m = pointwiseMax(m, load16(r + j))
+        let v = load16(r + j)
+        m.replace(with: v, where: v .> m)  // pointwiseMax scalarises in this loop
         j += 16
       }
       var maxValue = m.max()

@@ -21,9 +21,10 @@ public enum Parallel {
       for i in 0..<count { body(i) }
       return
     }
-    let blasThreads = BLAS.threadCount
-    BLAS.setThreadCount(1)
-    defer { BLAS.setThreadCount(blasThreads) }
+    BLAS.withThreadCount(1) { run(count: count, width: width, body) }
+  }
+
+  private static func run(count: Int, width: Int, _ body: (Int) -> Void) {
     let next = Atomic<Int>(0)
     withoutActuallyEscaping(body) { body in
       let box = UncheckedBox(body)
@@ -35,6 +36,18 @@ public enum Parallel {
         }
       }
     }
+  }
+}
+
+extension BLAS {
+  /// Runs `body` with OpenBLAS limited to `count` threads, then restores the previous count.
+  /// Does nothing extra when the count is already `count`.
+  public static func withThreadCount<T>(_ count: Int, _ body: () throws -> T) rethrows -> T {
+    let previous = threadCount
+    guard previous != count else { return try body() }
+    setThreadCount(count)
+    defer { setThreadCount(previous) }
+    return try body()
   }
 }
 

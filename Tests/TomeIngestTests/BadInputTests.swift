@@ -3,7 +3,7 @@ import Testing
 import TomeCore
 import TomeTestSupport
 
-@testable import TomeIngest
+import TomeIngest
 
 #if canImport(Glibc)
   import Glibc
@@ -56,6 +56,22 @@ import TomeTestSupport
       expectSpansExact(chunks, file: bytes)
       expectDisjointCover(chunks, file: bytes)
     }
+  }
+
+  @Test("garbage after a clean start (past the binary sniff) is decoded lossily in bounded pieces")
+  func garbageAfterSniff() throws {
+    let dir = try TemporaryDirectory()
+    var bytes = Array(String(repeating: "Clean text line.\n", count: 600).utf8)
+    bytes += [UInt8](repeating: 0x80, count: 40_000) + [0x0D] + [UInt8](repeating: 0xBF, count: 9_000) + Array("\nend\n".utf8)
+    let url = try dir.write("mixed.log", data: Data(bytes))
+    var configuration = try Chunker.Configuration(maxTokens: 64, overlapTokens: 0)
+    configuration.lineCap = 4096
+    configuration.blockSize = 1000
+    var stream = try Chunker(configuration: configuration).chunks(of: DiscoveredFile(path: url.path))
+    let chunks = try collect(&stream)
+    #expect(stream.warnings.count == 1)
+    expectSpansExact(chunks, file: bytes)
+    #expect(chunks.last?.text.hasSuffix("end") == true)
   }
 
   @Test("a file deleted between walk and chunking gives 'file vanished' naming it")

@@ -3,7 +3,7 @@ import Testing
 import TomeCore
 import TomeTestSupport
 
-@testable import TomeIngest
+import TomeIngest
 
 @Suite struct ChunkerTests {
   static let essays = ["addiction.txt", "aord.txt", "apple.txt"]
@@ -126,6 +126,30 @@ import TomeTestSupport
     #expect(chunks[0].span.citation == "README.md:1-3")
   }
 
+  @Test("a paragraph that fits an empty chunk is never split to sit under its heading")
+  func headingThenFullParagraph() throws {
+    let dir = try TemporaryDirectory()
+    let paragraph = (0..<7).map { "Line \($0) of a paragraph that is rather long indeed." }.joined(separator: "\n")
+    let text = "# A Heading With Words\n\n" + paragraph + "\n"
+    let url = try dir.write("h.md", text)
+    let tokens = HeuristicTokenCounter().tokenCount(paragraph)
+    let (chunks, _) = try chunk(url, maxTokens: tokens + 2)
+    #expect(chunks.map(\.text) == ["# A Heading With Words", paragraph])
+    #expect(chunks.map(\.section) == ["A Heading With Words", "A Heading With Words"])
+  }
+
+  @Test("a UTF-8 byte order mark is skipped, so a first-line heading still counts")
+  func byteOrderMark() throws {
+    let dir = try TemporaryDirectory()
+    let bytes: [UInt8] = [0xEF, 0xBB, 0xBF] + Array("# Title\n\nBody.\n".utf8)
+    let url = try dir.write("bom.md", data: Data(bytes))
+    let (chunks, _) = try chunk(url)
+    #expect(chunks.map(\.text) == ["# Title\n\nBody."])
+    #expect(chunks.first?.section == "Title")
+    #expect(chunks.first?.span.byteRange == 3..<bytes.count - 1)
+    expectSpansExact(chunks, file: bytes)
+  }
+
   @Test("Markdown: a fence that does not fit is cut at lines, never inside one; small fences stay whole")
   func bigFence() throws {
     let dir = try TemporaryDirectory()
@@ -221,6 +245,8 @@ import TomeTestSupport
       text += "Ünïcödé façade naïve 日本語のテキスト \(i). Ελληνικά κείμενα και emoji 🎉🙂.\n"
       if i % 5 == 4 { text += "\n" }
     }
+    // A long run of CJK without spaces: cut into fragments and pieces on character boundaries.
+    text += String(repeating: "日本語の文章とテキスト", count: 60) + "\n"
     let url = try dir.write("multi.txt", text)
     let bytes = Array(text.utf8)
     var configuration = try Chunker.Configuration(maxTokens: 40, overlapTokens: 0)

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TomeTestSupport
 
-@testable import TomeIngest
+import TomeIngest
 
 #if canImport(Glibc)
   import Glibc
@@ -34,6 +34,10 @@ import TomeTestSupport
     let filtered = FileWalker(roots: [root], rules: IgnoreRules(include: ["*.swift", "*.md"], exclude: ["**/test_*"]))
       .walk()
     #expect(filtered.files.map(\.path) == [root + "/b.md", root + "/sub/c.swift"])
+
+    var rules = IgnoreRules()
+    rules.exclude = ["sub"]
+    #expect(FileWalker(roots: [root], rules: rules).walk().files.map(\.path) == [root + "/a.txt", root + "/b.md"])
 
     let withHidden = FileWalker(roots: [root], rules: IgnoreRules(skipsHidden: false)).walk()
     #expect(withHidden.files.map(\.path).contains(root + "/.hidden/x.md"))
@@ -70,6 +74,7 @@ import TomeTestSupport
     #expect(loops.count == 1)
     #expect(loops.first?.path == root.path + "/a/back")
     #expect(loops.first?.description.contains("symlink loop") == true)
+    #expect(loops.first?.warning.description == loops.first?.description)
   }
 
   @Test("symlinks to files and folders are followed; duplicates by real path are kept once")

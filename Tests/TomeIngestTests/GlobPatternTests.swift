@@ -1,6 +1,6 @@
 import Testing
 
-@testable import TomeIngest
+import TomeIngest
 
 @Suite struct GlobPatternTests {
   @Test(

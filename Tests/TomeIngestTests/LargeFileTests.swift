@@ -3,7 +3,7 @@ import Testing
 import TomeCore
 import TomeTestSupport
 
-@testable import TomeIngest
+import TomeIngest
 
 @Suite struct LargeFileTests {
   /// Writes `paragraphs` paragraphs of four 16-token lines (64 tokens) separated by blank lines.
@@ -31,7 +31,18 @@ import TomeTestSupport
   /// Fifteen words of at most six letters and a full stop: 16 heuristic tokens.
   static let line = "alpha bravo delta echo golf hotel india juliet kilo lima mike oscar papa romeo sierra.\n"
 
+  /// A `/proc/self/status` field in bytes (Linux), or nil where there is none.
+  private func processMemory(_ field: String) -> Int? {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+    for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
+      let number = line.dropFirst(field.count + 1).split(separator: " ").first.flatMap { Int($0) }
+      return number.map { $0 * 1024 }
+    }
+    return nil
+  }
+
   private func streamCheck(megabytes: Int) throws {
+    let residentBefore = processMemory("VmRSS")
     #expect(HeuristicTokenCounter().tokenCount(Self.line) == 16)
     let dir = try TemporaryDirectory("tome-large")
     let url = dir.url.appendingPathComponent("big.txt")
@@ -52,6 +63,11 @@ import TomeTestSupport
     #expect(last?.tokenCount ?? 0 <= 256)
     #expect(stream.byteCount == size)
     #expect(stream.bufferedBytesHighWater < 4 << 20, "buffered \(stream.bufferedBytesHighWater) bytes")
+    // The real thing, coarsely: the process's peak resident memory grew by far less than the
+    // file (other tests running in parallel share the process, hence the slack).
+    if megabytes >= 100, let before = residentBefore, let peak = processMemory("VmHWM") {
+      #expect(peak - before < megabytes * (1 << 20) * 3 / 4, "peak RSS grew by \((peak - before) >> 20) MiB")
+    }
   }
 
   @Test("a 200 MB file streams in bounded memory (release builds)", .tags(.slow), .enabled(if: !isDebugBuild || ProcessInfo.processInfo.environment["TOME_SLOW_TESTS"] != nil), .timeLimit(.minutes(3)))

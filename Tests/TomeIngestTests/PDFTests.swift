@@ -3,7 +3,7 @@ import Testing
 import TomeCore
 import TomeTestSupport
 
-@testable import TomeIngest
+import TomeIngest
 
 @Suite(.timeLimit(.minutes(1))) struct PDFTests {
   @Test("a generated three-page PDF: page numbers, words of page 2 on page 2")
@@ -27,6 +27,15 @@ import TomeTestSupport
     #expect(stream.sha256 == expected)
   }
 
+  @Test("a PDF without text gives zero chunks and a warning saying so")
+  func noText() throws {
+    let dir = try TemporaryDirectory()
+    let url = try dir.write("scan.pdf", data: makePDF(pages: [[], []]))
+    let (chunks, stream) = try chunk(url, display: "scan.pdf")
+    #expect(chunks.isEmpty)
+    #expect(stream.warnings.map(\.description) == ["scan.pdf: no extractable text on 2 page(s) (scanned images need OCR)"])
+  }
+
   @Test("a PDF by magic bytes whatever its name")
   func magic() throws {
     let dir = try TemporaryDirectory()
@@ -45,6 +54,26 @@ import TomeTestSupport
     #expect(error.kind == .toolFailed)
     #expect(error.description.hasPrefix("\(url.path): pdftotext failed: "))
     #expect(!error.description.contains("\n"))
+    #expect(error.description.contains("Error"))
+  }
+
+  @Test("a pdftotext that hangs is stopped at the timeout and the file fails")
+  func timeout() throws {
+    let dir = try TemporaryDirectory()
+    let url = try dir.write("slow.pdf", data: makePDF(pages: [["x"]]))
+    // A stand-in executable that never finishes in time (also exercises the path override).
+    // `exec` so no grandchild keeps the process's descriptors open after the kill.
+    let fake = try dir.write("bin/pdftotext", "#!/bin/sh\nexec sleep 30\n")
+    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fake.path)
+    var configuration = try Chunker.Configuration(pdftotext: .path(fake.path))
+    configuration.pdftotextTimeout = .milliseconds(300)
+    let start = ContinuousClock.now
+    let error = try #require(throws: IngestError.self) {
+      try Chunker(configuration: configuration).chunks(of: DiscoveredFile(path: url.path))
+    }
+    #expect(ContinuousClock.now - start < .seconds(10))
+    #expect(error.kind == .toolFailed)
+    #expect(error.description.hasPrefix("\(url.path): pdftotext failed: timed out after"))
   }
 
   @Test("pdftotext missing gives the install hint")

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TomeTestSupport
 
-@testable import TomeIngest
+import TomeIngest
 
 @Suite struct SHA256Tests {
   private func hex(_ text: String) -> String {
