@@ -59,7 +59,7 @@ struct IngestCommand: AsyncParsableCommand {
   func run() async throws {
     let collection = try Collection(location: index.location, create: true)
     let chunker = try Chunker.Configuration(maxTokens: chunkTokens, overlapTokens: overlap)
-    let rules = IgnoreRules(include: include.map { GlobPattern($0) }, exclude: exclude.map { GlobPattern($0) })
+    let rules = IgnoreRules(include: include, exclude: exclude)
     let encoder = noEmbed ? nil : try model.directory.loadEncoder()
     let pipeline = IngestPipeline(
       collection: collection, configuration: .init(chunker: chunker, rules: rules, force: force),
