@@ -43,7 +43,10 @@ public func runTome(arguments: [String] = Array(CommandLine.arguments.dropFirst(
       FileHandle.standardError.write(Data((message + "\n").utf8))
       exit(2)
     }
-    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    // One line, whatever the error's own description looks like.
+    var line = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
+    if line.count > 600 { line = String(line.prefix(600)) + "…" }
+    FileHandle.standardError.write(Data("error: \(line)\n".utf8))
     exit(1)
   }
 }

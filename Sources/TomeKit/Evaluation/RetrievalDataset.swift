@@ -62,7 +62,8 @@ extension RetrievalDataset {
     do {
       file = try JSONDecoder().decode(File.self, from: Data(contentsOf: url))
     } catch {
-      throw DatasetError(path: url.path, reason: "not SQuAD v1.1 JSON: \(error)")
+      let detail = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ").prefix(200)
+      throw DatasetError(path: url.path, reason: "not SQuAD v1.1 JSON (\(detail))")
     }
     var documents: [Document] = []
     var queries: [Query] = []
