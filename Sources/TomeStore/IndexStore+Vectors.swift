@@ -28,6 +28,11 @@ extension IndexStore {
     }
   }
 
+  /// Number of chunks that have a vector.
+  public func vectorCount() throws -> Int {
+    try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM vectors") ?? 0 }
+  }
+
   /// Stores one vector per chunk id (row `i` of `vectors` for `ids[i]`) in one transaction.
   /// Ids whose chunk vanished meanwhile are ignored.
   public func insertVectors(ids: [ChunkID], vectors: EmbeddingMatrix, encoding: VectorEncoding) throws {

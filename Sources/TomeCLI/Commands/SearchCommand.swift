@@ -51,6 +51,12 @@ struct SearchCommand: AsyncParsableCommand {
     if effective != mode && !output.quiet && !output.json {
       Terminal.error("note: the index has no vectors (ingested with --no-embed); ranking by BM25 only")
     }
+    if effective != .bm25 && !output.quiet && !output.json {
+      let pending = try collection.store.pendingVectorCount()
+      if pending > 0 {
+        Terminal.error("note: \(pending) chunks have no vector yet (an ingest was interrupted?); run `tome ingest` to finish embedding")
+      }
+    }
     let encoder = effective == .bm25 ? nil : try model.directory.loadEncoder()
     let retriever = try HybridRetriever(collection: collection, embedder: encoder?.embedder)
     let results = try retriever.search(query, k: k, mode: effective).results

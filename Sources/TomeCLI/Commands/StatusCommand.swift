@@ -24,7 +24,10 @@ struct StatusCommand: AsyncParsableCommand {
     let status = try collection.status()
     let documents = problems ? status.documents.filter { $0.status == .skipped || $0.status == .failed } : status.documents
     if output.json {
-      try Terminal.printJSON(StatusJSON(status: status, documents: documents))
+      var json = StatusJSON(status: status, documents: documents)
+      json.vectors = try collection.store.vectorCount()
+      json.encoder = try collection.store.meta(.encoder)
+      try Terminal.printJSON(json)
       return
     }
     let tty = Terminal.stdoutIsTTY
@@ -37,8 +40,15 @@ struct StatusCommand: AsyncParsableCommand {
       }
     }
     let t = status.totals
+    let vectors = try collection.store.vectorCount()
+    let encoder = try collection.store.meta(.encoder)
     let counts = DocumentStatus.allCases.compactMap { s in t.byStatus[s].map { "\($0) \(s.rawValue)" } }
     print("\(t.documents) files (\(counts.joined(separator: ", "))), \(t.chunks) chunks, \(t.tokens) tokens, \(Terminal.bytes(t.bytes)) in \(Terminal.displayPath(collection.location.directory.path))")
+    if let encoder {
+      print("vectors: \(vectors) of \(t.chunks) chunks embedded by \(encoder)\(vectors < t.chunks ? " (run `tome ingest` to finish)" : "")")
+    } else {
+      print("vectors: none (BM25 only; run `tome ingest` without --no-embed for dense and hybrid search)")
+    }
   }
 }
 
@@ -60,6 +70,8 @@ struct StatusJSON: Encodable {
   var tokens: Int
   var bytes: Int
   var roots: [String]
+  var vectors = 0
+  var encoder: String?
 
   init(status: CollectionStatus, documents: [DocumentRecord]) {
     files = documents.map {
