@@ -101,7 +101,9 @@ public final class BERTEncoder: TextEmbedder {
   // MARK: TextEmbedder
 
   /// Embeds passages with the configured `longInputMode`; one L2-normalised row per text.
-  /// Checks `Task` cancellation between micro-batches.
+  ///
+  /// Synchronous and CPU-bound: it occupies the calling thread (plus `threads − 1` Dispatch
+  /// workers) for the whole batch, and checks `Task` cancellation between micro-batches.
   public func embed(passages: [String]) throws -> EmbeddingMatrix {
     try embed(passages: passages, mode: configuration.longInputMode)
   }
@@ -129,11 +131,16 @@ public final class BERTEncoder: TextEmbedder {
     return try embed(tokenIDs: tokenized, mode: mode, checkCancellation: checkCancellation)
   }
 
-  /// Embeds already tokenised texts (ids without [CLS]/[SEP]).
+  /// Embeds already tokenised texts (ids without [CLS]/[SEP], from ``tokenizer``).
+  ///
+  /// - Precondition: every id is below the model's vocabulary size.
   public func embed(
     tokenIDs texts: [[Int32]], mode: LongInputMode,
     checkCancellation: () throws -> Void = { try Task.checkCancellation() }
   ) throws -> EmbeddingMatrix {
+    let vocabulary = Int32(modelConfiguration.vocabularySize)
+    precondition(
+      texts.allSatisfy { $0.allSatisfy { $0 >= 0 && $0 < vocabulary } }, "token id outside the vocabulary")
     let h = dimension
     let window = maximumSequenceLength - 2
     // Sequences to run, and which text each belongs to.
@@ -183,7 +190,10 @@ public final class BERTEncoder: TextEmbedder {
   /// at most `maximumSequenceLength` each, learned positions), run as one micro-batch.
   /// For tests of the window arithmetic.
   package func pooledEmbeddings(sequences: [[Int32]]) -> EmbeddingMatrix {
-    precondition(sequences.allSatisfy { $0.count <= maximumSequenceLength }, "sequence longer than the position table")
+    let vocabulary = Int32(modelConfiguration.vocabularySize)
+    precondition(
+      sequences.allSatisfy { $0.count <= maximumSequenceLength && $0.allSatisfy { $0 >= 0 && $0 < vocabulary } },
+      "sequence longer than the position table, or id outside the vocabulary")
     let forward = BERTForward(weights: weights, threads: configuration.threads)
     let batch = sequences.map { EncoderSequence(ids: $0, positions: .learned) }
     let pooled = ComputeGate.run { forward.pooled(batch) }

@@ -91,7 +91,11 @@ public struct SafeTensorsFile: Sendable {
       guard offsets[0] <= offsets[1], offsets[1] <= payload else {
         throw corrupt("tensor \(name): bytes \(offsets[0])..<\(offsets[1]) lie outside the \(payload)-byte data section (truncated file?)")
       }
-      let (bytes, overflow) = shape.reduce(1, *).multipliedReportingOverflow(by: dtype.size)
+      var bytes = dtype.size
+      var overflow = false
+      for dimension in shape where !overflow {
+        (bytes, overflow) = bytes.multipliedReportingOverflow(by: dimension)
+      }
       guard !overflow, bytes == offsets[1] - offsets[0] else {
         throw corrupt("tensor \(name): shape \(shape) of \(dtypeName) needs \(bytes) bytes, offsets give \(offsets[1] - offsets[0])")
       }

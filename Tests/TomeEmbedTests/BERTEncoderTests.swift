@@ -39,7 +39,6 @@ func cosine(_ a: [Float], _ b: [Double]) -> Double {
     #expect(matrix.count == cases.count)
     for (i, golden) in cases.enumerated() {
       let c = cosine(Array(matrix[row: i]), golden.embedding)
-      print("golden case \(i): tokens \(encoder.tokenizer.tokenize(golden.text).count) cosine \(c)")
       #expect(c >= 0.9999, "case \(i) \(golden.text.prefix(30)): cosine \(c)")
     }
   }
@@ -55,6 +54,13 @@ func cosine(_ a: [Float], _ b: [Double]) -> Double {
     }
     let query = try encoder.embed(query: texts[0])
     #expect(query == Array(try encoder.embed(passages: [texts[0]])[row: 0]))
+  }
+
+  @Test("an empty batch gives an empty matrix")
+  func emptyBatch() throws {
+    let encoder = try SharedEncoder.get()
+    let m = try encoder.embed(passages: [])
+    #expect(m.count == 0 && m.dimension == 384)
   }
 
   @Test("rows are unit length")

@@ -98,4 +98,17 @@ struct EncoderBenchmark {
     report("glibc expf (scalar)") { b in for i in 0..<b.count { b[i] = Foundation.expf(b[i]) } }
     report("glibc erff (scalar)") { b in for i in 0..<b.count { b[i] = Foundation.erff(b[i]) } }
   }
+
+  @Test("WordPiece tokenizer throughput on the essay corpus")
+  func tokenizer() throws {
+    let tokenizer = try Model.tokenizer()
+    let folder = SharedData.data("paul_graham_essays/essays")
+    let texts = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted().map {
+      try String(contentsOf: folder.appendingPathComponent($0), encoding: .utf8)
+    }
+    var tokens = 0
+    let t = seconds { for text in texts { tokens += tokenizer.tokenCount(text) } }
+    let bytes = texts.reduce(0) { $0 + $1.utf8.count }
+    print(String(format: "tokenizer: %d tokens from %.1f MB in %.3f s = %.2f M tokens/s", tokens, Double(bytes) / 1e6, t, Double(tokens) / t / 1e6))
+  }
 }

@@ -59,8 +59,6 @@ func essayText(minimumTokens: Int, tokenizer: WordPieceTokenizer) throws -> [Int
     let norm = pi.values.reduce(0) { $0 + $1 * $1 }
     #expect(abs(norm - 1) < 1e-5)
     let c = cosine(pi.values, truncated.values.map(Double.init))
-    let pcw = try encoder.embed(tokenIDs: [ids], mode: .parallelWindows)
-    print("PI·trunc", c, "PI·PCW", cosine(pi.values, pcw.values.map(Double.init)), "PCW·trunc", cosine(pcw.values, truncated.values.map(Double.init)))
     #expect(c > 0.7 && c < 0.99999, "cosine \(c)")
   }
 

@@ -51,6 +51,7 @@ func safetensors(header: String, payload: [UInt8]) -> Data {
     #"{"a": {"dtype": "Q9", "shape": [2], "data_offsets": [0, 8]}}"#,
     #"{"a": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}}"#,
     #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [8, 0]}}"#,
+    #"{"a": {"dtype": "F32", "shape": [1099511627775, 1099511627775, 1099511627775], "data_offsets": [0, 8]}}"#,
   ])
   func garbage(header: String) throws {
     let directory = try TemporaryDirectory()
