@@ -57,3 +57,18 @@ struct Golden: Decodable {
   let tokenize: [TokenizeCase]
   let logits: [LogitsCase]
 }
+
+extension Fixtures {
+  /// Loaded once per test process.
+  static let sharedModel: Result<LlamaModel, any Error> = Result {
+    try LlamaModel(path: try requireModelPath())
+  }
+
+  static func model() throws -> LlamaModel { try sharedModel.get() }
+}
+
+func argmax(_ v: [Float]) -> Int {
+  var best = 0
+  for i in v.indices where v[i] > v[best] { best = i }
+  return best
+}

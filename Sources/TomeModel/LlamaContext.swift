@@ -1,0 +1,438 @@
+import TomeLinalg
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs a `LlamaModel` over one token sequence, keeping its KV cache.
+///
+/// Not `Sendable`: a context belongs to one task at a time. Prompt processing uses batched
+/// `BLAS.sgemm` over dequantised weights; single-token decoding uses quantised mat-vec split
+/// over the cores.
+public final class LlamaContext {
+  public let model: LlamaModel
+  public let cache: KVCache
+  /// Tokens whose keys and values are in the cache, in order.
+  public private(set) var tokens: [Int] = []
+  /// Concurrent pieces for decode mat-vec (≥ 8 on 2 cores).
+  public var pieces = 8
+  /// Prompt tokens processed per batched pass (bounds scratch memory).
+  public var batchSize = 512
+  /// How closely to follow llama.cpp's arithmetic.
+  public enum Numerics: Sendable {
+    /// Round activations like llama.cpp's Q8 dot products, keys/values/queries and attention
+    /// weights to half precision like its F16 KV cache: logits within ~0.05 of llama.cpp's.
+    case llamaCpp
+    /// Plain f32 activations and cache.
+    case float32
+  }
+  /// Default `.llamaCpp`, so answers match the reference engine token for token.
+  public var numerics: Numerics = .llamaCpp
+  /// Attention capture requested by `AttentionProbing` (nil: none).
+  var attentionTap: AttentionTap?
+  /// Post-RoPE query capture (nil: none).
+  var queryTap: QueryTap?
+
+  // Decode scratch.
+  private let x, h, q, k, v, o, g, u, rq, rs: UnsafeMutablePointer<Float>
+  private var scores: UnsafeMutablePointer<Float>
+  private var scoresCapacity: Int
+
+  init(model: LlamaModel) {
+    self.model = model
+    let c = model.configuration
+    cache = KVCache(layerCount: c.layerCount, kvDimension: c.kvDimension)
+    x = .allocate(capacity: c.hiddenSize)
+    h = .allocate(capacity: c.hiddenSize)
+    q = .allocate(capacity: c.queryDimension)
+    k = .allocate(capacity: c.kvDimension)
+    v = .allocate(capacity: c.kvDimension)
+    o = .allocate(capacity: c.queryDimension)
+    g = .allocate(capacity: c.feedForwardSize)
+    u = .allocate(capacity: c.feedForwardSize)
+    rq = .allocate(capacity: max(c.feedForwardSize, c.hiddenSize, c.queryDimension))
+    rs = .allocate(capacity: max(c.feedForwardSize, c.hiddenSize, c.queryDimension) / 32 + 1)
+    scoresCapacity = 1024 * c.headCount
+    scores = .allocate(capacity: scoresCapacity)
+  }
+
+  deinit {
+    for p in [x, h, q, k, v, o, g, u, rq, rs, scores] { p.deallocate() }
+  }
+
+  /// Number of cached positions.
+  public var position: Int { cache.count }
+
+  /// Which logits `evaluate` returns.
+  public enum Logits: Sendable {
+    /// Only after the last token (`vocabularySize` floats).
+    case last
+    /// None (prefill a prefix).
+    case none
+  }
+
+  /// Appends `tokens` to the sequence and returns the logits after the last one.
+  ///
+  /// - Throws: `ModelError.invalidArgument` when a token id is out of range or the sequence
+  ///   would exceed the model's context length.
+  @discardableResult
+  public func evaluate(_ newTokens: [Int], logits: Logits = .last) throws(ModelError) -> [Float] {
+    let c = model.configuration
+    guard !newTokens.isEmpty else {
+      throw ModelError(.invalidArgument, "no tokens to evaluate")
+    }
+    for t in newTokens where t < 0 || t >= c.vocabularySize {
+      throw ModelError(.invalidArgument, "token id \(t) outside the vocabulary of \(c.vocabularySize)")
+    }
+    guard cache.count + newTokens.count <= c.contextLength else {
+      throw ModelError(
+        .invalidArgument,
+        "\(cache.count + newTokens.count) tokens exceed the context length of \(c.contextLength)")
+    }
+    cache.reserve(cache.count + newTokens.count)
+    var start = 0
+    while start < newTokens.count {
+      let n = newTokens.count == 1 ? 1 : min(batchSize, newTokens.count - start)
+      let chunk = Array(newTokens[start..<(start + n)])
+      if n == 1 { decodeOne(chunk[0]) } else { prefill(chunk) }
+      start += n
+    }
+    tokens += newTokens
+    guard logits == .last else { return [] }
+    return outputLogits()
+  }
+
+  /// Logits for the hidden state in `x` (after the last evaluated token).
+  private func outputLogits() -> [Float] {
+    let c = model.configuration
+    let w = model.weights
+    return [Float](unsafeUninitializedCapacity: c.vocabularySize) { buf, n in
+      let out = buf.baseAddress.unsafelyUnwrapped
+      w.outputNorm.withUnsafeBufferPointer { nw in
+        VectorMath.rmsNorm(x, weight: nw.baseAddress.unsafelyUnwrapped, epsilon: c.rmsEpsilon, count: c.hiddenSize, into: h)
+      }
+      let (hx, hs) = rounded(h, count: c.hiddenSize)
+      w.outputHead.multiply(hx, into: out, blockSums: hs, pieces: pieces * 2)
+      n = c.vocabularySize
+    }
+  }
+
+  /// `v` rounded like llama.cpp's Q8 activations (into scratch) when `numerics` asks for it.
+  private func rounded(_ vec: UnsafeMutablePointer<Float>, count n: Int) -> (UnsafeMutablePointer<Float>, UnsafePointer<Float>?) {
+    guard numerics == .llamaCpp, n % 32 == 0 else { return (vec, nil) }
+    Quantized.roundLikeQ8(vec, count: n, into: rq, blockSums: rs)
+    return (rq, UnsafePointer(rs))
+  }
+
+  // MARK: RoPE
+
+  /// Cosines and sines for `position` (`ropeDimensions / 2` each).
+  func ropeTable(position: Int, cos cs: UnsafeMutablePointer<Float>, sin sn: UnsafeMutablePointer<Float>) {
+    for (i, f) in model.ropeFrequencies.enumerated() {
+      let a = Double(position) * f
+      cs[i] = Float(Glibc_cos(a))
+      sn[i] = Float(Glibc_sin(a))
+    }
+  }
+
+  /// Rotates `heads` vectors of `headDimension` floats at `vec` in place.
+  func applyRope(_ vec: UnsafeMutablePointer<Float>, heads: Int, cos cs: UnsafePointer<Float>, sin sn: UnsafePointer<Float>) {
+    let c = model.configuration
+    let half = c.ropeDimensions / 2
+    for hd in 0..<heads {
+      let p = vec + hd * c.headDimension
+      switch c.ropeStyle {
+      case .interleaved:
+        for i in 0..<half {
+          let a = p[2 * i], b = p[2 * i + 1]
+          p[2 * i] = a * cs[i] - b * sn[i]
+          p[2 * i + 1] = a * sn[i] + b * cs[i]
+        }
+      case .neox:
+        for i in 0..<half {
+          let a = p[i], b = p[i + half]
+          p[i] = a * cs[i] - b * sn[i]
+          p[i + half] = a * sn[i] + b * cs[i]
+        }
+      }
+    }
+  }
+
+  // MARK: Decode
+
+  private func decodeOne(_ token: Int) {
+    let c = model.configuration
+    let w = model.weights
+    let pos = cache.count
+    let d = c.hiddenSize
+    w.tokenEmbedding.dequantize(rows: token..<(token + 1), into: x)
+    let half = c.ropeDimensions / 2
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * max(half, 1)) { tab in
+      let cs = tab.baseAddress.unsafelyUnwrapped
+      let sn = cs + half
+      ropeTable(position: pos, cos: cs, sin: sn)
+      for (l, lw) in w.layers.enumerated() {
+        lw.attentionNorm.withUnsafeBufferPointer {
+          VectorMath.rmsNorm(x, weight: $0.baseAddress.unsafelyUnwrapped, epsilon: c.rmsEpsilon, count: d, into: h)
+        }
+        var (hx, hs) = rounded(h, count: d)
+        MatVec.run(
+          [
+            MatVec(matrix: lw.query, x: hx, y: q, blockSums: hs), MatVec(matrix: lw.key, x: hx, y: k, blockSums: hs),
+            MatVec(matrix: lw.value, x: hx, y: v, blockSums: hs),
+          ],
+          pieces: pieces)
+        if let b = lw.queryBias { b.withUnsafeBufferPointer { VectorMath.add($0.baseAddress.unsafelyUnwrapped, to: q, count: c.queryDimension) } }
+        if let b = lw.keyBias { b.withUnsafeBufferPointer { VectorMath.add($0.baseAddress.unsafelyUnwrapped, to: k, count: c.kvDimension) } }
+        if let b = lw.valueBias { b.withUnsafeBufferPointer { VectorMath.add($0.baseAddress.unsafelyUnwrapped, to: v, count: c.kvDimension) } }
+        applyRope(q, heads: c.headCount, cos: cs, sin: sn)
+        applyRope(k, heads: c.kvHeadCount, cos: cs, sin: sn)
+        if numerics == .llamaCpp {
+          Quantized.roundToHalf(k, count: c.kvDimension)
+          Quantized.roundToHalf(v, count: c.kvDimension)
+        }
+        cache.key(layer: l, position: pos).update(from: k, count: c.kvDimension)
+        cache.value(layer: l, position: pos).update(from: v, count: c.kvDimension)
+        queryTap?.record(layer: l, position: pos, query: q, count: c.queryDimension)
+        attendOne(layer: l, length: pos + 1)
+        (hx, hs) = rounded(o, count: c.queryDimension)
+        MatVec.run([MatVec(matrix: lw.output, x: hx, y: h, blockSums: hs)], pieces: pieces)
+        VectorMath.add(h, to: x, count: d)
+        lw.ffnNorm.withUnsafeBufferPointer {
+          VectorMath.rmsNorm(x, weight: $0.baseAddress.unsafelyUnwrapped, epsilon: c.rmsEpsilon, count: d, into: h)
+        }
+        (hx, hs) = rounded(h, count: d)
+        MatVec.run(
+          [MatVec(matrix: lw.gate, x: hx, y: g, blockSums: hs), MatVec(matrix: lw.up, x: hx, y: u, blockSums: hs)],
+          pieces: pieces)
+        VectorMath.swiglu(g, u, count: c.feedForwardSize)
+        (hx, hs) = rounded(g, count: c.feedForwardSize)
+        MatVec.run([MatVec(matrix: lw.down, x: hx, y: h, blockSums: hs)], pieces: pieces)
+        VectorMath.add(h, to: x, count: d)
+      }
+    }
+    cache.count = pos + 1
+  }
+
+  /// Attention of the single query in `q` over `length` cached positions of `layer`, into `o`.
+  private func attendOne(layer: Int, length t: Int) {
+    let c = model.configuration
+    if t * c.headCount > scoresCapacity {
+      scores.deallocate()
+      scoresCapacity = max(t * c.headCount, scoresCapacity * 2)
+      scores = .allocate(capacity: scoresCapacity)
+    }
+    let hd = c.headDimension
+    let kvd = c.kvDimension
+    let group = c.headCount / c.kvHeadCount
+    let scale = 1 / Float(hd).squareRoot()
+    let keys = SendablePointer(cache.keys[layer])
+    let values = SendablePointer(cache.values[layer])
+    let sc = SendablePointer(scores)
+    if numerics == .llamaCpp { Quantized.roundToHalf(q, count: c.queryDimension) }
+    let half = numerics == .llamaCpp
+    let qp = SendablePointer(q)
+    let op = SendablePointer(o)
+    let work = { (head: Int) in
+      let kvh = head / group
+      let qh = qp.pointer + head * hd
+      let s = sc.pointer + head * t
+      let kb = keys.pointer + kvh * hd
+      for j in 0..<t { s[j] = Quantized.dotF32(qh, kb + j * kvd, hd) * scale }
+      VectorMath.softmax(s, count: t)
+      if half { Quantized.roundToHalf(s, count: t) }
+      let out = op.pointer + head * hd
+      out.initialize(repeating: 0, count: hd)
+      let vb = values.pointer + kvh * hd
+      for j in 0..<t { VectorMath.axpy(s[j], vb + j * kvd, out, count: hd) }
+    }
+    if t >= 64 {
+      Parallel.forEach(pieces: c.headCount, work)
+    } else {
+      for head in 0..<c.headCount { work(head) }
+    }
+    if let tap = attentionTap, tap.layer == layer, tap.wants(position: t - 1) {
+      tap.record(position: t - 1, rows: scores, heads: c.headCount, stride: t, length: t)
+    }
+  }
+
+  // MARK: Prefill
+
+  private func prefill(_ chunk: [Int]) {
+    let c = model.configuration
+    let w = model.weights
+    let n = chunk.count
+    let p0 = cache.count
+    let d = c.hiddenSize, qd = c.queryDimension, kvd = c.kvDimension, f = c.feedForwardSize
+    let hd = c.headDimension
+    let total = p0 + n
+    let group = c.headCount / c.kvHeadCount
+    let half = c.ropeDimensions / 2
+    let maxWeight = max(f * d, qd * d, kvd * d)
+
+    let X = UnsafeMutablePointer<Float>.allocate(capacity: n * d)
+    let H = UnsafeMutablePointer<Float>.allocate(capacity: n * d)
+    let Q = UnsafeMutablePointer<Float>.allocate(capacity: n * qd)
+    let K = UnsafeMutablePointer<Float>.allocate(capacity: n * kvd)
+    let V = UnsafeMutablePointer<Float>.allocate(capacity: n * kvd)
+    let O = UnsafeMutablePointer<Float>.allocate(capacity: n * qd)
+    let G = UnsafeMutablePointer<Float>.allocate(capacity: n * f)
+    let U = UnsafeMutablePointer<Float>.allocate(capacity: n * f)
+    let Wt = UnsafeMutablePointer<Float>.allocate(capacity: maxWeight)
+    let Qg = UnsafeMutablePointer<Float>.allocate(capacity: group * n * hd)
+    let Og = UnsafeMutablePointer<Float>.allocate(capacity: group * n * hd)
+    let S = UnsafeMutablePointer<Float>.allocate(capacity: group * n * total)
+    let cosT = UnsafeMutablePointer<Float>.allocate(capacity: n * max(half, 1))
+    let sinT = UnsafeMutablePointer<Float>.allocate(capacity: n * max(half, 1))
+    defer { for p in [X, H, Q, K, V, O, G, U, Wt, Qg, Og, S, cosT, sinT] { p.deallocate() } }
+
+    for (i, t) in chunk.enumerated() {
+      w.tokenEmbedding.dequantize(rows: t..<(t + 1), into: X + i * d)
+      ropeTable(position: p0 + i, cos: cosT + i * half, sin: sinT + i * half)
+    }
+
+    let compat = numerics == .llamaCpp
+    /// Rounds `rows` activation rows of `width` like llama.cpp's Q8 activations.
+    func roundRows(_ m: UnsafeMutablePointer<Float>, _ width: Int) {
+      guard compat, width % 32 == 0 else { return }
+      let mp = SendablePointer(m)
+      Parallel.forRanges(count: n, pieces: pieces) { rows in
+        for i in rows { Quantized.roundLikeQ8(mp.pointer + i * width, count: width, into: mp.pointer + i * width) }
+      }
+    }
+    func linear(_ m: QuantizedMatrix, _ input: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+      m.dequantizeAll(into: Wt, pieces: pieces)
+      BLAS.sgemm(
+        .none, .transposed, m: n, n: m.rows, k: m.columns, a: input, lda: m.columns, b: Wt, ldb: m.columns,
+        beta: accumulate ? 1 : 0, c: out, ldc: m.rows)
+    }
+    func norm(_ weight: [Float]) {
+      weight.withUnsafeBufferPointer { nw in
+        for i in 0..<n {
+          VectorMath.rmsNorm(X + i * d, weight: nw.baseAddress.unsafelyUnwrapped, epsilon: c.rmsEpsilon, count: d, into: H + i * d)
+        }
+      }
+    }
+    func addBias(_ b: [Float]?, _ m: UnsafeMutablePointer<Float>, _ width: Int) {
+      guard let b else { return }
+      b.withUnsafeBufferPointer { bp in
+        for i in 0..<n { VectorMath.add(bp.baseAddress.unsafelyUnwrapped, to: m + i * width, count: width) }
+      }
+    }
+
+    let scale = 1 / Float(hd).squareRoot()
+    for (l, lw) in w.layers.enumerated() {
+      norm(lw.attentionNorm)
+      roundRows(H, d)
+      linear(lw.query, H, Q)
+      linear(lw.key, H, K)
+      linear(lw.value, H, V)
+      addBias(lw.queryBias, Q, qd)
+      addBias(lw.keyBias, K, kvd)
+      addBias(lw.valueBias, V, kvd)
+      for i in 0..<n {
+        applyRope(Q + i * qd, heads: c.headCount, cos: cosT + i * half, sin: sinT + i * half)
+        applyRope(K + i * kvd, heads: c.kvHeadCount, cos: cosT + i * half, sin: sinT + i * half)
+        queryTap?.record(layer: l, position: p0 + i, query: Q + i * qd, count: qd)
+      }
+      if compat {
+        Quantized.roundToHalf(K, count: n * kvd)
+        Quantized.roundToHalf(V, count: n * kvd)
+        Quantized.roundToHalf(Q, count: n * qd)
+      }
+      cache.keys[l].advanced(by: p0 * kvd).update(from: K, count: n * kvd)
+      cache.values[l].advanced(by: p0 * kvd).update(from: V, count: n * kvd)
+
+      for kvh in 0..<c.kvHeadCount {
+        // Stack the group's query heads: row (hl, i) = head kvh·group + hl at token i.
+        for hl in 0..<group {
+          let head = kvh * group + hl
+          for i in 0..<n { (Qg + (hl * n + i) * hd).update(from: Q + i * qd + head * hd, count: hd) }
+        }
+        BLAS.sgemm(
+          .none, .transposed, m: group * n, n: total, k: hd, alpha: scale, a: Qg, lda: hd,
+          b: cache.keys[l] + kvh * hd, ldb: kvd, c: S, ldc: total)
+        let Sp = SendablePointer(S)
+        Parallel.forRanges(count: group * n, pieces: pieces) { rows in
+          for r in rows {
+            let i = r % n
+            let valid = p0 + i + 1
+            let row = Sp.pointer + r * total
+            VectorMath.softmax(row, count: valid)
+            if compat { Quantized.roundToHalf(row, count: valid) }
+            if valid < total { (row + valid).initialize(repeating: 0, count: total - valid) }
+          }
+        }
+        if let tap = attentionTap, tap.layer == l {
+          for i in 0..<n where tap.wants(position: p0 + i) {
+            for hl in 0..<group {
+              tap.record(position: p0 + i, rows: S + (hl * n + i) * total, heads: 1, stride: total, length: p0 + i + 1)
+            }
+          }
+        }
+        BLAS.sgemm(
+          .none, .none, m: group * n, n: hd, k: total, a: S, lda: total, b: cache.values[l] + kvh * hd, ldb: kvd,
+          c: Og, ldc: hd)
+        for hl in 0..<group {
+          let head = kvh * group + hl
+          for i in 0..<n { (O + i * qd + head * hd).update(from: Og + (hl * n + i) * hd, count: hd) }
+        }
+      }
+      roundRows(O, qd)
+      linear(lw.output, O, X, accumulate: true)
+      norm(lw.ffnNorm)
+      roundRows(H, d)
+      linear(lw.gate, H, G)
+      linear(lw.up, H, U)
+      let Gp = SendablePointer(G), Up = SendablePointer(U)
+      Parallel.forRanges(count: n, pieces: pieces) { rows in
+        for i in rows { VectorMath.swiglu(Gp.pointer + i * f, Up.pointer + i * f, count: f) }
+      }
+      roundRows(G, f)
+      linear(lw.down, G, X, accumulate: true)
+    }
+    cache.count = total
+    x.update(from: X + (n - 1) * d, count: d)
+  }
+}
+
+@inline(__always) func Glibc_cos(_ a: Double) -> Double { cos(a) }
+@inline(__always) func Glibc_sin(_ a: Double) -> Double { sin(a) }
+
+/// Collects post-softmax attention rows, summed over heads, at one layer.
+final class AttentionTap {
+  let layer: Int
+  let positions: Set<Int>
+  var rows: [Int: [Float]] = [:]
+
+  init(layer: Int, positions: Set<Int>) {
+    self.layer = layer
+    self.positions = positions
+  }
+
+  func wants(position: Int) -> Bool { positions.contains(position) }
+
+  func record(position: Int, rows src: UnsafePointer<Float>, heads: Int, stride: Int, length: Int) {
+    var row = rows[position] ?? [Float](repeating: 0, count: length)
+    if row.count < length { row += [Float](repeating: 0, count: length - row.count) }
+    row.withUnsafeMutableBufferPointer { r in
+      for hd in 0..<heads { VectorMath.add(src + hd * stride, to: r.baseAddress.unsafelyUnwrapped, count: length) }
+    }
+    rows[position] = row
+  }
+}
+
+/// Collects post-RoPE queries at one layer.
+final class QueryTap {
+  let layer: Int
+  var queries: [Int: [Float]] = [:]
+
+  init(layer: Int) { self.layer = layer }
+
+  func record(layer l: Int, position: Int, query: UnsafePointer<Float>, count: Int) {
+    guard l == layer else { return }
+    queries[position] = Array(UnsafeBufferPointer(start: query, count: count))
+  }
+}
