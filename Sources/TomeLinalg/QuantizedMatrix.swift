@@ -51,30 +51,25 @@ public struct QuantizedMatrix: @unchecked Sendable {
       }
     case .q4_0, .q4_1, .q8_0:
       let blocks = columns / 32
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: blocks) { sums in
-        let s = sums.baseAddress.unsafelyUnwrapped
+      let padded = (blocks + 1) / 2 * 64
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: padded + blocks) { buf in
+        let xp = buf.baseAddress.unsafelyUnwrapped
+        let s = xp + padded
+        if type == .q8_0 {
+          Quantized.permuteForBytes(x, blocks: blocks, into: xp)
+          for r in range { y[r] = Quantized.dotQ8_0(data + r * rowBytes, xp, blocks: blocks) }
+          return
+        }
+        Quantized.permuteForNibbles(x, blocks: blocks, into: xp)
         if let blockSums {
           s.update(from: blockSums, count: blocks)
-        } else if type != .q8_0 {
+        } else {
           Quantized.blockSums(x, blocks: blocks, into: s)
         }
-        var r = range.lowerBound
-        while r < range.upperBound {
-          let p = data + r * rowBytes
-          switch type {
-          case .q4_1:
-            if r + 1 < range.upperBound {
-              let (a, b) = Quantized.dotQ4_1x2(p, p + rowBytes, x, s, blocks: blocks)
-              y[r] = a
-              y[r + 1] = b
-              r += 2
-              continue
-            }
-            y[r] = Quantized.dotQ4_1(p, x, s, blocks: blocks)
-          case .q4_0: y[r] = Quantized.dotQ4_0(p, x, s, blocks: blocks)
-          default: y[r] = Quantized.dotQ8_0(p, x, blocks: blocks)
-          }
-          r += 1
+        if type == .q4_1 {
+          for r in range { y[r] = Quantized.dotQ4_1(data + r * rowBytes, xp, s, blocks: blocks) }
+        } else {
+          for r in range { y[r] = Quantized.dotQ4_0(data + r * rowBytes, xp, s, blocks: blocks) }
         }
       }
     default:
@@ -167,76 +162,108 @@ extension Quantized {
     return s
   }
 
+  // The 4-bit kernels work on pairs of blocks with 32-bit lanes: lane j of a block's 16 quant
+  // bytes (read as 4 × UInt32) holds bytes 4j…4j+3, and shifting by 4s exposes nibble s of
+  // each lane. Instead of shuffling weights, the activations are permuted once per call to
+  // that order (`permuteForNibbles`), so the inner loop is shift, mask, or, subtract, FMA.
+
+  /// Activations reordered for the nibble kernels: for each pair of blocks, 8 vectors of
+  /// 8 floats (lanes 0–3 from the first block, 4–7 from the second); odd tails padded with 0.
   @inline(__always)
-  static func dotQ4_1(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>, blocks: Int) -> Float {
-    var acc = SIMD16<Float>()
+  static func permuteForNibbles(_ x: UnsafePointer<Float>, blocks: Int, into xp: UnsafeMutablePointer<Float>) {
+    let pairs = (blocks + 1) / 2
+    for pair in 0..<pairs {
+      for half in 0..<2 {
+        let b = 2 * pair + half
+        for sh in 0..<8 {
+          for j in 0..<4 {
+            let e = 4 * j + sh / 2 + (sh % 2 == 1 ? 16 : 0)
+            xp[pair * 64 + sh * 8 + half * 4 + j] = b < blocks ? x[32 * b + e] : 0
+          }
+        }
+      }
+    }
+  }
+
+  /// Activations reordered for the Q8_0 kernel: per block, 4 vectors of 8 floats where lane j
+  /// of vector s is element 4j + s.
+  @inline(__always)
+  static func permuteForBytes(_ x: UnsafePointer<Float>, blocks: Int, into xp: UnsafeMutablePointer<Float>) {
+    for b in 0..<blocks {
+      for sh in 0..<4 {
+        for j in 0..<8 { xp[b * 32 + sh * 8 + j] = x[32 * b + 4 * j + sh] }
+      }
+    }
+  }
+
+  @inline(__always)
+  static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+  }
+
+  /// Σ over blocks of d_b · Σ_i q_i x_i for a Q4_0/Q4_1 row (nibbles as unsigned 0…15).
+  @inline(__always)
+  static func nibbleDot(
+    _ row: UnsafeRawPointer, blockBytes: Int, quantOffset: Int, _ xp: UnsafePointer<Float>, blocks: Int
+  ) -> Float {
+    var acc = SIMD8<Float>()
+    let mask = SIMD8<UInt32>(repeating: 0x0F)
+    let magic = SIMD8<UInt32>(repeating: 0x4B00_0000)
+    let pairs = (blocks + 1) / 2
+    for pair in 0..<pairs {
+      let b0 = 2 * pair
+      let b1 = min(b0 + 1, blocks - 1)
+      let p0 = row + blockBytes * b0
+      let p1 = row + blockBytes * b1
+      let v = SIMD8<UInt32>(
+        lowHalf: p0.loadUnaligned(fromByteOffset: quantOffset, as: SIMD4<UInt32>.self),
+        highHalf: p1.loadUnaligned(fromByteOffset: quantOffset, as: SIMD4<UInt32>.self))
+      let xb = xp + 64 * pair
+      var t = SIMD8<Float>()
+      var sh: UInt32 = 0
+      for s in 0..<8 {
+        let n = ((v &>> sh) & mask) | magic
+        let f = unsafeBitCast(n, to: SIMD8<Float>.self) - 8_388_608
+        t.addProduct(f, load8(xb + 8 * s))
+        sh += 4
+      }
+      let d0 = half(p0, 0)
+      let d1 = b0 + 1 < blocks ? half(p1, 0) : 0
+      acc.addProduct(t, SIMD8(lowHalf: SIMD4(repeating: d0), highHalf: SIMD4(repeating: d1)))
+    }
+    return acc.sum()
+  }
+
+  @inline(__always)
+  static func dotQ4_1(_ row: UnsafeRawPointer, _ xp: UnsafePointer<Float>, _ sums: UnsafePointer<Float>, blocks: Int) -> Float {
     var mins: Float = 0
-    for b in 0..<blocks {
-      let p = row + 20 * b
-      let d = half(p, 0)
-      let m = half(p, 2)
-      let q = p.loadUnaligned(fromByteOffset: 4, as: SIMD16<UInt8>.self)
-      let xb = x + 32 * b
-      var t = smallToFloat(q & 0x0F) * load(xb)
-      t.addProduct(smallToFloat(q &>> 4), load(xb + 16))
-      acc.addProduct(t, SIMD16(repeating: d))
-      mins += m * sums[b]
-    }
-    return acc.sum() + mins
+    for b in 0..<blocks { mins += half(row + 20 * b, 2) * sums[b] }
+    return nibbleDot(row, blockBytes: 20, quantOffset: 4, xp, blocks: blocks) + mins
   }
 
   @inline(__always)
-  static func dotQ4_1x2(
-    _ r0: UnsafeRawPointer, _ r1: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>, blocks: Int
-  ) -> (Float, Float) {
-    var acc0 = SIMD16<Float>(), acc1 = SIMD16<Float>()
-    var mins0: Float = 0, mins1: Float = 0
-    for b in 0..<blocks {
-      let xb = x + 32 * b
-      let x0 = load(xb), x1 = load(xb + 16)
-      let p = r0 + 20 * b
-      let q = p.loadUnaligned(fromByteOffset: 4, as: SIMD16<UInt8>.self)
-      var t = smallToFloat(q & 0x0F) * x0
-      t.addProduct(smallToFloat(q &>> 4), x1)
-      acc0.addProduct(t, SIMD16(repeating: half(p, 0)))
-      mins0 += half(p, 2) * sums[b]
-      let p1 = r1 + 20 * b
-      let q1 = p1.loadUnaligned(fromByteOffset: 4, as: SIMD16<UInt8>.self)
-      var t1 = smallToFloat(q1 & 0x0F) * x0
-      t1.addProduct(smallToFloat(q1 &>> 4), x1)
-      acc1.addProduct(t1, SIMD16(repeating: half(p1, 0)))
-      mins1 += half(p1, 2) * sums[b]
-    }
-    return (acc0.sum() + mins0, acc1.sum() + mins1)
-  }
-
-  @inline(__always)
-  static func dotQ4_0(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>, blocks: Int) -> Float {
-    var acc = SIMD16<Float>()
+  static func dotQ4_0(_ row: UnsafeRawPointer, _ xp: UnsafePointer<Float>, _ sums: UnsafePointer<Float>, blocks: Int) -> Float {
     var offs: Float = 0
-    for b in 0..<blocks {
-      let p = row + 18 * b
-      let d = half(p, 0)
-      let q = p.loadUnaligned(fromByteOffset: 2, as: SIMD16<UInt8>.self)
-      let xb = x + 32 * b
-      var t = smallToFloat(q & 0x0F) * load(xb)
-      t.addProduct(smallToFloat(q &>> 4), load(xb + 16))
-      acc.addProduct(t, SIMD16(repeating: d))
-      offs += 8 * d * sums[b]
-    }
-    return acc.sum() - offs
+    for b in 0..<blocks { offs += 8 * half(row + 18 * b, 0) * sums[b] }
+    return nibbleDot(row, blockBytes: 18, quantOffset: 2, xp, blocks: blocks) - offs
   }
 
   @inline(__always)
-  static func dotQ8_0(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, blocks: Int) -> Float {
-    var acc = SIMD16<Float>()
+  static func dotQ8_0(_ row: UnsafeRawPointer, _ xp: UnsafePointer<Float>, blocks: Int) -> Float {
+    var acc = SIMD8<Float>()
+    let magic = SIMD8<Int32>(repeating: 0x4B40_0000)
     for b in 0..<blocks {
       let p = row + 34 * b
-      let d = half(p, 0)
-      let xb = x + 32 * b
-      var t = int8ToFloat(p.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int8>.self)) * load(xb)
-      t.addProduct(int8ToFloat(p.loadUnaligned(fromByteOffset: 18, as: SIMD16<Int8>.self)), load(xb + 16))
-      acc.addProduct(t, SIMD16(repeating: d))
+      let v = p.loadUnaligned(fromByteOffset: 2, as: SIMD8<Int32>.self)
+      let xb = xp + 32 * b
+      var t = SIMD8<Float>()
+      var left: Int32 = 24
+      for s in 0..<4 {
+        let n = ((v &<< left) &>> 24) &+ magic
+        t.addProduct(unsafeBitCast(n, to: SIMD8<Float>.self) - 12_582_912, load8(xb + 8 * s))
+        left -= 8
+      }
+      acc.addProduct(t, SIMD8(repeating: half(p, 0)))
     }
     return acc.sum()
   }
