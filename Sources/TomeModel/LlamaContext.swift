@@ -15,7 +15,7 @@ public final class LlamaContext {
   public let model: LlamaModel
   public let cache: KVCache
   /// Tokens whose keys and values are in the cache, in order.
-  public private(set) var tokens: [Int] = []
+  public internal(set) var tokens: [Int] = []
   /// Concurrent pieces for decode mat-vec (≥ 8 on 2 cores).
   public var pieces = 8
   /// Prompt tokens processed per batched pass (bounds scratch memory).

@@ -39,6 +39,9 @@ public final class LlamaModel: Sendable {
   /// A fresh inference context with an empty KV cache.
   public func makeContext() -> LlamaContext { LlamaContext(model: self) }
 
+  /// A stable identifier: the file name (KV pages record it and refuse other models).
+  public var identifier: String { String(file.path.split(separator: "/").last ?? "") }
+
   /// The model's name from metadata, or the file name.
   public var name: String {
     file["general.name"]?.string ?? String(file.path.split(separator: "/").last ?? "")

@@ -1,0 +1,193 @@
+public import TomeCore
+import TomeLinalg
+
+extension LlamaContext: KVCacheAccess {
+  public var cachedTokens: [Int] { tokens }
+  public var positionCount: Int { cache.count }
+
+  public func append(tokens newTokens: [Int]) throws {
+    guard !newTokens.isEmpty else { return }
+    try evaluate(newTokens, logits: .none)
+  }
+
+  public func truncate(to count: Int) {
+    let n = max(0, min(count, cache.count))
+    cache.truncate(to: n)
+    tokens.removeLast(tokens.count - n)
+  }
+
+  public func copySequence() -> LlamaContext {
+    let c = LlamaContext(model: model)
+    c.numerics = numerics
+    c.pieces = pieces
+    c.batchSize = batchSize
+    c.cache.reserve(cache.count)
+    let n = cache.count * cache.kvDimension
+    for l in 0..<cache.layerCount {
+      c.cache.keys[l].update(from: cache.keys[l], count: n)
+      c.cache.values[l].update(from: cache.values[l], count: n)
+    }
+    c.cache.count = cache.count
+    c.tokens = tokens
+    return c
+  }
+
+  public func exportPage(positions: Range<Int>, format: KVPageFormat) -> KVPage {
+    precondition(positions.lowerBound >= 0 && positions.upperBound <= cache.count, "positions \(positions) outside 0..<\(cache.count)")
+    let d = cache.kvDimension
+    let n = positions.count
+    var payload: [UInt8] = []
+    var scales: [Float] = []
+    payload.reserveCapacity(cache.layerCount * 2 * n * d * (format == .float16 ? 2 : 1))
+    for l in 0..<cache.layerCount {
+      for base in [cache.keys[l], cache.values[l]] {
+        for p in positions {
+          let row = base + p * d
+          switch format {
+          case .float16:
+            for i in 0..<d {
+              let bits = Float16(row[i]).bitPattern
+              payload.append(UInt8(truncatingIfNeeded: bits))
+              payload.append(UInt8(truncatingIfNeeded: bits >> 8))
+            }
+          case .int8:
+            var amax: Float = 0
+            for i in 0..<d { amax = max(amax, abs(row[i])) }
+            let scale = amax / 127
+            let inv: Float = scale > 0 ? 1 / scale : 0
+            scales.append(scale)
+            for i in 0..<d { payload.append(UInt8(bitPattern: Int8((row[i] * inv).rounded()))) }
+          }
+        }
+      }
+    }
+    return KVPage(
+      format: format, modelIdentifier: model.identifier, layerCount: cache.layerCount, kvDimension: d,
+      tokens: Array(tokens[positions]), startPosition: positions.lowerBound, payload: payload, scales: scales)
+  }
+
+  public func importPage(_ page: KVPage) throws {
+    let d = cache.kvDimension
+    let n = page.tokens.count
+    guard page.modelIdentifier == model.identifier, page.layerCount == cache.layerCount, page.kvDimension == d else {
+      throw ModelError(.invalidArgument, "KV page from model '\(page.modelIdentifier)' does not fit '\(model.identifier)'")
+    }
+    let bytesPerValue = page.format == .float16 ? 2 : 1
+    guard page.payload.count == cache.layerCount * 2 * n * d * bytesPerValue,
+      page.format == .float16 || page.scales.count == cache.layerCount * 2 * n
+    else {
+      throw ModelError(.invalidArgument, "KV page payload has the wrong size for \(n) tokens")
+    }
+    let p0 = cache.count
+    guard p0 + n <= model.configuration.contextLength else {
+      throw ModelError(.invalidArgument, "KV page of \(n) tokens does not fit the context after \(p0) tokens")
+    }
+    cache.reserve(p0 + n)
+    page.payload.withUnsafeBufferPointer { bytes in
+      var row = 0
+      for l in 0..<cache.layerCount {
+        for base in [cache.keys[l], cache.values[l]] {
+          for t in 0..<n {
+            let dst = base + (p0 + t) * d
+            switch page.format {
+            case .float16:
+              for i in 0..<d {
+                let o = 2 * (row * d + i)
+                dst[i] = Float(Float16(bitPattern: UInt16(bytes[o]) | UInt16(bytes[o + 1]) << 8))
+              }
+            case .int8:
+              let s = page.scales[row]
+              for i in 0..<d { dst[i] = Float(Int8(bitPattern: bytes[row * d + i])) * s }
+            }
+            row += 1
+          }
+        }
+      }
+    }
+    cache.count = p0 + n
+    tokens += page.tokens
+    let delta = p0 - page.startPosition
+    if delta != 0 { shiftKeys(positions: p0..<(p0 + n), by: delta) }
+  }
+
+  public func shiftKeys(positions: Range<Int>, by delta: Int) {
+    guard delta != 0, !positions.isEmpty else { return }
+    let c = model.configuration
+    let half = c.ropeDimensions / 2
+    var cs = [Float](repeating: 0, count: max(half, 1))
+    var sn = [Float](repeating: 0, count: max(half, 1))
+    cs.withUnsafeMutableBufferPointer { cp in
+      sn.withUnsafeMutableBufferPointer { sp in
+        let cpb = cp.baseAddress.unsafelyUnwrapped, spb = sp.baseAddress.unsafelyUnwrapped
+        ropeTable(position: delta, cos: cpb, sin: spb)
+        for l in 0..<cache.layerCount {
+          for p in positions {
+            let row = cache.key(layer: l, position: p)
+            applyRope(row, heads: c.kvHeadCount, cos: cpb, sin: spb)
+            if numerics == .llamaCpp { Quantized.roundToHalf(row, count: cache.kvDimension) }
+          }
+        }
+      }
+    }
+  }
+
+  public func generateContinuation(
+    prompt: [Int], parameters: GenerationParameters, onText: (String) -> Bool
+  ) throws -> String {
+    let result = try generate(prompt: prompt, parameters: parameters, stopTokens: nil, onText: onText)
+    // Keep the last generated token in the cache so the sequence is complete.
+    // Except after a stop token, the loop ends before evaluating the last sampled token.
+    switch result.finishReason {
+    case .maxTokens, .stopString, .cancelled:
+      if let last = result.tokens.last, position < model.configuration.contextLength {
+        try evaluate([last], logits: .none)
+      }
+    case .stopToken, .contextFull: break
+    }
+    return result.text
+  }
+}
+
+extension LlamaContext: AttentionProbing {
+  public func appendCapturingAttention(tokens newTokens: [Int], layer: Int, queryPositions: [Int]) throws -> [Int: [Float]] {
+    precondition(layer >= 0 && layer < model.configuration.layerCount, "layer \(layer) out of range")
+    let tap = AttentionTap(layer: layer, positions: Set(queryPositions))
+    attentionTap = tap
+    defer { attentionTap = nil }
+    try evaluate(newTokens, logits: .none)
+    return tap.rows
+  }
+
+  public func appendCapturingQueries(tokens newTokens: [Int], layer: Int) throws -> [Float] {
+    precondition(layer >= 0 && layer < model.configuration.layerCount, "layer \(layer) out of range")
+    let p0 = cache.count
+    let tap = QueryTap(layer: layer)
+    queryTap = tap
+    defer { queryTap = nil }
+    try evaluate(newTokens, logits: .none)
+    let c = model.configuration
+    let n = newTokens.count
+    var out = [Float](repeating: 0, count: c.headCount * n * c.headDimension)
+    for t in 0..<n {
+      guard let q = tap.queries[p0 + t] else { continue }
+      for h in 0..<c.headCount {
+        for i in 0..<c.headDimension { out[(h * n + t) * c.headDimension + i] = q[h * c.headDimension + i] }
+      }
+    }
+    return out
+  }
+
+  public func keys(layer: Int, positions: Range<Int>) -> [Float] {
+    precondition(positions.lowerBound >= 0 && positions.upperBound <= cache.count, "positions out of range")
+    let c = model.configuration
+    let n = positions.count
+    var out = [Float](repeating: 0, count: c.kvHeadCount * n * c.headDimension)
+    for (t, p) in positions.enumerated() {
+      let row = cache.key(layer: layer, position: p)
+      for h in 0..<c.kvHeadCount {
+        for i in 0..<c.headDimension { out[(h * n + t) * c.headDimension + i] = row[h * c.headDimension + i] }
+      }
+    }
+    return out
+  }
+}

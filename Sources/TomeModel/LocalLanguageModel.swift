@@ -1,0 +1,90 @@
+public import TomeCore
+import Foundation
+import Synchronization
+
+/// The in-process GGUF model behind TomeCore's `LanguageModel` seam.
+///
+/// ```swift
+/// let lm = try LocalLanguageModel(path: "~/.cache/tome/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+/// for try await piece in lm.stream([.user("Hi")], parameters: .greedy(maxTokens: 64)) {
+///   print(piece, terminator: "")
+/// }
+/// ```
+/// Each `stream` call runs on its own thread with a fresh context (the cooperative pool stays
+/// free); cancelling the consuming task stops generation at the next token.
+public struct LocalLanguageModel: LanguageModel, KVPaging {
+  public let model: LlamaModel
+  public let template: ChatTemplate
+
+  /// Wraps `model`; the template is detected from the file unless given.
+  /// - Throws: `ModelError.unknownChatTemplate` when detection fails (pass `template`).
+  public init(model: LlamaModel, template: ChatTemplate? = nil) throws(ModelError) {
+    self.model = model
+    if let template {
+      self.template = template
+    } else {
+      self.template = try ChatTemplate(gguf: model.file)
+    }
+  }
+
+  public init(path: String, template: ChatTemplate? = nil) throws(ModelError) {
+    try self.init(model: try LlamaModel(path: path), template: template)
+  }
+
+  public var identifier: String { model.identifier }
+  public var contextLength: Int { model.configuration.contextLength }
+
+  public func tokenCount(_ text: String) throws -> Int { model.tokenizer.count(text) }
+
+  public func promptTokenCount(_ messages: [ChatMessage]) throws -> Int { try promptTokens(messages).count }
+
+  public func tokenize(_ text: String) -> [Int] { model.tokenizer.encode(text, addSpecial: false) }
+
+  public func promptTokens(_ messages: [ChatMessage]) throws -> [Int] {
+    model.tokenizer.encode(template.render(messages), parseSpecial: true, addSpecial: true)
+  }
+
+  public func makeSequence() -> LlamaContext { model.makeContext() }
+
+  public func stream(_ messages: [ChatMessage], parameters: GenerationParameters) -> AsyncThrowingStream<String, any Error> {
+    let prompt: [Int]
+    do { prompt = try promptTokens(messages) } catch {
+      return AsyncThrowingStream { $0.finish(throwing: error) }
+    }
+    return Self.stream(model: model, prompt: prompt, parameters: parameters)
+  }
+
+  /// Streams the continuation of raw `prompt` tokens (no chat template).
+  public func stream(prompt: [Int], parameters: GenerationParameters) -> AsyncThrowingStream<String, any Error> {
+    Self.stream(model: model, prompt: prompt, parameters: parameters)
+  }
+
+  static func stream(model: LlamaModel, prompt: [Int], parameters: GenerationParameters) -> AsyncThrowingStream<String, any Error> {
+    let (stream, continuation) = AsyncThrowingStream<String, any Error>.makeStream()
+    let cancelled = CancellationFlag()
+    continuation.onTermination = { _ in cancelled.cancel() }
+    let thread = Thread {
+      do {
+        let context = model.makeContext()
+        try context.generate(prompt: prompt, parameters: parameters) { piece in
+          guard !cancelled.isCancelled else { return false }
+          if case .terminated = continuation.yield(piece) { return false }
+          return true
+        }
+        continuation.finish()
+      } catch {
+        continuation.finish(throwing: error)
+      }
+    }
+    thread.stackSize = 8 << 20
+    thread.start()
+    return stream
+  }
+}
+
+/// Set when a stream's consumer goes away; read by the generating thread before each token.
+final class CancellationFlag: Sendable {
+  private let flag = Atomic<Bool>(false)
+  func cancel() { flag.store(true, ordering: .relaxed) }
+  var isCancelled: Bool { flag.load(ordering: .relaxed) }
+}
