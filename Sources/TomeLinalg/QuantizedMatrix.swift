@@ -44,6 +44,35 @@ public struct QuantizedMatrix: @unchecked Sendable {
     _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows range: Range<Int>,
     blockSums: UnsafePointer<Float>? = nil
   ) {
+    multiply(x, activation: nil, into: y, rows: range, blockSums: blockSums)
+  }
+
+  /// `y[r] = row(r) · x` for `r` in `range`, using llama.cpp-style integer dot products
+  /// against `activation` for Q4_0/Q4_1/Q8_0 rows (other formats use `activation.rounded`).
+  public func multiply(_ activation: Q8Activation, into y: UnsafeMutablePointer<Float>, rows range: Range<Int>) {
+    precondition(activation.count == columns, "activation of \(activation.count) for \(columns) columns")
+    multiply(activation.rounded, activation: activation, into: y, rows: range, blockSums: activation.sums)
+  }
+
+  func multiply(
+    _ x: UnsafePointer<Float>, activation: Q8Activation?, into y: UnsafeMutablePointer<Float>, rows range: Range<Int>,
+    blockSums: UnsafePointer<Float>?
+  ) {
+    if let a = activation {
+      let blocks = columns / 32
+      switch type {
+      case .q4_1:
+        for r in range { y[r] = Quantized.dotQ4_1(data + r * rowBytes, a, blocks: blocks) }
+        return
+      case .q4_0:
+        for r in range { y[r] = Quantized.dotQ4_0(data + r * rowBytes, a, blocks: blocks) }
+        return
+      case .q8_0:
+        for r in range { y[r] = Quantized.dotQ8_0(data + r * rowBytes, a, blocks: blocks) }
+        return
+      default: break
+      }
+    }
     switch type {
     case .f32:
       for r in range {
@@ -98,6 +127,16 @@ public struct MatVec: @unchecked Sendable {
   public let x: UnsafePointer<Float>
   public let y: UnsafeMutablePointer<Float>
   public let blockSums: UnsafePointer<Float>?
+  public let activation: Q8Activation?
+
+  /// A product against a prepared Q8 activation (integer kernels).
+  public init(matrix: QuantizedMatrix, activation: Q8Activation, y: UnsafeMutablePointer<Float>) {
+    self.matrix = matrix
+    self.x = UnsafePointer(activation.rounded)
+    self.y = y
+    self.blockSums = UnsafePointer(activation.sums)
+    self.activation = activation
+  }
 
   public init(
     matrix: QuantizedMatrix, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
@@ -107,6 +146,7 @@ public struct MatVec: @unchecked Sendable {
     self.x = x
     self.y = y
     self.blockSums = blockSums
+    self.activation = nil
   }
 
   /// Runs several products as one parallel pass (their rows split into about `pieces` ranges),
@@ -115,7 +155,7 @@ public struct MatVec: @unchecked Sendable {
     let total = jobs.reduce(0) { $0 + $1.matrix.rows }
     guard total > 0 else { return }
     if pieces <= 1 {
-      for j in jobs { j.matrix.multiply(j.x, into: j.y, rows: 0..<j.matrix.rows, blockSums: j.blockSums) }
+      for j in jobs { j.matrix.multiply(j.x, activation: j.activation, into: j.y, rows: 0..<j.matrix.rows, blockSums: j.blockSums) }
       return
     }
     var step = (total + pieces - 1) / pieces
@@ -125,7 +165,9 @@ public struct MatVec: @unchecked Sendable {
       for j in jobs {
         let lo = max(range.lowerBound, base)
         let hi = min(range.upperBound, base + j.matrix.rows)
-        if lo < hi { j.matrix.multiply(j.x, into: j.y, rows: (lo - base)..<(hi - base), blockSums: j.blockSums) }
+        if lo < hi {
+          j.matrix.multiply(j.x, activation: j.activation, into: j.y, rows: (lo - base)..<(hi - base), blockSums: j.blockSums)
+        }
         base += j.matrix.rows
       }
     }

@@ -36,7 +36,8 @@ public final class LlamaContext {
   var queryTap: QueryTap?
 
   // Decode scratch.
-  private let x, h, q, k, v, o, g, u, rq, rs: UnsafeMutablePointer<Float>
+  private let x, h, q, k, v, o, g, u: UnsafeMutablePointer<Float>
+  private let activation: Q8Activation
   private var scores: UnsafeMutablePointer<Float>
   private var scoresCapacity: Int
 
@@ -52,14 +53,13 @@ public final class LlamaContext {
     o = .allocate(capacity: c.queryDimension)
     g = .allocate(capacity: c.feedForwardSize)
     u = .allocate(capacity: c.feedForwardSize)
-    rq = .allocate(capacity: max(c.feedForwardSize, c.hiddenSize, c.queryDimension))
-    rs = .allocate(capacity: max(c.feedForwardSize, c.hiddenSize, c.queryDimension) / 32 + 1)
+    activation = Q8Activation(capacity: max(c.feedForwardSize, c.hiddenSize, c.queryDimension))
     scoresCapacity = 1024 * c.headCount
     scores = .allocate(capacity: scoresCapacity)
   }
 
   deinit {
-    for p in [x, h, q, k, v, o, g, u, rq, rs, scores] { p.deallocate() }
+    for p in [x, h, q, k, v, o, g, u, scores] { p.deallocate() }
   }
 
   /// Number of cached positions.
@@ -113,17 +113,22 @@ public final class LlamaContext {
       w.outputNorm.withUnsafeBufferPointer { nw in
         VectorMath.rmsNorm(x, weight: nw.baseAddress.unsafelyUnwrapped, epsilon: c.rmsEpsilon, count: c.hiddenSize, into: h)
       }
-      let (hx, hs) = rounded(h, count: c.hiddenSize)
-      w.outputHead.multiply(hx, into: out, blockSums: hs, pieces: pieces * 2)
+      prepare(h, count: c.hiddenSize)
+      MatVec.run([job(w.outputHead, h, c.hiddenSize, out)], pieces: pieces * 2)
       n = c.vocabularySize
     }
   }
 
-  /// `v` rounded like llama.cpp's Q8 activations (into scratch) when `numerics` asks for it.
-  private func rounded(_ vec: UnsafeMutablePointer<Float>, count n: Int) -> (UnsafeMutablePointer<Float>, UnsafePointer<Float>?) {
-    guard numerics == .llamaCpp, n % 32 == 0 else { return (vec, nil) }
-    Quantized.roundLikeQ8(vec, count: n, into: rq, blockSums: rs)
-    return (rq, UnsafePointer(rs))
+  /// Prepares `input` for the products that read it: quantised like llama.cpp's Q8
+  /// activations (integer kernels) under `.llamaCpp` numerics, plain floats otherwise.
+  private func prepare(_ input: UnsafeMutablePointer<Float>, count n: Int) {
+    if numerics == .llamaCpp && n % 32 == 0 { activation.prepare(input, count: n) }
+  }
+
+  /// A product of `m` with `input` (after `prepare(input)`), into `out`.
+  private func job(_ m: QuantizedMatrix, _ input: UnsafeMutablePointer<Float>, _ n: Int, _ out: UnsafeMutablePointer<Float>) -> MatVec {
+    if numerics == .llamaCpp && n % 32 == 0 { return MatVec(matrix: m, activation: activation, y: out) }
+    return MatVec(matrix: m, x: input, y: out)
   }
 
   // MARK: RoPE
@@ -177,13 +182,8 @@ public final class LlamaContext {
         lw.attentionNorm.withUnsafeBufferPointer {
           VectorMath.rmsNorm(x, weight: $0.baseAddress.unsafelyUnwrapped, epsilon: c.rmsEpsilon, count: d, into: h)
         }
-        var (hx, hs) = rounded(h, count: d)
-        MatVec.run(
-          [
-            MatVec(matrix: lw.query, x: hx, y: q, blockSums: hs), MatVec(matrix: lw.key, x: hx, y: k, blockSums: hs),
-            MatVec(matrix: lw.value, x: hx, y: v, blockSums: hs),
-          ],
-          pieces: pieces)
+        prepare(h, count: d)
+        MatVec.run([job(lw.query, h, d, q), job(lw.key, h, d, k), job(lw.value, h, d, v)], pieces: pieces)
         if let b = lw.queryBias { b.withUnsafeBufferPointer { VectorMath.add($0.baseAddress.unsafelyUnwrapped, to: q, count: c.queryDimension) } }
         if let b = lw.keyBias { b.withUnsafeBufferPointer { VectorMath.add($0.baseAddress.unsafelyUnwrapped, to: k, count: c.kvDimension) } }
         if let b = lw.valueBias { b.withUnsafeBufferPointer { VectorMath.add($0.baseAddress.unsafelyUnwrapped, to: v, count: c.kvDimension) } }
@@ -197,19 +197,17 @@ public final class LlamaContext {
         cache.value(layer: l, position: pos).update(from: v, count: c.kvDimension)
         queryTap?.record(layer: l, position: pos, query: q, count: c.queryDimension)
         attendOne(layer: l, length: pos + 1)
-        (hx, hs) = rounded(o, count: c.queryDimension)
-        MatVec.run([MatVec(matrix: lw.output, x: hx, y: h, blockSums: hs)], pieces: pieces)
+        prepare(o, count: c.queryDimension)
+        MatVec.run([job(lw.output, o, c.queryDimension, h)], pieces: pieces)
         VectorMath.add(h, to: x, count: d)
         lw.ffnNorm.withUnsafeBufferPointer {
           VectorMath.rmsNorm(x, weight: $0.baseAddress.unsafelyUnwrapped, epsilon: c.rmsEpsilon, count: d, into: h)
         }
-        (hx, hs) = rounded(h, count: d)
-        MatVec.run(
-          [MatVec(matrix: lw.gate, x: hx, y: g, blockSums: hs), MatVec(matrix: lw.up, x: hx, y: u, blockSums: hs)],
-          pieces: pieces)
+        prepare(h, count: d)
+        MatVec.run([job(lw.gate, h, d, g), job(lw.up, h, d, u)], pieces: pieces)
         VectorMath.swiglu(g, u, count: c.feedForwardSize)
-        (hx, hs) = rounded(g, count: c.feedForwardSize)
-        MatVec.run([MatVec(matrix: lw.down, x: hx, y: h, blockSums: hs)], pieces: pieces)
+        prepare(g, count: c.feedForwardSize)
+        MatVec.run([job(lw.down, g, c.feedForwardSize, h)], pieces: pieces)
         VectorMath.add(h, to: x, count: d)
       }
     }

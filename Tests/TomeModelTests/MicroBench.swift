@@ -21,10 +21,25 @@ struct MicroBench {
     let up = w.layers[0].up
     time("q4_1 1536x576 1 thread", 200) { up.multiply(x, into: y, rows: 0..<up.rows) }
     time("q4_1 1536x576 8 pieces", 200) { up.multiply(x, into: y, pieces: 8) }
+    let act = Q8Activation(capacity: 4096)
+    act.prepare(x, count: 576)
+    time("q4_1 1536x576 int16 1 thread", 200) { up.multiply(act, into: y, rows: 0..<up.rows) }
     let head = w.outputHead
+    time("q8_0 49152x576 int16 1 thread", 10) { head.multiply(act, into: y, rows: 0..<head.rows) }
     time("q8_0 49152x576 1 thread", 10) { head.multiply(x, into: y, rows: 0..<head.rows) }
     time("q8_0 49152x576 16 pieces", 10) { head.multiply(x, into: y, pieces: 16) }
     time("concurrentPerform(8) empty", 1000) { Parallel.forEach(pieces: 8) { _ in } }
+    time("all layer matvecs 1 thread", 5) {
+      for l in w.layers {
+        for m in [l.query, l.key, l.value, l.output, l.gate, l.up, l.down] {
+          m.multiply(x, into: y, rows: 0..<m.rows)
+        }
+      }
+    }
+    let c1 = model.makeContext()
+    c1.pieces = 1
+    _ = try c1.evaluate(Array(repeating: 100, count: 10))
+    time("decode step at 10, pieces 1", 10) { _ = try? c1.evaluate([100]) }
     let c = model.makeContext()
     _ = try c.evaluate(Array(repeating: 100, count: 10))
     time("decode step at 10", 20) { _ = try? c.evaluate([100]) }
