@@ -30,6 +30,8 @@ public final class LlamaContext {
   }
   /// Default `.llamaCpp`, so answers match the reference engine token for token.
   public var numerics: Numerics = .llamaCpp
+  /// Seconds spent per prefill phase (dequantise, linear, attention), for benchmarks.
+  package var prefillTimings: [String: Double] = [:]
   /// Attention capture requested by `AttentionProbing` (nil: none).
   var attentionTap: AttentionTap?
   /// Post-RoPE query capture (nil: none).
@@ -233,23 +235,60 @@ public final class LlamaContext {
     let half = numerics == .llamaCpp
     let qp = SendablePointer(q)
     let op = SendablePointer(o)
-    let work = { (head: Int) in
-      let kvh = head / group
-      let qh = qp.pointer + head * hd
-      let s = sc.pointer + head * t
-      let kb = keys.pointer + kvh * hd
-      for j in 0..<t { s[j] = Quantized.dotF32(qh, kb + j * kvd, hd) * scale }
-      VectorMath.softmax(s, count: t)
-      if half { Quantized.roundToHalf(s, count: t) }
-      let out = op.pointer + head * hd
-      out.initialize(repeating: 0, count: hd)
-      let vb = values.pointer + kvh * hd
-      for j in 0..<t { VectorMath.axpy(s[j], vb + j * kvd, out, count: hd) }
-    }
-    if t >= 64 {
-      Parallel.forEach(pieces: c.headCount, work)
+    if hd == 64 && group <= 4 {
+      // Fused group kernels: scores split over (KV head, position range), softmax per head,
+      // weighted sums split over (KV head, 16-column chunk).
+      let ranges = t >= 256 ? 4 : 1
+      let span = (t + ranges - 1) / ranges
+      let kvHeads = c.kvHeadCount
+      let scoreWork = { (piece: Int) in
+        let kvh = piece / ranges
+        let r = piece % ranges
+        let lo = r * span, hi = min(t, lo + span)
+        guard lo < hi else { return }
+        AttentionKernels.scores(
+          queries: qp.pointer + kvh * group * hd, group: group, keys: keys.pointer + kvh * hd, stride: kvd,
+          positions: lo..<hi, scale: scale, into: sc.pointer + kvh * group * t, scoreStride: t)
+      }
+      let sumWork = { (piece: Int) in
+        let kvh = piece / 4
+        AttentionKernels.weightedSum(
+          weights: sc.pointer + kvh * group * t, weightStride: t, group: group, values: values.pointer + kvh * hd,
+          stride: kvd, length: t, chunk: piece % 4, into: op.pointer + kvh * group * hd)
+      }
+      if t >= 64 {
+        Parallel.forEach(pieces: kvHeads * ranges, scoreWork)
+      } else {
+        for p in 0..<(kvHeads * ranges) { scoreWork(p) }
+      }
+      for head in 0..<c.headCount {
+        VectorMath.softmax(scores + head * t, count: t)
+        if half { Quantized.roundToHalf(scores + head * t, count: t) }
+      }
+      if t >= 64 {
+        Parallel.forEach(pieces: kvHeads * 4, sumWork)
+      } else {
+        for p in 0..<(kvHeads * 4) { sumWork(p) }
+      }
     } else {
-      for head in 0..<c.headCount { work(head) }
+      let work = { (head: Int) in
+        let kvh = head / group
+        let qh = qp.pointer + head * hd
+        let s = sc.pointer + head * t
+        let kb = keys.pointer + kvh * hd
+        for j in 0..<t { s[j] = Quantized.dotF32(qh, kb + j * kvd, hd) * scale }
+        VectorMath.softmax(s, count: t)
+        if half { Quantized.roundToHalf(s, count: t) }
+        let out = op.pointer + head * hd
+        out.initialize(repeating: 0, count: hd)
+        let vb = values.pointer + kvh * hd
+        for j in 0..<t { VectorMath.axpy(s[j], vb + j * kvd, out, count: hd) }
+      }
+      if t >= 64 {
+        Parallel.forEach(pieces: c.headCount, work)
+      } else {
+        for head in 0..<c.headCount { work(head) }
+      }
     }
     if let tap = attentionTap, tap.layer == layer, tap.wants(position: t - 1) {
       tap.record(position: t - 1, rows: scores, heads: c.headCount, stride: t, length: t)
@@ -301,7 +340,11 @@ public final class LlamaContext {
       }
     }
     func linear(_ m: QuantizedMatrix, _ input: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+      let t0 = ContinuousClock.now
       m.dequantizeAll(into: Wt, pieces: pieces)
+      let t1 = ContinuousClock.now
+      prefillTimings["dequantise", default: 0] += (t1 - t0).seconds
+      defer { prefillTimings["linear", default: 0] += (ContinuousClock.now - t1).seconds }
       BLAS.sgemm(
         .none, .transposed, m: n, n: m.rows, k: m.columns, a: input, lda: m.columns, b: Wt, ldb: m.columns,
         beta: accumulate ? 1 : 0, c: out, ldc: m.rows)
@@ -343,6 +386,12 @@ public final class LlamaContext {
       cache.keys[l].advanced(by: p0 * kvd).update(from: K, count: n * kvd)
       cache.values[l].advanced(by: p0 * kvd).update(from: V, count: n * kvd)
 
+      var clock = ContinuousClock.now
+      func lap(_ name: String) {
+        let now = ContinuousClock.now
+        prefillTimings[name, default: 0] += (now - clock).seconds
+        clock = now
+      }
       for kvh in 0..<c.kvHeadCount {
         // Stack the group's query heads: row (hl, i) = head kvh·group + hl at token i.
         for hl in 0..<group {
@@ -352,6 +401,7 @@ public final class LlamaContext {
         BLAS.sgemm(
           .none, .transposed, m: group * n, n: total, k: hd, alpha: scale, a: Qg, lda: hd,
           b: cache.keys[l] + kvh * hd, ldb: kvd, c: S, ldc: total)
+        lap("attention QK")
         let Sp = SendablePointer(S)
         Parallel.forRanges(count: group * n, pieces: pieces) { rows in
           for r in rows {
@@ -363,6 +413,7 @@ public final class LlamaContext {
             if valid < total { (row + valid).initialize(repeating: 0, count: total - valid) }
           }
         }
+        lap("attention softmax")
         if let tap = attentionTap, tap.layer == l {
           for i in 0..<n where tap.wants(position: p0 + i) {
             for hl in 0..<group {
@@ -373,6 +424,7 @@ public final class LlamaContext {
         BLAS.sgemm(
           .none, .none, m: group * n, n: hd, k: total, a: S, lda: total, b: cache.values[l] + kvh * hd, ldb: kvd,
           c: Og, ldc: hd)
+        lap("attention SV")
         for hl in 0..<group {
           let head = kvh * group + hl
           for i in 0..<n { (O + i * qd + head * hd).update(from: Og + (hl * n + i) * hd, count: hd) }
@@ -432,5 +484,12 @@ final class QueryTap {
   func record(layer l: Int, position: Int, query: UnsafePointer<Float>, count: Int) {
     guard l == layer else { return }
     queries[position] = Array(UnsafeBufferPointer(start: query, count: count))
+  }
+}
+
+extension Duration {
+  var seconds: Double {
+    let (s, a) = components
+    return Double(s) + Double(a) * 1e-18
   }
 }

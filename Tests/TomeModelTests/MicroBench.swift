@@ -5,6 +5,18 @@ import TomeModel
 
 @Suite("Micro", .enabled(if: ProcessInfo.processInfo.environment["TOME_MICRO"] != nil))
 struct MicroBench {
+  @Test func prefillBatch() throws {
+    let model = try Fixtures.model()
+    let prompt = (0..<2000).map { 100 + ($0 * 37) % 20000 }
+    for bs in [512, 1024, 2048, 512] {
+      let c = model.makeContext()
+      c.batchSize = bs
+      let t = Date()
+      _ = try c.evaluate(prompt, logits: .none)
+      print("[micro] pp2000 batch \(bs): \(String(format: "%.1f", 2000 / Date().timeIntervalSince(t))) tok/s \(c.prefillTimings)")
+    }
+  }
+
   @Test func kernels() throws {
     let model = try Fixtures.model()
     let w = model.weights
