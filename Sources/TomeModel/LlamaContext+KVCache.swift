@@ -19,6 +19,7 @@ extension LlamaContext: KVCacheAccess {
   public func copySequence() -> LlamaContext {
     let c = LlamaContext(model: model)
     c.numerics = numerics
+    c.rounding = rounding
     c.pieces = pieces
     c.batchSize = batchSize
     c.cache.reserve(cache.count)
@@ -124,7 +125,7 @@ extension LlamaContext: KVCacheAccess {
           for p in positions {
             let row = cache.key(layer: l, position: p)
             applyRope(row, heads: c.kvHeadCount, cos: cpb, sin: spb)
-            if numerics == .llamaCpp { Quantized.roundToHalf(row, count: cache.kvDimension) }
+            if rounding.contains(.kvCache) { Quantized.roundToHalf(row, count: cache.kvDimension) }
           }
         }
       }

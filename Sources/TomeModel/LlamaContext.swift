@@ -22,14 +22,35 @@ public final class LlamaContext {
   public var batchSize = 512
   /// How closely to follow llama.cpp's arithmetic.
   public enum Numerics: Sendable {
-    /// Round activations like llama.cpp's Q8 dot products, keys/values/queries and attention
-    /// weights to half precision like its F16 KV cache: logits within ~0.05 of llama.cpp's.
+    /// Round where llama.cpp (CPU, F16 cache, no flash attention) rounds: activations to Q8
+    /// before Q4/Q8 products (16-bit integer kernels, ≈1.6× faster decoding), keys, values,
+    /// queries and attention weights to f16. Greedy continuations match llama.cpp's on the
+    /// golden prompts; logits stay within ~0.4 (each rounding realisation moves them ~0.2).
     case llamaCpp
-    /// Plain f32 activations and cache.
+    /// Plain f32 activations (float kernels).
     case float32
   }
   /// Default `.llamaCpp`, so answers match the reference engine token for token.
-  public var numerics: Numerics = .llamaCpp
+  public var numerics: Numerics = .llamaCpp {
+    didSet { rounding = numerics == .llamaCpp ? .llamaCpp : [] }
+  }
+
+  /// Which of llama.cpp's roundings to reproduce (set through `numerics`; separate for tests).
+  package struct Rounding: OptionSet, Sendable {
+    package let rawValue: Int
+    package init(rawValue: Int) { self.rawValue = rawValue }
+    /// Q8 activations before quantised products.
+    package static let activations = Rounding(rawValue: 1)
+    /// Keys and values stored as f16.
+    package static let kvCache = Rounding(rawValue: 2)
+    /// Queries as f16 before Q·K.
+    package static let queries = Rounding(rawValue: 4)
+    /// Attention weights as f16 before weighting values.
+    package static let probabilities = Rounding(rawValue: 8)
+    /// What `.llamaCpp` numerics use.
+    package static let llamaCpp: Rounding = [.activations, .kvCache, .queries, .probabilities]
+  }
+  package var rounding: Rounding = .llamaCpp
   /// Seconds spent per prefill phase (dequantise, linear, attention), for benchmarks.
   package var prefillTimings: [String: Double] = [:]
   /// Attention capture requested by `AttentionProbing` (nil: none).
@@ -124,12 +145,12 @@ public final class LlamaContext {
   /// Prepares `input` for the products that read it: quantised like llama.cpp's Q8
   /// activations (integer kernels) under `.llamaCpp` numerics, plain floats otherwise.
   private func prepare(_ input: UnsafeMutablePointer<Float>, count n: Int) {
-    if numerics == .llamaCpp && n % 32 == 0 { activation.prepare(input, count: n) }
+    if rounding.contains(.activations) && n % 32 == 0 { activation.prepare(input, count: n) }
   }
 
   /// A product of `m` with `input` (after `prepare(input)`), into `out`.
   private func job(_ m: QuantizedMatrix, _ input: UnsafeMutablePointer<Float>, _ n: Int, _ out: UnsafeMutablePointer<Float>) -> MatVec {
-    if numerics == .llamaCpp && n % 32 == 0 { return MatVec(matrix: m, activation: activation, y: out) }
+    if rounding.contains(.activations) && n % 32 == 0 { return MatVec(matrix: m, activation: activation, y: out) }
     return MatVec(matrix: m, x: input, y: out)
   }
 
@@ -191,7 +212,7 @@ public final class LlamaContext {
         if let b = lw.valueBias { b.withUnsafeBufferPointer { VectorMath.add($0.baseAddress.unsafelyUnwrapped, to: v, count: c.kvDimension) } }
         applyRope(q, heads: c.headCount, cos: cs, sin: sn)
         applyRope(k, heads: c.kvHeadCount, cos: cs, sin: sn)
-        if numerics == .llamaCpp {
+        if rounding.contains(.kvCache) {
           Quantized.roundToHalf(k, count: c.kvDimension)
           Quantized.roundToHalf(v, count: c.kvDimension)
         }
@@ -231,8 +252,8 @@ public final class LlamaContext {
     let keys = SendablePointer(cache.keys[layer])
     let values = SendablePointer(cache.values[layer])
     let sc = SendablePointer(scores)
-    if numerics == .llamaCpp { Quantized.roundToHalf(q, count: c.queryDimension) }
-    let half = numerics == .llamaCpp
+    if rounding.contains(.queries) { Quantized.roundToHalf(q, count: c.queryDimension) }
+    let half = rounding.contains(.probabilities)
     let qp = SendablePointer(q)
     let op = SendablePointer(o)
     if hd == 64 && group <= 4 {
@@ -330,7 +351,7 @@ public final class LlamaContext {
       ropeTable(position: p0 + i, cos: cosT + i * half, sin: sinT + i * half)
     }
 
-    let compat = numerics == .llamaCpp
+    let compat = rounding.contains(.activations)
     /// Rounds `rows` activation rows of `width` like llama.cpp's Q8 activations.
     func roundRows(_ m: UnsafeMutablePointer<Float>, _ width: Int) {
       guard compat, width % 32 == 0 else { return }
@@ -378,11 +399,12 @@ public final class LlamaContext {
         applyRope(K + i * kvd, heads: c.kvHeadCount, cos: cosT + i * half, sin: sinT + i * half)
         queryTap?.record(layer: l, position: p0 + i, query: Q + i * qd, count: qd)
       }
-      if compat {
+      if rounding.contains(.kvCache) {
         Quantized.roundToHalf(K, count: n * kvd)
         Quantized.roundToHalf(V, count: n * kvd)
-        Quantized.roundToHalf(Q, count: n * qd)
       }
+      if rounding.contains(.queries) { Quantized.roundToHalf(Q, count: n * qd) }
+      let roundProbabilities = rounding.contains(.probabilities)
       cache.keys[l].advanced(by: p0 * kvd).update(from: K, count: n * kvd)
       cache.values[l].advanced(by: p0 * kvd).update(from: V, count: n * kvd)
 
@@ -409,7 +431,7 @@ public final class LlamaContext {
             let valid = p0 + i + 1
             let row = Sp.pointer + r * total
             VectorMath.softmax(row, count: valid)
-            if compat { Quantized.roundToHalf(row, count: valid) }
+            if roundProbabilities { Quantized.roundToHalf(row, count: valid) }
             if valid < total { (row + valid).initialize(repeating: 0, count: total - valid) }
           }
         }
