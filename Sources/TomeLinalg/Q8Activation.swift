@@ -65,15 +65,17 @@ public final class Q8Activation: @unchecked Sendable {
       let amax = max(m0.max(), m1.max())
       let d = amax / 127
       let id: Float = d != 0 ? 1 / d : 0
-      let q0 = (a0 * id + 12_582_912) - 12_582_912
-      let q1 = (a1 * id + 12_582_912) - 12_582_912
+      let magic = SIMD16<Float>(repeating: 12_582_912), idv = SIMD16<Float>(repeating: id)
+      let q0 = (a0 * idv + magic) - magic
+      let q1 = (a1 * idv + magic) - magic
       let dh = Float(Float16(d))
       let total = (q0 + q1).sum()
       scales[b] = dh
       sums[b] = Float(Float16(d * total))
       exactSums[b] = dh * total
-      UnsafeMutableRawPointer(rounded + 32 * b).storeBytes(of: q0 * dh, as: SIMD16<Float>.self)
-      UnsafeMutableRawPointer(rounded + 32 * b + 16).storeBytes(of: q1 * dh, as: SIMD16<Float>.self)
+      let dv = SIMD16<Float>(repeating: dh)
+      UnsafeMutableRawPointer(rounded + 32 * b).storeBytes(of: q0 * dv, as: SIMD16<Float>.self)
+      UnsafeMutableRawPointer(rounded + 32 * b + 16).storeBytes(of: q1 * dv, as: SIMD16<Float>.self)
       for i in 0..<16 {
         q[i] = Int16(q0[i])
         q[i + 16] = Int16(q1[i])
@@ -137,12 +139,54 @@ extension Quantized {
       // Widen pairs of 16-bit lanes to 32 bits (sign-extending) and add them.
       let w = unsafeBitCast(s, to: SIMD8<Int32>.self)
       let s32 = ((w &<< 16) &>> 16) &+ (w &>> 16)
-      let f = unsafeBitCast(s32 &+ magic, to: SIMD8<Float>.self) - 12_582_912
+      let f = unsafeBitCast(s32 &+ magic, to: SIMD8<Float>.self) - SIMD8<Float>(repeating: 12_582_912)
       let d0 = half(p0, 0) * sc[b0]
       let d1 = b0 + 1 < blocks ? half(p1, 0) * sc[b0 + 1] : 0
       acc.addProduct(f, SIMD8(lowHalf: SIMD4(repeating: d0), highHalf: SIMD4(repeating: d1)))
     }
     return acc.sum()
+  }
+
+  /// Two Q4_1 rows at once: the activation loads and widening constants are shared.
+  @inline(__always)
+  static func dotQ4_1x2(_ r0: UnsafeRawPointer, _ r1: UnsafeRawPointer, _ a: Q8Activation, blocks: Int) -> (Float, Float) {
+    var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+    let mask = SIMD16<UInt16>(repeating: 0x0F)
+    let magic = SIMD8<Int32>(repeating: 0x4B40_0000)
+    let pairs = (blocks + 1) / 2
+    let xs = a.nibbleOrder
+    let sc = a.scales
+    @inline(__always) func partial(_ row: UnsafeRawPointer, _ b0: Int, _ b1: Int, _ x0: SIMD16<Int16>, _ x1: SIMD16<Int16>,
+      _ x2: SIMD16<Int16>, _ x3: SIMD16<Int16>) -> SIMD8<Float> {
+      let v = SIMD16<UInt16>(
+        lowHalf: row.loadUnaligned(fromByteOffset: 20 * b0 + 4, as: SIMD8<UInt16>.self),
+        highHalf: row.loadUnaligned(fromByteOffset: 20 * b1 + 4, as: SIMD8<UInt16>.self))
+      var s = unsafeBitCast(v & mask, to: SIMD16<Int16>.self) &* x0
+      s &+= unsafeBitCast((v &>> 4) & mask, to: SIMD16<Int16>.self) &* x1
+      s &+= unsafeBitCast((v &>> 8) & mask, to: SIMD16<Int16>.self) &* x2
+      s &+= unsafeBitCast(v &>> 12, to: SIMD16<Int16>.self) &* x3
+      let w = unsafeBitCast(s, to: SIMD8<Int32>.self)
+      let s32 = ((w &<< 16) &>> 16) &+ (w &>> 16)
+      return unsafeBitCast(s32 &+ magic, to: SIMD8<Float>.self) - SIMD8<Float>(repeating: 12_582_912)
+    }
+    var mins0: Float = 0, mins1: Float = 0
+    for pair in 0..<pairs {
+      let b0 = 2 * pair
+      let b1 = min(b0 + 1, blocks - 1)
+      let xb = xs + 64 * pair
+      let x0 = loadI16(xb), x1 = loadI16(xb + 16), x2 = loadI16(xb + 32), x3 = loadI16(xb + 48)
+      let sa = sc[b0]
+      let sb: Float = b0 + 1 < blocks ? sc[b0 + 1] : 0
+      let f0 = partial(r0, b0, b1, x0, x1, x2, x3)
+      acc0.addProduct(f0, SIMD8(lowHalf: SIMD4(repeating: half(r0, 20 * b0) * sa), highHalf: SIMD4(repeating: half(r0, 20 * b1) * sb)))
+      let f1 = partial(r1, b0, b1, x0, x1, x2, x3)
+      acc1.addProduct(f1, SIMD8(lowHalf: SIMD4(repeating: half(r1, 20 * b0) * sa), highHalf: SIMD4(repeating: half(r1, 20 * b1) * sb)))
+    }
+    for b in 0..<blocks {
+      mins0 += half(r0, 20 * b + 2) * a.sums[b]
+      mins1 += half(r1, 20 * b + 2) * a.sums[b]
+    }
+    return (acc0.sum() + mins0, acc1.sum() + mins1)
   }
 
   @inline(__always)
@@ -176,7 +220,7 @@ extension Quantized {
       let s = lo &* loadI16(xb) &+ hi &* loadI16(xb + 16)
       let w = unsafeBitCast(s, to: SIMD8<Int32>.self)
       let s32 = ((w &<< 16) &>> 16) &+ (w &>> 16)
-      let f = unsafeBitCast(s32 &+ magic, to: SIMD8<Float>.self) - 12_582_912
+      let f = unsafeBitCast(s32 &+ magic, to: SIMD8<Float>.self) - SIMD8<Float>(repeating: 12_582_912)
       acc.addProduct(f, SIMD8(repeating: half(p, 0) * sc[b]))
     }
     return acc.sum()

@@ -27,8 +27,8 @@ public enum Quantized {
         let d = half(p, 0)
         let q = p.loadUnaligned(fromByteOffset: 2, as: SIMD16<UInt8>.self)
         let y = destination + b * 32
-        store(y, (smallToFloat(q & 0x0F) - 8) * d)
-        store(y + 16, (smallToFloat(q &>> 4) - 8) * d)
+        store(y, (smallToFloat(q & 0x0F) - SIMD16(repeating: 8)) * SIMD16(repeating: d))
+        store(y + 16, (smallToFloat(q &>> 4) - SIMD16(repeating: 8)) * SIMD16(repeating: d))
       }
     case .q4_1:
       for b in 0..<blocks {
@@ -37,8 +37,8 @@ public enum Quantized {
         let m = half(p, 2)
         let q = p.loadUnaligned(fromByteOffset: 4, as: SIMD16<UInt8>.self)
         let y = destination + b * 32
-        store(y, smallToFloat(q & 0x0F) * d + m)
-        store(y + 16, smallToFloat(q &>> 4) * d + m)
+        store(y, smallToFloat(q & 0x0F) * SIMD16(repeating: d) + SIMD16(repeating: m))
+        store(y + 16, smallToFloat(q &>> 4) * SIMD16(repeating: d) + SIMD16(repeating: m))
       }
     case .q5_0, .q5_1:
       let hasMin = type == .q5_1
@@ -68,8 +68,8 @@ public enum Quantized {
         let p = source + b * bpb
         let d = half(p, 0)
         let y = destination + b * 32
-        store(y, int8ToFloat(p.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int8>.self)) * d)
-        store(y + 16, int8ToFloat(p.loadUnaligned(fromByteOffset: 18, as: SIMD16<Int8>.self)) * d)
+        store(y, int8ToFloat(p.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int8>.self)) * SIMD16(repeating: d))
+        store(y + 16, int8ToFloat(p.loadUnaligned(fromByteOffset: 18, as: SIMD16<Int8>.self)) * SIMD16(repeating: d))
       }
     case .q4_K:
       for b in 0..<blocks {
@@ -179,18 +179,26 @@ public enum Quantized {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
   }
 
-  /// Unsigned bytes below 2²³ to floats, exactly.
+  /// Unsigned bytes to floats, exactly (byte b → lane b).
   @inline(__always)
   static func smallToFloat(_ v: SIMD16<UInt8>) -> SIMD16<Float> {
-    let bits = SIMD16<UInt32>(truncatingIfNeeded: v) | 0x4B00_0000
-    return unsafeBitCast(bits, to: SIMD16<Float>.self) - 8_388_608
+    // Spread the 16 bytes over four 4-lane words and pick byte k of each with a shift.
+    let w = unsafeBitCast(v, to: SIMD4<UInt32>.self)
+    let m = SIMD4<UInt32>(repeating: 0xFF), magic = SIMD4<UInt32>(repeating: 0x4B00_0000)
+    let b0 = (w & m) | magic, b1 = ((w &>> 8) & m) | magic
+    let b2 = ((w &>> 16) & m) | magic, b3 = (w &>> 24) | magic
+    // Lane j of b_k is byte 4j + k; interleave back to byte order.
+    let f = SIMD16<UInt32>(
+      b0[0], b1[0], b2[0], b3[0], b0[1], b1[1], b2[1], b3[1],
+      b0[2], b1[2], b2[2], b3[2], b0[3], b1[3], b2[3], b3[3])
+    return unsafeBitCast(f, to: SIMD16<Float>.self) - SIMD16<Float>(repeating: 8_388_608)
   }
 
-  /// Signed bytes to floats, exactly (1.5·2²³ offset).
+  /// Signed bytes to floats, exactly.
   @inline(__always)
   static func int8ToFloat(_ v: SIMD16<Int8>) -> SIMD16<Float> {
-    let bits = SIMD16<Int32>(truncatingIfNeeded: v) &+ 0x4B40_0000
-    return unsafeBitCast(bits, to: SIMD16<Float>.self) - 12_582_912
+    let u = unsafeBitCast(v, to: SIMD16<UInt8>.self) ^ SIMD16<UInt8>(repeating: 0x80)  // b + 128
+    return smallToFloat(u) - SIMD16<Float>(repeating: 128)
   }
 }
 
@@ -213,11 +221,12 @@ extension Quantized {
       let amax = max(m0.max(), m1.max())
       let d = amax / 127
       let id: Float = d != 0 ? 1 / d : 0
-      let q0 = (a0 * id + 12_582_912) - 12_582_912
-      let q1 = (a1 * id + 12_582_912) - 12_582_912
+      let magic = SIMD16<Float>(repeating: 12_582_912), idv = SIMD16<Float>(repeating: id)
+      let q0 = (a0 * idv + magic) - magic
+      let q1 = (a1 * idv + magic) - magic
       let dh = Float(Float16(d))
-      store(destination + 32 * b, q0 * dh)
-      store(destination + 32 * b + 16, q1 * dh)
+      store(destination + 32 * b, q0 * SIMD16(repeating: dh))
+      store(destination + 32 * b + 16, q1 * SIMD16(repeating: dh))
       if let blockSums { blockSums[b] = Float(Float16(d * (q0 + q1).sum())) }
     }
   }

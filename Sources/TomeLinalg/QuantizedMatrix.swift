@@ -62,7 +62,13 @@ public struct QuantizedMatrix: @unchecked Sendable {
       let blocks = columns / 32
       switch type {
       case .q4_1:
-        for r in range { y[r] = Quantized.dotQ4_1(data + r * rowBytes, a, blocks: blocks) }
+        var r = range.lowerBound
+        while r + 1 < range.upperBound {
+          let p = data + r * rowBytes
+          (y[r], y[r + 1]) = Quantized.dotQ4_1x2(p, p + rowBytes, a, blocks: blocks)
+          r += 2
+        }
+        if r < range.upperBound { y[r] = Quantized.dotQ4_1(data + r * rowBytes, a, blocks: blocks) }
         return
       case .q4_0:
         for r in range { y[r] = Quantized.dotQ4_0(data + r * rowBytes, a, blocks: blocks) }
@@ -265,7 +271,7 @@ extension Quantized {
       var sh: UInt32 = 0
       for s in 0..<8 {
         let n = ((v &>> sh) & mask) | magic
-        let f = unsafeBitCast(n, to: SIMD8<Float>.self) - 8_388_608
+        let f = unsafeBitCast(n, to: SIMD8<Float>.self) - SIMD8<Float>(repeating: 8_388_608)
         t.addProduct(f, load8(xb + 8 * s))
         sh += 4
       }
@@ -302,7 +308,7 @@ extension Quantized {
       var left: Int32 = 24
       for s in 0..<4 {
         let n = ((v &<< left) &>> 24) &+ magic
-        t.addProduct(unsafeBitCast(n, to: SIMD8<Float>.self) - 12_582_912, load8(xb + 8 * s))
+        t.addProduct(unsafeBitCast(n, to: SIMD8<Float>.self) - SIMD8<Float>(repeating: 12_582_912), load8(xb + 8 * s))
         left -= 8
       }
       acc.addProduct(t, SIMD8(repeating: half(p, 0)))

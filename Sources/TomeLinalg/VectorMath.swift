@@ -15,20 +15,24 @@ public enum VectorMath {
   /// e^x for 16 lanes; relative error ≈ 2e-7 on [-87, 88], clamped outside.
   @inline(__always)
   public static func exp(_ v: SIMD16<Float>) -> SIMD16<Float> {
-    var x = v.replacing(with: 88.3762626647949, where: v .> 88.3762626647949)
-    x = x.replacing(with: -87.3365447504, where: x .< -87.3365447504)
-    let t = x * 1.44269504088896341 + 12_582_912.0
-    let n = t - 12_582_912.0
-    let r = x - n * 0.693359375 + n * 2.12194440e-4
-    var p = SIMD16<Float>(repeating: 1.9875691500e-4)
-    p = p * r + 1.3981999507e-3
-    p = p * r + 8.3334519073e-3
-    p = p * r + 4.1665795894e-2
-    p = p * r + 1.6666665459e-1
-    p = p * r + 5.0000001201e-1
-    p = p * (r * r) + r + 1
-    let ni = unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000
-    let scale = unsafeBitCast((ni &+ 127) &<< 23, to: SIMD16<Float>.self)
+    // Every constant is a full vector: mixing vectors and scalars scalarises here.
+    typealias V = SIMD16<Float>
+    let hi = V(repeating: 88.3762626647949), lo = V(repeating: -87.3365447504)
+    var x = v.replacing(with: hi, where: v .> hi)
+    x = x.replacing(with: lo, where: x .< lo)
+    let magic = V(repeating: 12_582_912.0)
+    let t = x * V(repeating: 1.44269504088896341) + magic
+    let n = t - magic
+    let r = x - n * V(repeating: 0.693359375) + n * V(repeating: 2.12194440e-4)
+    var p = V(repeating: 1.9875691500e-4)
+    p = p * r + V(repeating: 1.3981999507e-3)
+    p = p * r + V(repeating: 8.3334519073e-3)
+    p = p * r + V(repeating: 4.1665795894e-2)
+    p = p * r + V(repeating: 1.6666665459e-1)
+    p = p * r + V(repeating: 5.0000001201e-1)
+    p = p * (r * r) + r + V(repeating: 1)
+    let ni = unsafeBitCast(t, to: SIMD16<Int32>.self) &- SIMD16<Int32>(repeating: 0x4B40_0000)
+    let scale = unsafeBitCast((ni &+ SIMD16<Int32>(repeating: 127)) &<< SIMD16<Int32>(repeating: 23), to: V.self)
     return p * scale
   }
 
@@ -56,7 +60,7 @@ public enum VectorMath {
     let scale = Float(1.0 / (ss / Double(n) + Double(epsilon)).squareRoot())
     i = 0
     while i + 16 <= n {
-      store(out + i, load(x + i) * scale * load(weight + i))
+      store(out + i, load(x + i) * SIMD16(repeating: scale) * load(weight + i))
       i += 16
     }
     while i < n {
@@ -83,7 +87,7 @@ public enum VectorMath {
     var sv = SIMD16<Float>()
     i = 0
     while i + 16 <= n {
-      let e = exp(load(x + i) - m)
+      let e = exp(load(x + i) - SIMD16(repeating: m))
       store(x + i, e)
       sv += e
       i += 16
@@ -98,7 +102,7 @@ public enum VectorMath {
     let inv = 1 / s
     i = 0
     while i + 16 <= n {
-      store(x + i, load(x + i) * inv)
+      store(x + i, load(x + i) * SIMD16(repeating: inv))
       i += 16
     }
     while i < n {
@@ -112,7 +116,7 @@ public enum VectorMath {
     var i = 0
     while i + 16 <= n {
       let g = load(gate + i)
-      store(gate + i, g / (1 + exp(-g)) * load(up + i))
+      store(gate + i, g / (SIMD16(repeating: 1) + exp(-g)) * load(up + i))
       i += 16
     }
     while i < n {
@@ -156,7 +160,7 @@ public enum VectorMath {
   public static func scale(_ x: UnsafeMutablePointer<Float>, by a: Float, count n: Int) {
     var i = 0
     while i + 16 <= n {
-      store(x + i, load(x + i) * a)
+      store(x + i, load(x + i) * SIMD16(repeating: a))
       i += 16
     }
     while i < n {

@@ -3,12 +3,23 @@ import Testing
 import TomeLinalg
 import TomeModel
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Process CPU seconds (less sensitive than wall time to other jobs on the machine).
+func cpuSeconds() -> Double {
+  var ts = timespec()
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+  return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
 @Suite("Micro", .enabled(if: ProcessInfo.processInfo.environment["TOME_MICRO"] != nil))
 struct MicroBench {
   @Test func prefillBatch() throws {
     let model = try Fixtures.model()
     let prompt = (0..<2000).map { 100 + ($0 * 37) % 20000 }
-    for bs in [512, 1024, 2048, 512] {
+    for bs in [512, 1024] {
       let c = model.makeContext()
       c.batchSize = bs
       let t = Date()
@@ -26,34 +37,43 @@ struct MicroBench {
     func time(_ label: String, _ reps: Int, _ body: () -> Void) {
       body()
       let t = Date()
+      let c = cpuSeconds()
       for _ in 0..<reps { body() }
       let dt = Date().timeIntervalSince(t) / Double(reps)
-      print("[micro] \(label): \(String(format: "%.1f", dt * 1e6)) µs")
+      let dc = (cpuSeconds() - c) / Double(reps)
+      print("[micro] \(label): wall \(String(format: "%.1f", dt * 1e6)) µs, cpu \(String(format: "%.1f", dc * 1e6)) µs")
     }
     let up = w.layers[0].up
-    time("q4_1 1536x576 1 thread", 200) { up.multiply(x, into: y, rows: 0..<up.rows) }
-    time("q4_1 1536x576 8 pieces", 200) { up.multiply(x, into: y, pieces: 8) }
     let act = Q8Activation(capacity: 4096)
     act.prepare(x, count: 576)
-    time("q4_1 1536x576 int16 1 thread", 200) { up.multiply(act, into: y, rows: 0..<up.rows) }
+    time("q4_1 1536x576 float 1 thread", 300) { up.multiply(x, into: y, rows: 0..<up.rows) }
+    time("q4_1 1536x576 int16 1 thread", 300) { up.multiply(act, into: y, rows: 0..<up.rows) }
     let head = w.outputHead
     time("q8_0 49152x576 int16 1 thread", 10) { head.multiply(act, into: y, rows: 0..<head.rows) }
-    time("q8_0 49152x576 1 thread", 10) { head.multiply(x, into: y, rows: 0..<head.rows) }
-    time("q8_0 49152x576 16 pieces", 10) { head.multiply(x, into: y, pieces: 16) }
     time("concurrentPerform(8) empty", 1000) { Parallel.forEach(pieces: 8) { _ in } }
-    time("all layer matvecs 1 thread", 5) {
-      for l in w.layers {
-        for m in [l.query, l.key, l.value, l.output, l.gate, l.up, l.down] {
-          m.multiply(x, into: y, rows: 0..<m.rows)
-        }
+    let T = 1000
+    let keys = UnsafeMutablePointer<Float>.allocate(capacity: T * 192)
+    for i in 0..<(T * 192) { keys[i] = Float(i % 13) * 0.01 }
+    let sc = UnsafeMutablePointer<Float>.allocate(capacity: 9 * T)
+    time("attention scores T=1000, 3 groups", 100) {
+      for g in 0..<3 {
+        AttentionKernels.scores(queries: x + g * 192, group: 3, keys: keys + g * 64, stride: 192, positions: 0..<T, scale: 0.125, into: sc + g * 3 * T, scoreStride: T)
       }
     }
-    let c1 = model.makeContext()
-    c1.pieces = 1
-    _ = try c1.evaluate(Array(repeating: 100, count: 10))
-    time("decode step at 10, pieces 1", 10) { _ = try? c1.evaluate([100]) }
-    let c = model.makeContext()
-    _ = try c.evaluate(Array(repeating: 100, count: 10))
-    time("decode step at 10", 20) { _ = try? c.evaluate([100]) }
+    time("softmax 9×1000", 100) { for h in 0..<9 { VectorMath.softmax(sc + h * T, count: T) } }
+    time("roundToHalf 9×1000", 100) { Quantized.roundToHalf(sc, count: 9 * T) }
+    time("weightedSum T=1000, 12 pieces", 100) {
+      for p in 0..<12 {
+        AttentionKernels.weightedSum(weights: sc + (p / 4) * 3 * T, weightStride: T, group: 3, values: keys + (p / 4) * 64, stride: 192, length: T, chunk: p % 4, into: y + (p / 4) * 192)
+      }
+    }
+    for depth in [10, 1000] {
+      for pieces in [1, 8] {
+        let c = model.makeContext()
+        c.pieces = pieces
+        _ = try c.evaluate(Array(repeating: 100, count: depth))
+        time("decode step at \(depth), pieces \(pieces)", 20) { _ = try? c.evaluate([100]) }
+      }
+    }
   }
 }
