@@ -6,10 +6,12 @@
 ///   on the rest, so "1234" becomes "1", "2", "3", "4".
 /// - `llama3` (`llama-bpe`): case-insensitive contractions, `[^\r\n\p{L}\p{N}]?\p{L}+`,
 ///   `\p{N}{1,3}`, ` ?[^\s\p{L}\p{N}]+[\r\n]*`, `\s*[\r\n]+`, `\s+(?!\S)`, `\s+`.
+/// - `qwen2`: as `llama3` but every digit alone (`\p{N}`).
 public enum PreTokenizer: String, Sendable, CaseIterable {
   case gpt2
   case smollm
   case llama3
+  case qwen2
 
   /// The pre-tokenizer named by `tokenizer.ggml.pre`, or nil when unknown.
   public init?(ggufName: String) {
@@ -17,6 +19,7 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
     case "gpt2", "default", "gpt-2", "olmo", "jais", "bloom", "poro-chat", "viking": self = .gpt2
     case "smollm", "starcoder", "refact", "command-r", "codeshell", "exaone", "minerva": self = .smollm
     case "llama-bpe", "llama3", "llama-v3", "falcon3", "dbrx", "smaug-bpe", "pixtral": self = .llama3
+    case "qwen2", "deepseek-r1-qwen", "qwen35": self = .qwen2
     default: return nil
     }
   }
@@ -30,7 +33,9 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
     case .gpt2:
       Self.gpt2(scalars, flags, 0, scalars.count, &ends)
     case .llama3:
-      Self.llama3(scalars, flags, 0, scalars.count, &ends)
+      Self.llama3(scalars, flags, 0, scalars.count, maxDigits: 3, &ends)
+    case .qwen2:
+      Self.llama3(scalars, flags, 0, scalars.count, maxDigits: 1, &ends)
     case .smollm:
       var start = 0
       for i in 0..<scalars.count where flags[i].isNumber {
@@ -105,7 +110,7 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
   }
 
   private static func llama3(
-    _ cpts: [Unicode.Scalar], _ flags: [CharFlags], _ lo: Int, _ hi: Int, _ ends: inout [Int]
+    _ cpts: [Unicode.Scalar], _ flags: [CharFlags], _ lo: Int, _ hi: Int, maxDigits: Int, _ ends: inout [Int]
   ) {
     @inline(__always) func cpt(_ p: Int) -> UInt32 { p >= lo && p < hi ? cpts[p].value : 0xFFFF_FFFF }
     @inline(__always) func lower(_ p: Int) -> UInt32 {
@@ -143,7 +148,7 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
         var ini = pos
         while fl(pos).isNumber {
           pos += 1
-          if pos - ini >= 3 {
+          if pos - ini >= maxDigits {
             ends.append(pos)
             ini = pos
           }

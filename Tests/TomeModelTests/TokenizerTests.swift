@@ -66,5 +66,6 @@ struct TokenizerTests {
     #expect(pieces("I'M 1234567 ok!!\n\n x", .llama3) == ["I", "'M", " ", "123", "456", "7", " ok", "!!\n\n", " x"])
     #expect(pieces("a  b 12", .gpt2) == ["a", " ", " b", " 12"])
     #expect(pieces("a  b 12", .smollm) == ["a", " ", " b", " ", "1", "2"])
+    #expect(pieces("x 123", .qwen2) == ["x", " ", "1", "2", "3"])
   }
 }
