@@ -24,18 +24,22 @@ struct BenchTests {
 
     let context = model.makeContext()
     let t1 = Date()
+    let c1 = cpuSeconds()
     var logits = try context.evaluate(prompt)
     let pp = Date().timeIntervalSince(t1)
+    let ppCPU = cpuSeconds() - c1
 
     let gen = model.makeContext()
     logits = try gen.evaluate([prompt[0]])
     let t2 = Date()
+    let c2 = cpuSeconds()
     for _ in 0..<128 {
       var best = 0
       for i in logits.indices where logits[i] > logits[best] { best = i }
       logits = try gen.evaluate([best])
     }
     let tg = Date().timeIntervalSince(t2)
+    let tgCPU = cpuSeconds() - c2
 
     let deep = model.makeContext()
     _ = try deep.evaluate(Array(prompt.prefix(1000)), logits: .none)
@@ -46,7 +50,8 @@ struct BenchTests {
 
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
-    print(String(format: "[bench] load %.3f s; pp2000 %.1f tok/s; tg128 %.1f tok/s; tg33@1000 %.1f tok/s; peak RSS %.0f MB",
-      load, 2000 / pp, 128 / tg, 33 / tgDeep, Double(usage.ru_maxrss) / 1024))
+    let loadavg = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+    print(String(format: "[bench] load %.3f s; pp2000 %.1f tok/s (%.2f CPU-s); tg128 %.1f tok/s (%.1f CPU-ms/token); tg33@1000 %.1f tok/s; peak RSS %.0f MB; loadavg %@",
+      load, 2000 / pp, ppCPU, 128 / tg, tgCPU / 128 * 1000, 33 / tgDeep, Double(usage.ru_maxrss) / 1024, loadavg))
   }
 }
