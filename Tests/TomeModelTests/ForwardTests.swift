@@ -83,3 +83,22 @@ struct ForwardTests {
     #expect(ties.count <= 1)
   }
 }
+
+@Suite("Forward pass input checks")
+struct ForwardInputTests {
+  @Test("context overflow, bad ids and empty input are typed errors")
+  func errors() throws {
+    let model = try Fixtures.model()
+    let c = model.makeContext()
+    #expect(throws: ModelError.self) { try c.evaluate([]) }
+    #expect(throws: ModelError.self) { try c.evaluate([-1]) }
+    #expect(throws: ModelError.self) { try c.evaluate([model.configuration.vocabularySize]) }
+    do {
+      try c.evaluate(Array(repeating: 100, count: model.configuration.contextLength + 1))
+      Issue.record("overflow accepted")
+    } catch {
+      #expect(error.kind == .invalidArgument)
+    }
+    #expect(c.positionCount == 0)
+  }
+}

@@ -77,3 +77,16 @@ struct MicroBench {
     }
   }
 }
+
+@Suite("MicroTokenizer", .enabled(if: ProcessInfo.processInfo.environment["TOME_MICRO"] != nil))
+struct MicroTokenizer {
+  @Test func encodeSpeed() throws {
+    let tok = try Fixtures.model().tokenizer
+    let para = "Tome answers questions over document collections of millions of tokens on one 2-core machine, with a local model, and cites the exact lines it used. Ingest: 1,234 files in 5.6 s — naïve café 東京.\n\n"
+    let text = String(repeating: para, count: 5000)
+    let t = Date()
+    let n = tok.encode(text).count
+    let dt = Date().timeIntervalSince(t)
+    print("[micro] tokenizer: \(text.utf8.count) bytes → \(n) tokens in \(String(format: "%.3f", dt)) s (\(String(format: "%.1f", Double(text.utf8.count) / dt / 1e6)) MB/s)")
+  }
+}
