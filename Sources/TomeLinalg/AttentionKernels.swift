@@ -1,6 +1,6 @@
 /// Single-query attention kernels for decoding with grouped-query attention.
 ///
-/// Keys and values are position-major (`stride` floats per position, a head's slice at
+/// Keys and values are half floats, position-major (`stride` values per position, a head's slice at
 /// `kvHead · headDimension`). The query heads that share a KV head are handled together so
 /// each cached row is read once per group, not once per head.
 public enum AttentionKernels {
@@ -9,10 +9,15 @@ public enum AttentionKernels {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
   }
 
+  @inline(__always)
+  static func load(_ p: UnsafePointer<Float16>) -> SIMD16<Float> {
+    SIMD16<Float>(UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float16>.self))
+  }
+
   /// `scores[h · scoreStride + j] = scale · q_h · k_j` for the `group` query heads at `queries`
   /// (`headDimension` apart) and key positions `positions`. `headDimension` must be 64.
   public static func scores(
-    queries: UnsafePointer<Float>, group: Int, keys: UnsafePointer<Float>, stride: Int,
+    queries: UnsafePointer<Float>, group: Int, keys: UnsafePointer<Float16>, stride: Int,
     positions: Range<Int>, scale: Float, into scores: UnsafeMutablePointer<Float>, scoreStride: Int
   ) {
     precondition(group >= 1 && group <= 4, "query group of \(group) heads")
@@ -40,7 +45,7 @@ public enum AttentionKernels {
   /// per-key horizontal sum makes LLVM scalarise the whole loop (measured 4× slower).
   @inline(__always)
   static func scores3(
-    queries: UnsafePointer<Float>, keys: UnsafePointer<Float>, stride: Int, positions: Range<Int>, scale: Float,
+    queries: UnsafePointer<Float>, keys: UnsafePointer<Float16>, stride: Int, positions: Range<Int>, scale: Float,
     into scores: UnsafeMutablePointer<Float>, scoreStride: Int
   ) {
     let scale = SIMD16<Float>(repeating: scale)
@@ -90,7 +95,7 @@ public enum AttentionKernels {
   /// `out[h · 64 + c] = Σ_j weights[h · weightStride + j] · v_j[c]` for the `group` heads and
   /// the 16-wide column chunk `chunk` (0…3) of a 64-dimensional head, over `length` positions.
   public static func weightedSum(
-    weights: UnsafePointer<Float>, weightStride: Int, group: Int, values: UnsafePointer<Float>, stride: Int,
+    weights: UnsafePointer<Float>, weightStride: Int, group: Int, values: UnsafePointer<Float16>, stride: Int,
     length: Int, chunk: Int, into out: UnsafeMutablePointer<Float>
   ) {
     precondition(group >= 1 && group <= 4, "query group of \(group) heads")

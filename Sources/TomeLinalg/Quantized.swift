@@ -244,3 +244,31 @@ extension Quantized {
     }
   }
 }
+
+extension Quantized {
+  /// Converts `n` floats to half precision (round to nearest even).
+  public static func toHalf(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float16>, count n: Int) {
+    var i = 0
+    while i + 16 <= n {
+      UnsafeMutableRawPointer(y + i).storeBytes(of: SIMD16<Float16>(load(x + i)), as: SIMD16<Float16>.self)
+      i += 16
+    }
+    while i < n {
+      y[i] = Float16(x[i])
+      i += 1
+    }
+  }
+
+  /// Converts `n` half floats to floats.
+  public static func fromHalf(_ x: UnsafePointer<Float16>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
+    var i = 0
+    while i + 16 <= n {
+      store(y + i, SIMD16<Float>(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float16>.self)))
+      i += 16
+    }
+    while i < n {
+      y[i] = Float(x[i])
+      i += 1
+    }
+  }
+}

@@ -40,18 +40,17 @@ extension LlamaContext: KVCacheAccess {
     var payload: [UInt8] = []
     var scales: [Float] = []
     payload.reserveCapacity(cache.layerCount * 2 * n * d * (format == .float16 ? 2 : 1))
+    var row = [Float](repeating: 0, count: d)
     for l in 0..<cache.layerCount {
       for base in [cache.keys[l], cache.values[l]] {
-        for p in positions {
-          let row = base + p * d
-          switch format {
-          case .float16:
-            for i in 0..<d {
-              let bits = Float16(row[i]).bitPattern
-              payload.append(UInt8(truncatingIfNeeded: bits))
-              payload.append(UInt8(truncatingIfNeeded: bits >> 8))
-            }
-          case .int8:
+        let start = base + positions.lowerBound * d
+        switch format {
+        case .float16:
+          // The cache is f16 already: copy its bytes (little-endian on every supported CPU).
+          payload.append(contentsOf: UnsafeRawBufferPointer(start: start, count: n * d * 2))
+        case .int8:
+          for p in 0..<n {
+            row.withUnsafeMutableBufferPointer { Quantized.fromHalf(start + p * d, $0.baseAddress.unsafelyUnwrapped, count: d) }
             var amax: Float = 0
             for i in 0..<d { amax = max(amax, abs(row[i])) }
             let scale = amax / 127
@@ -84,24 +83,24 @@ extension LlamaContext: KVCacheAccess {
       throw ModelError(.invalidArgument, "KV page of \(n) tokens does not fit the context after \(p0) tokens")
     }
     cache.reserve(p0 + n)
-    page.payload.withUnsafeBufferPointer { bytes in
-      var row = 0
+    page.payload.withUnsafeBytes { bytes in
+      var part = 0
       for l in 0..<cache.layerCount {
         for base in [cache.keys[l], cache.values[l]] {
-          for t in 0..<n {
-            let dst = base + (p0 + t) * d
-            switch page.format {
-            case .float16:
-              for i in 0..<d {
-                let o = 2 * (row * d + i)
-                dst[i] = Float(Float16(bitPattern: UInt16(bytes[o]) | UInt16(bytes[o + 1]) << 8))
-              }
-            case .int8:
+          let dst = base + p0 * d
+          switch page.format {
+          case .float16:
+            UnsafeMutableRawPointer(dst).copyMemory(from: bytes.baseAddress.unsafelyUnwrapped + part * n * d * 2, byteCount: n * d * 2)
+          case .int8:
+            for t in 0..<n {
+              let row = part * n + t
               let s = page.scales[row]
-              for i in 0..<d { dst[i] = Float(Int8(bitPattern: bytes[row * d + i])) * s }
+              for i in 0..<d {
+                dst[t * d + i] = Float16(Float(Int8(bitPattern: bytes[row * d + i])) * s)
+              }
             }
-            row += 1
           }
+          part += 1
         }
       }
     }
@@ -115,17 +114,23 @@ extension LlamaContext: KVCacheAccess {
     guard delta != 0, !positions.isEmpty else { return }
     let c = model.configuration
     let half = c.ropeDimensions / 2
+    let d = cache.kvDimension
     var cs = [Float](repeating: 0, count: max(half, 1))
     var sn = [Float](repeating: 0, count: max(half, 1))
+    var row = [Float](repeating: 0, count: d)
     cs.withUnsafeMutableBufferPointer { cp in
       sn.withUnsafeMutableBufferPointer { sp in
-        let cpb = cp.baseAddress.unsafelyUnwrapped, spb = sp.baseAddress.unsafelyUnwrapped
-        ropeTable(position: delta, cos: cpb, sin: spb)
-        for l in 0..<cache.layerCount {
-          for p in positions {
-            let row = cache.key(layer: l, position: p)
-            applyRope(row, heads: c.kvHeadCount, cos: cpb, sin: spb)
-            if rounding.contains(.kvCache) { Quantized.roundToHalf(row, count: cache.kvDimension) }
+        row.withUnsafeMutableBufferPointer { rp in
+          let cpb = cp.baseAddress.unsafelyUnwrapped, spb = sp.baseAddress.unsafelyUnwrapped
+          let r = rp.baseAddress.unsafelyUnwrapped
+          ropeTable(position: delta, cos: cpb, sin: spb)
+          for l in 0..<cache.layerCount {
+            for p in positions {
+              let stored = cache.key(layer: l, position: p)
+              Quantized.fromHalf(stored, r, count: d)
+              applyRope(r, heads: c.kvHeadCount, cos: cpb, sin: spb)
+              Quantized.toHalf(r, stored, count: d)
+            }
           }
         }
       }
@@ -186,7 +191,7 @@ extension LlamaContext: AttentionProbing {
     for (t, p) in positions.enumerated() {
       let row = cache.key(layer: layer, position: p)
       for h in 0..<c.kvHeadCount {
-        for i in 0..<c.headDimension { out[(h * n + t) * c.headDimension + i] = row[h * c.headDimension + i] }
+        for i in 0..<c.headDimension { out[(h * n + t) * c.headDimension + i] = Float(row[h * c.headDimension + i]) }
       }
     }
     return out

@@ -23,11 +23,11 @@ public final class LlamaContext {
   /// How closely to follow llama.cpp's arithmetic.
   public enum Numerics: Sendable {
     /// Round where llama.cpp (CPU, F16 cache, no flash attention) rounds: activations to Q8
-    /// before Q4/Q8 products (16-bit integer kernels, ≈1.6× faster decoding), keys, values,
-    /// queries and attention weights to f16. Greedy continuations match llama.cpp's on the
+    /// before Q4/Q8 products (16-bit integer kernels, ≈1.6× faster decoding), queries and
+    /// attention weights to f16 (the cache is f16 in both modes). Greedy continuations match llama.cpp's on the
     /// golden prompts; logits stay within ~0.4 (each rounding realisation moves them ~0.2).
     case llamaCpp
-    /// Plain f32 activations (float kernels).
+    /// Plain f32 activations (float kernels); the cache is still f16.
     case float32
   }
   /// Default `.llamaCpp`, so answers match the reference engine token for token.
@@ -41,14 +41,12 @@ public final class LlamaContext {
     package init(rawValue: Int) { self.rawValue = rawValue }
     /// Q8 activations before quantised products.
     package static let activations = Rounding(rawValue: 1)
-    /// Keys and values stored as f16.
-    package static let kvCache = Rounding(rawValue: 2)
     /// Queries as f16 before Q·K.
     package static let queries = Rounding(rawValue: 4)
     /// Attention weights as f16 before weighting values.
     package static let probabilities = Rounding(rawValue: 8)
     /// What `.llamaCpp` numerics use.
-    package static let llamaCpp: Rounding = [.activations, .kvCache, .queries, .probabilities]
+    package static let llamaCpp: Rounding = [.activations, .queries, .probabilities]
   }
   package var rounding: Rounding = .llamaCpp
   /// Seconds spent per prefill phase (dequantise, linear, attention), for benchmarks.
@@ -212,12 +210,7 @@ public final class LlamaContext {
         if let b = lw.valueBias { b.withUnsafeBufferPointer { VectorMath.add($0.baseAddress.unsafelyUnwrapped, to: v, count: c.kvDimension) } }
         applyRope(q, heads: c.headCount, cos: cs, sin: sn)
         applyRope(k, heads: c.kvHeadCount, cos: cs, sin: sn)
-        if rounding.contains(.kvCache) {
-          Quantized.roundToHalf(k, count: c.kvDimension)
-          Quantized.roundToHalf(v, count: c.kvDimension)
-        }
-        cache.key(layer: l, position: pos).update(from: k, count: c.kvDimension)
-        cache.value(layer: l, position: pos).update(from: v, count: c.kvDimension)
+        cache.store(layer: l, position: pos, rows: 1, keys: k, values: v)
         queryTap?.record(layer: l, position: pos, query: q, count: c.queryDimension)
         attendOne(layer: l, length: pos + 1)
         prepare(o, count: c.queryDimension)
@@ -297,13 +290,22 @@ public final class LlamaContext {
         let qh = qp.pointer + head * hd
         let s = sc.pointer + head * t
         let kb = keys.pointer + kvh * hd
-        for j in 0..<t { s[j] = Quantized.dotF32(qh, kb + j * kvd, hd) * scale }
-        VectorMath.softmax(s, count: t)
-        if half { Quantized.roundToHalf(s, count: t) }
-        let out = op.pointer + head * hd
-        out.initialize(repeating: 0, count: hd)
-        let vb = values.pointer + kvh * hd
-        for j in 0..<t { VectorMath.axpy(s[j], vb + j * kvd, out, count: hd) }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: hd) { row in
+          let r = row.baseAddress.unsafelyUnwrapped
+          for j in 0..<t {
+            Quantized.fromHalf(kb + j * kvd, r, count: hd)
+            s[j] = Quantized.dotF32(qh, r, hd) * scale
+          }
+          VectorMath.softmax(s, count: t)
+          if half { Quantized.roundToHalf(s, count: t) }
+          let out = op.pointer + head * hd
+          out.initialize(repeating: 0, count: hd)
+          let vb = values.pointer + kvh * hd
+          for j in 0..<t {
+            Quantized.fromHalf(vb + j * kvd, r, count: hd)
+            VectorMath.axpy(s[j], r, out, count: hd)
+          }
+        }
       }
       if t >= 64 {
         Parallel.forEach(pieces: c.headCount, work)
@@ -342,9 +344,11 @@ public final class LlamaContext {
     let Qg = UnsafeMutablePointer<Float>.allocate(capacity: group * n * hd)
     let Og = UnsafeMutablePointer<Float>.allocate(capacity: group * n * hd)
     let S = UnsafeMutablePointer<Float>.allocate(capacity: group * n * total)
+    let Kf = UnsafeMutablePointer<Float>.allocate(capacity: total * kvd)
+    let Vf = UnsafeMutablePointer<Float>.allocate(capacity: total * kvd)
     let cosT = UnsafeMutablePointer<Float>.allocate(capacity: n * max(half, 1))
     let sinT = UnsafeMutablePointer<Float>.allocate(capacity: n * max(half, 1))
-    defer { for p in [X, H, Q, K, V, O, G, U, Wt, Qg, Og, S, cosT, sinT] { p.deallocate() } }
+    defer { for p in [X, H, Q, K, V, O, G, U, Wt, Qg, Og, S, Kf, Vf, cosT, sinT] { p.deallocate() } }
 
     for (i, t) in chunk.enumerated() {
       w.tokenEmbedding.dequantize(rows: t..<(t + 1), into: X + i * d)
@@ -399,14 +403,11 @@ public final class LlamaContext {
         applyRope(K + i * kvd, heads: c.kvHeadCount, cos: cosT + i * half, sin: sinT + i * half)
         queryTap?.record(layer: l, position: p0 + i, query: Q + i * qd, count: qd)
       }
-      if rounding.contains(.kvCache) {
-        Quantized.roundToHalf(K, count: n * kvd)
-        Quantized.roundToHalf(V, count: n * kvd)
-      }
       if rounding.contains(.queries) { Quantized.roundToHalf(Q, count: n * qd) }
       let roundProbabilities = rounding.contains(.probabilities)
-      cache.keys[l].advanced(by: p0 * kvd).update(from: K, count: n * kvd)
-      cache.values[l].advanced(by: p0 * kvd).update(from: V, count: n * kvd)
+      cache.store(layer: l, position: p0, rows: n, keys: K, values: V)
+      cache.loadKeys(layer: l, positions: 0..<total, into: Kf)
+      cache.loadValues(layer: l, positions: 0..<total, into: Vf)
 
       var clock = ContinuousClock.now
       func lap(_ name: String) {
@@ -422,7 +423,7 @@ public final class LlamaContext {
         }
         BLAS.sgemm(
           .none, .transposed, m: group * n, n: total, k: hd, alpha: scale, a: Qg, lda: hd,
-          b: cache.keys[l] + kvh * hd, ldb: kvd, c: S, ldc: total)
+          b: Kf + kvh * hd, ldb: kvd, c: S, ldc: total)
         lap("attention QK")
         let Sp = SendablePointer(S)
         Parallel.forRanges(count: group * n, pieces: pieces) { rows in
@@ -444,7 +445,7 @@ public final class LlamaContext {
           }
         }
         BLAS.sgemm(
-          .none, .none, m: group * n, n: hd, k: total, a: S, lda: total, b: cache.values[l] + kvh * hd, ldb: kvd,
+          .none, .none, m: group * n, n: hd, k: total, a: S, lda: total, b: Vf + kvh * hd, ldb: kvd,
           c: Og, ldc: hd)
         lap("attention SV")
         for hl in 0..<group {

@@ -52,8 +52,8 @@ struct MicroBench {
     time("q8_0 49152x576 int16 1 thread", 10) { head.multiply(act, into: y, rows: 0..<head.rows) }
     time("concurrentPerform(8) empty", 1000) { Parallel.forEach(pieces: 8) { _ in } }
     let T = 1000
-    let keys = UnsafeMutablePointer<Float>.allocate(capacity: T * 192)
-    for i in 0..<(T * 192) { keys[i] = Float(i % 13) * 0.01 }
+    let keys = UnsafeMutablePointer<Float16>.allocate(capacity: T * 192)
+    for i in 0..<(T * 192) { keys[i] = Float16(Float(i % 13) * 0.01) }
     let sc = UnsafeMutablePointer<Float>.allocate(capacity: 9 * T)
     time("attention scores T=1000, 3 groups", 100) {
       for g in 0..<3 {
