@@ -1,9 +1,27 @@
-/// A byte-level BPE tokenizer (GPT-2 family) built from GGUF metadata.
+import Foundation
+
+/// A tokenizer built from GGUF metadata: byte-level BPE (`gpt2`: GPT-2, SmolLM2, Llama 3,
+/// Qwen2) or SentencePiece-style BPE (`llama`: Llama 2, Mistral, TinyLlama).
 ///
-/// Reads `tokenizer.ggml.tokens`, `.token_type`, `.merges`, `.pre`, the special ids and
-/// `add_bos_token`. Encoding matches llama.cpp's `llama_tokenize` with special tokens parsed:
-/// special-token partition, pre-tokenizer, then rank-ordered merges over byte symbols.
+/// Reads `tokenizer.ggml.tokens`, `.token_type`, `.merges` or `.scores`, `.pre`, the special
+/// ids, `add_bos_token` and `add_space_prefix`. Encoding follows llama.cpp's `llama_tokenize`
+/// with special tokens parsed: special-token partition, then for byte-level BPE the
+/// pre-tokenizer and rank-ordered merges over byte symbols; for SentencePiece, "▁" for
+/// spaces, score-ordered merges over characters and `<0xXX>` byte fallback.
 public struct Tokenizer: Sendable {
+  /// The vocabulary's algorithm (`tokenizer.ggml.model`).
+  public enum Kind: Sendable, Equatable {
+    /// `gpt2`: byte-level BPE with merge ranks.
+    case bytePairEncoding
+    /// `llama`: SentencePiece BPE with token scores.
+    case sentencePiece
+  }
+
+  public let kind: Kind
+  /// SentencePiece: prepend a space to text that starts the input or follows a special token.
+  public let addSpacePrefix: Bool
+  /// SentencePiece token scores (merge priority).
+  let scores: [Float]
   /// GGUF token types (`tokenizer.ggml.token_type`).
   public enum TokenType: Int32, Sendable {
     case undefined = 0, normal = 1, unknown = 2, control = 3, userDefined = 4, unused = 5, byte = 6
@@ -37,15 +55,19 @@ public struct Tokenizer: Sendable {
   public init(gguf file: GGUFFile) throws(ModelError) {
     let path = file.path
     let model = file["tokenizer.ggml.model"]?.string ?? ""
-    guard model == "gpt2" else {
-      throw ModelError(.unsupported, file: path, "tokenizer model '\(model)' is not supported (only byte-level BPE 'gpt2')")
+    let kind: Kind
+    switch model {
+    case "gpt2": kind = .bytePairEncoding
+    case "llama": kind = .sentencePiece
+    default:
+      throw ModelError(.unsupported, file: path, "tokenizer model '\(model)' is not supported ('gpt2' byte-level BPE and 'llama' SentencePiece are)")
     }
     guard let toks = file["tokenizer.ggml.tokens"]?.array else {
       throw ModelError(.missing, file: path, "tokenizer.ggml.tokens is missing")
     }
     let tokens = toks.map { $0.string ?? "" }
     let preName = file["tokenizer.ggml.pre"]?.string ?? "default"
-    guard let pre = PreTokenizer(ggufName: preName) else {
+    guard let pre = kind == .sentencePiece ? .gpt2 : PreTokenizer(ggufName: preName) else {
       throw ModelError(.unsupported, file: path, "pre-tokenizer '\(preName)' is not supported (gpt2, smollm, llama-bpe are)")
     }
     let rawTypes = file["tokenizer.ggml.token_type"]?.array?.map { $0.int ?? 1 }
@@ -56,16 +78,35 @@ public struct Tokenizer: Sendable {
     if let m = file["tokenizer.ggml.merges"]?.array { merges = m.map { $0.string ?? "" } }
     let bos = file["tokenizer.ggml.bos_token_id"]?.int
     let eos = file["tokenizer.ggml.eos_token_id"]?.int
-    let addBOS = file["tokenizer.ggml.add_bos_token"]?.bool ?? false
+    let addBOS = file["tokenizer.ggml.add_bos_token"]?.bool ?? (kind == .sentencePiece)
+    let scores = file["tokenizer.ggml.scores"]?.array?.map { Float($0.double ?? 0) } ?? []
+    if kind == .sentencePiece && scores.count != tokens.count {
+      throw ModelError(.malformed, file: path, "tokenizer.ggml.scores has \(scores.count) entries for \(tokens.count) tokens")
+    }
     try self.init(
-      tokens: tokens, types: types, merges: merges, preTokenizer: pre, bosID: bos, eosID: eos,
-      eotID: file["tokenizer.ggml.eot_token_id"]?.int, addBOS: addBOS, path: path)
+      kind: kind, tokens: tokens, types: types, merges: merges, scores: scores, preTokenizer: pre, bosID: bos,
+      eosID: eos, eotID: file["tokenizer.ggml.eot_token_id"]?.int, addBOS: addBOS,
+      addSpacePrefix: file["tokenizer.ggml.add_space_prefix"]?.bool ?? true, path: path)
+  }
+
+  /// A SentencePiece-style vocabulary given directly (tests and tools).
+  package init(
+    sentencePieceTokens tokens: [String], scores: [Float], types: [TokenType], bosID: Int?, eosID: Int?,
+    addBOS: Bool, addSpacePrefix: Bool
+  ) throws(ModelError) {
+    try self.init(
+      kind: .sentencePiece, tokens: tokens, types: types, merges: [], scores: scores, preTokenizer: .gpt2, bosID: bosID,
+      eosID: eosID, eotID: nil, addBOS: addBOS, addSpacePrefix: addSpacePrefix, path: nil)
   }
 
   init(
-    tokens: [String], types: [TokenType], merges mergeStrings: [String], preTokenizer: PreTokenizer,
-    bosID: Int?, eosID: Int?, eotID: Int?, addBOS: Bool, path: String?
+    kind: Kind, tokens: [String], types: [TokenType], merges mergeStrings: [String], scores: [Float],
+    preTokenizer: PreTokenizer, bosID: Int?, eosID: Int?, eotID: Int?, addBOS: Bool, addSpacePrefix: Bool,
+    path: String?
   ) throws(ModelError) {
+    self.kind = kind
+    self.scores = scores
+    self.addSpacePrefix = addSpacePrefix
     self.tokens = tokens
     self.types = types
     self.preTokenizer = preTokenizer
@@ -79,6 +120,35 @@ public struct Tokenizer: Sendable {
     for (i, t) in tokens.enumerated() where idOf[t] == nil { idOf[t] = Int32(i) }
     self.idOf = idOf
     self.eotID = valid(eotID) ?? idOf["<|im_end|>"].map(Int.init) ?? idOf["<|eot_id|>"].map(Int.init)
+
+    if kind == .sentencePiece {
+      // Byte fallback tokens are "<0xXX>"; "▁" stands for a space.
+      var byteToken = [Int32](repeating: -1, count: 256)
+      var tokenBytes: [[UInt8]] = []
+      var specials: [(bytes: [UInt8], id: Int32, control: Bool)] = []
+      for (i, t) in tokens.enumerated() {
+        switch types[i] {
+        case .byte:
+          let hex = t.dropFirst(3).prefix(2)
+          if t.hasPrefix("<0x"), let b = UInt8(hex, radix: 16) {
+            byteToken[Int(b)] = Int32(i)
+            tokenBytes.append([b])
+          } else {
+            tokenBytes.append(Array(t.utf8))
+          }
+        case .control, .userDefined:
+          tokenBytes.append(Array(t.utf8))
+          if !t.isEmpty { specials.append((Array(t.utf8), Int32(i), types[i] == .control)) }
+        default:
+          tokenBytes.append(Array(t.replacingOccurrences(of: "\u{2581}", with: " ").utf8))
+        }
+      }
+      self.byteToken = byteToken
+      self.merges = [:]
+      self.tokenBytes = tokenBytes
+      self.specials = specials.sorted { $0.bytes.count > $1.bytes.count }
+      return
+    }
 
     let b2u = ByteLevel.byteToUnicode
     var byteToken = [Int32](repeating: -1, count: 256)
@@ -151,17 +221,27 @@ public struct Tokenizer: Sendable {
     let utf8 = Array(text.utf8)
     var start = 0
     var i = 0
+    var afterSpecial = true
+    func ordinary(_ bytes: ArraySlice<UInt8>) {
+      if kind == .sentencePiece {
+        sentencePiece(bytes, prefixSpace: addSpacePrefix && afterSpecial, into: &out)
+      } else {
+        encodeOrdinary(bytes, into: &out)
+      }
+      afterSpecial = false
+    }
     while i < utf8.count {
       if let (len, id) = matchSpecial(utf8, at: i, parseSpecial: parseSpecial) {
-        if i > start { encodeOrdinary(utf8[start..<i], into: &out) }
+        if i > start { ordinary(utf8[start..<i]) }
         out.append(id)
+        afterSpecial = true
         i += len
         start = i
       } else {
         i += 1
       }
     }
-    if start < utf8.count { encodeOrdinary(utf8[start..<utf8.count], into: &out) }
+    if start < utf8.count { ordinary(utf8[start..<utf8.count]) }
     return out.map(Int.init)
   }
 
@@ -240,6 +320,71 @@ public struct Tokenizer: Sendable {
     }
   }
 
+  /// SentencePiece BPE (llama.cpp's `llm_tokenizer_spm`): characters merge pairwise, highest
+  /// scoring merged token first (leftmost on ties); pieces not in the vocabulary are split back
+  /// along their merges and finally into `<0xXX>` byte tokens.
+  func sentencePiece(_ raw: ArraySlice<UInt8>, prefixSpace: Bool, into out: inout [Int32]) {
+    var text: [UInt8] = prefixSpace ? [0xE2, 0x96, 0x81] : []
+    text.reserveCapacity(raw.count + 8)
+    for b in raw {
+      if b == 0x20 { text += [0xE2, 0x96, 0x81] } else { text.append(b) }
+    }
+    guard !text.isEmpty else { return }
+    // Symbols are UTF-8 characters: (start, length), linked.
+    var starts: [Int] = []
+    var lengths: [Int] = []
+    var o = 0
+    while o < text.count {
+      let b = text[o]
+      let len = min(b < 0x80 ? 1 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1, text.count - o)
+      starts.append(o)
+      lengths.append(len)
+      o += len
+    }
+    let n = starts.count
+    var next = Array(1...n)
+    next[n - 1] = -1
+    var prev = Array(-1..<(n - 1))
+    var heap = ScoredHeap()
+    var splits: [String: (Int, Int, Int)] = [:]  // merged text → (start, left length, right length)
+    func piece(_ s: Int, _ len: Int) -> String { String(decoding: text[s..<(s + len)], as: UTF8.self) }
+    func tryAdd(_ l: Int, _ r: Int) {
+      guard l >= 0, r >= 0 else { return }
+      let str = piece(starts[l], lengths[l] + lengths[r])
+      guard let id = idOf[str] else { return }
+      heap.push(ScoredCandidate(score: scores[Int(id)], left: l, right: r, size: lengths[l] + lengths[r]))
+      splits[str] = (starts[l], lengths[l], lengths[r])
+    }
+    for i in 1..<max(n, 1) { tryAdd(i - 1, i) }
+    while let c = heap.pop() {
+      guard lengths[c.left] > 0, lengths[c.right] > 0, lengths[c.left] + lengths[c.right] == c.size else { continue }
+      lengths[c.left] += lengths[c.right]
+      lengths[c.right] = 0
+      next[c.left] = next[c.right]
+      if next[c.right] >= 0 { prev[next[c.right]] = c.left }
+      tryAdd(prev[c.left], c.left)
+      tryAdd(c.left, next[c.left])
+    }
+    func resegment(_ s: Int, _ len: Int) {
+      let str = piece(s, len)
+      if let id = idOf[str] {
+        out.append(id)
+        return
+      }
+      if let (ss, l, r) = splits[str], ss >= 0 {
+        resegment(s, l)
+        resegment(s + l, r)
+        return
+      }
+      for b in text[s..<(s + len)] where byteToken[Int(b)] >= 0 { out.append(byteToken[Int(b)]) }
+    }
+    var i = 0
+    while i >= 0 {
+      resegment(starts[i], lengths[i])
+      i = next[i]
+    }
+  }
+
   /// The bytes a token stands for (control tokens: their text).
   public func bytes(of id: Int) -> [UInt8] { tokenBytes[id] }
 
@@ -250,6 +395,8 @@ public struct Tokenizer: Sendable {
       if types[id] == .control && !includeControl { continue }
       bytes.append(contentsOf: tokenBytes[id])
     }
+    // SentencePiece: the space added in front of the text is not part of it.
+    if kind == .sentencePiece, addSpacePrefix, bytes.first == 0x20 { bytes.removeFirst() }
     return String(decoding: bytes, as: UTF8.self)
   }
 }
@@ -351,6 +498,52 @@ struct MergeHeap {
   }
 
   mutating func pop() -> MergeCandidate? {
+    guard let top = items.first else { return nil }
+    let last = items.removeLast()
+    if !items.isEmpty {
+      items[0] = last
+      var i = 0
+      while true {
+        let l = 2 * i + 1
+        let r = l + 1
+        var m = i
+        if l < items.count && items[l].before(items[m]) { m = l }
+        if r < items.count && items[r].before(items[m]) { m = r }
+        if m == i { break }
+        items.swapAt(i, m)
+        i = m
+      }
+    }
+    return top
+  }
+}
+
+struct ScoredCandidate {
+  var score: Float
+  var left: Int
+  var right: Int
+  var size: Int
+
+  /// Higher score first, then leftmost.
+  func before(_ o: ScoredCandidate) -> Bool { score != o.score ? score > o.score : left < o.left }
+}
+
+/// A binary heap of SentencePiece merge candidates.
+struct ScoredHeap {
+  private var items: [ScoredCandidate] = []
+
+  mutating func push(_ c: ScoredCandidate) {
+    items.append(c)
+    var i = items.count - 1
+    while i > 0 {
+      let p = (i - 1) / 2
+      guard items[i].before(items[p]) else { break }
+      items.swapAt(i, p)
+      i = p
+    }
+  }
+
+  mutating func pop() -> ScoredCandidate? {
     guard let top = items.first else { return nil }
     let last = items.removeLast()
     if !items.isEmpty {

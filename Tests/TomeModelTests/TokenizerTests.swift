@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TomeModel
 
@@ -67,5 +68,44 @@ struct TokenizerTests {
     #expect(pieces("a  b 12", .gpt2) == ["a", " ", " b", " 12"])
     #expect(pieces("a  b 12", .smollm) == ["a", " ", " b", " ", "1", "2"])
     #expect(pieces("x 123", .qwen2) == ["x", " ", "1", "2", "3"])
+  }
+}
+
+@Suite("SentencePiece-style tokenizer")
+struct SentencePieceTests {
+  /// A tiny Llama-2-style vocabulary: specials, 256 byte tokens, then scored pieces.
+  static func make() throws -> Tokenizer {
+    var tokens = ["<unk>", "<s>", "</s>"]
+    var types: [Tokenizer.TokenType] = [.unknown, .control, .control]
+    var scores: [Float] = [0, 0, 0]
+    for b in 0..<256 {
+      tokens.append(String(format: "<0x%02X>", b))
+      types.append(.byte)
+      scores.append(0)
+    }
+    let pieces: [(String, Float)] = [
+      ("▁", -1), ("h", -2), ("e", -2), ("l", -2), ("o", -2), ("w", -2), ("r", -2), ("d", -2),
+      ("he", -3), ("ll", -3), ("▁h", -4), ("▁he", -5), ("llo", -6), ("▁hello", -7), ("▁w", -4), ("or", -3),
+      ("▁wor", -8), ("ld", -3), ("▁world", -9),
+    ]
+    for (p, s) in pieces {
+      tokens.append(p)
+      types.append(.normal)
+      scores.append(s)
+    }
+    return try Tokenizer(sentencePieceTokens: tokens, scores: scores, types: types, bosID: 1, eosID: 2, addBOS: true, addSpacePrefix: true)
+  }
+
+  @Test("merges by score, byte fallback, BOS and special tokens")
+  func encode() throws {
+    let tok = try Self.make()
+    func ids(_ pieces: [String]) -> [Int] { pieces.map { tok.id(of: $0) ?? -1 } }
+    #expect(tok.encode("hello world") == [1] + ids(["▁hello", "▁world"]))
+    #expect(tok.encode("hello world", addSpecial: false) == ids(["▁hello", "▁world"]))
+    // "é" is not a piece: its UTF-8 bytes become <0xC3><0xA9>.
+    #expect(tok.encode("hé", addSpecial: false) == ids(["▁h", "<0xC3>", "<0xA9>"]))
+    // After a special token a space prefix is added again.
+    #expect(tok.encode("hello</s>world", addSpecial: false) == ids(["▁hello"]) + [2] + ids(["▁world"]))
+    #expect(tok.decode(tok.encode("hello world hé")) == "hello world hé")
   }
 }
