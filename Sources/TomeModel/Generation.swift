@@ -53,7 +53,11 @@ extension LlamaContext {
       truncate(to: position - 1)
       logits = try evaluate([last])
     } else {
-      logits = try evaluate(prompt)
+      // The last prompt token always goes through the single-token path, so a later request
+      // that reuses the cached prompt (LocalLanguageModel's prefix reuse) computes exactly
+      // the same logits, and a seed gives the same text whether or not the cache was reused.
+      if prompt.count > 1 { try evaluate(Array(prompt.dropLast()), logits: .none) }
+      logits = try evaluate([prompt[prompt.count - 1]])
     }
     var decoder = StreamingDecoder(tokenizer: model.tokenizer)
     var generated: [Int] = []

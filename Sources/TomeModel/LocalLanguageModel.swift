@@ -10,11 +10,14 @@ import Synchronization
 ///   print(piece, terminator: "")
 /// }
 /// ```
-/// Each `stream` call runs on its own thread with a fresh context (the cooperative pool stays
-/// free); cancelling the consuming task stops generation at the next token.
+/// Each `stream` call runs on its own thread (the cooperative pool stays free); cancelling the
+/// consuming task stops generation at the next token. The last finished context is kept, and
+/// a new prompt that shares a prefix with it (same document, another question; a follow-up
+/// chat turn) reuses that prefix's KV cache instead of recomputing it.
 public struct LocalLanguageModel: LanguageModel, KVPaging {
   public let model: LlamaModel
   public let template: ChatTemplate
+  let reuse = ContextSlot()
 
   /// Wraps `model`; the template is detected from the file unless given.
   /// - Throws: `ModelError.unknownChatTemplate` when detection fails (pass `template`).
@@ -51,26 +54,34 @@ public struct LocalLanguageModel: LanguageModel, KVPaging {
     do { prompt = try promptTokens(messages) } catch {
       return AsyncThrowingStream { $0.finish(throwing: error) }
     }
-    return Self.stream(model: model, prompt: prompt, parameters: parameters)
+    return Self.stream(model: model, prompt: prompt, parameters: parameters, reuse: reuse)
   }
 
   /// Streams the continuation of raw `prompt` tokens (no chat template).
   public func stream(prompt: [Int], parameters: GenerationParameters) -> AsyncThrowingStream<String, any Error> {
-    Self.stream(model: model, prompt: prompt, parameters: parameters)
+    Self.stream(model: model, prompt: prompt, parameters: parameters, reuse: reuse)
   }
 
-  static func stream(model: LlamaModel, prompt: [Int], parameters: GenerationParameters) -> AsyncThrowingStream<String, any Error> {
+  static func stream(
+    model: LlamaModel, prompt: [Int], parameters: GenerationParameters, reuse: ContextSlot
+  ) -> AsyncThrowingStream<String, any Error> {
     let (stream, continuation) = AsyncThrowingStream<String, any Error>.makeStream()
     let cancelled = CancellationFlag()
     continuation.onTermination = { _ in cancelled.cancel() }
     let thread = Thread {
       do {
-        let context = model.makeContext()
-        try context.generate(prompt: prompt, parameters: parameters) { piece in
+        let context = reuse.take() ?? model.makeContext()
+        // Keep the longest cached prefix (at least one prompt token is evaluated, for logits).
+        var shared = 0
+        let cached = context.cachedTokens
+        while shared < min(cached.count, prompt.count - 1) && cached[shared] == prompt[shared] { shared += 1 }
+        context.truncate(to: shared)
+        try context.generate(prompt: Array(prompt[shared...]), parameters: parameters) { piece in
           guard !cancelled.isCancelled else { return false }
           if case .terminated = continuation.yield(piece) { return false }
           return true
         }
+        reuse.put(context)
         continuation.finish()
       } catch {
         continuation.finish(throwing: error)
@@ -79,6 +90,23 @@ public struct LocalLanguageModel: LanguageModel, KVPaging {
     thread.stackSize = 8 << 20
     thread.start()
     return stream
+  }
+}
+
+/// Holds one idle context for prefix reuse between requests.
+final class ContextSlot: Sendable {
+  /// `@unchecked Sendable`: a parked context is used by no one; whoever takes it out of the
+  /// slot is its only user until it puts it back.
+  private struct Parked: @unchecked Sendable { let context: LlamaContext }
+  private let slot = Mutex<Parked?>(nil)
+
+  /// The idle context, if any (the slot is left empty).
+  func take() -> LlamaContext? { slot.withLock { $0.take() }?.context }
+
+  /// Parks `context` for the next request (replacing an older one).
+  func put(_ context: LlamaContext) {
+    let parked = Parked(context: context)
+    slot.withLock { $0 = parked }
   }
 }
 

@@ -31,6 +31,17 @@ struct GenerationTests {
     #expect(text == g.greedy32_text)
   }
 
+  @Test("a repeated or extended prompt reuses the cached prefix and gives the same answer")
+  func prefixReuse() async throws {
+    let lm = try LocalLanguageModel(model: try Fixtures.model())
+    let g = try #require(try Fixtures.golden().logits.first { $0.name == "chat_fact" })
+    for _ in 0..<3 {
+      var text = ""
+      for try await piece in lm.stream(prompt: g.ids, parameters: .greedy(maxTokens: 32)) { text += piece }
+      #expect(text == g.greedy32_text)
+    }
+  }
+
   @Test("same seed, same sampled text")
   func seededGeneration() async throws {
     let lm = try LocalLanguageModel(model: try Fixtures.model())
