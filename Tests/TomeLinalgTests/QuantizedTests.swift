@@ -141,6 +141,21 @@ struct QuantizedTests {
         for c in 0..<columns { want += Double(dense[r * columns + c]) * Double(x[c]) }
         #expect(abs(Double(y[r]) - want) < 1e-3 * max(1, abs(want)), "row \(r): \(y[r]) vs \(want)")
       }
+      // Integer kernels against llama.cpp-style Q8 activations: equal to the float product
+      // with the rounded activations (Q4_1's min term uses f16 block sums, as llama.cpp does).
+      let act = Q8Activation(capacity: columns)
+      x.withUnsafeBufferPointer { act.prepare($0.baseAddress!, count: columns) }
+      var yi = [Float](repeating: 0, count: rows)
+      yi.withUnsafeMutableBufferPointer { m.multiply(act, into: $0.baseAddress!, rows: 0..<rows) }
+      for r in 0..<rows {
+        var want: Double = 0
+        var scale: Double = 0
+        for c in 0..<columns {
+          want += Double(dense[r * columns + c]) * Double(act.rounded[c])
+          scale += abs(Double(dense[r * columns + c]) * Double(act.rounded[c]))
+        }
+        #expect(abs(Double(yi[r]) - want) < 2e-3 * max(1, scale), "int row \(r): \(yi[r]) vs \(want)")
+      }
     }
   }
 
