@@ -116,3 +116,22 @@ final class CancellationFlag: Sendable {
   func cancel() { flag.store(true, ordering: .relaxed) }
   var isCancelled: Bool { flag.load(ordering: .relaxed) }
 }
+
+/// Counts tokens with a model's own tokenizer (special-token texts parsed, no BOS), for
+/// prompt budgets measured in the generator's tokens.
+public struct ModelTokenCounter: TokenCounter {
+  public let tokenizer: Tokenizer
+  public let identifier: String
+
+  public init(model: LlamaModel) {
+    tokenizer = model.tokenizer
+    identifier = "gguf:\(model.identifier)"
+  }
+
+  public func tokenCount(_ text: Substring) -> Int { tokenizer.count(String(text)) }
+}
+
+extension LocalLanguageModel {
+  /// A `TokenCounter` over this model's tokenizer.
+  public var tokenCounter: ModelTokenCounter { ModelTokenCounter(model: model) }
+}

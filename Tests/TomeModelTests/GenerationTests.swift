@@ -42,6 +42,17 @@ struct GenerationTests {
     }
   }
 
+  @Test("token counts for budgets")
+  func counting() throws {
+    let lm = try LocalLanguageModel(model: try Fixtures.model())
+    let g = try Fixtures.golden()
+    #expect(lm.tokenCounter.tokenCount(g.tokenize[1].text) == g.tokenize[1].ids.count)
+    #expect(try lm.tokenCount(g.tokenize[0].text) == 4)
+    #expect(try lm.promptTokenCount([.user("Hi")]) == (try lm.promptTokens([.user("Hi")])).count)
+    #expect(lm.contextLength == 8192)
+    #expect(lm.identifier == "SmolLM2-135M-Instruct.Q4_1.gguf")
+  }
+
   @Test("same seed, same sampled text")
   func seededGeneration() async throws {
     let lm = try LocalLanguageModel(model: try Fixtures.model())
