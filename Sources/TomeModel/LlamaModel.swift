@@ -33,7 +33,17 @@ public final class LlamaModel: Sendable {
     }
     weights = try LlamaWeights(gguf: file, configuration: c)
     let half = c.ropeDimensions / 2
-    ropeFrequencies = (0..<half).map { i in Foundation_pow(Double(c.ropeBase), -2 * Double(i) / Double(c.ropeDimensions)) }
+    // Llama 3.1+ stores per-pair frequency divisors in `rope_freqs.weight`.
+    var factors = [Float](repeating: 1, count: half)
+    if let t = file.tensor(named: "rope_freqs.weight") {
+      guard t.type == .f32, t.elementCount == half, let base = file.data(of: t).baseAddress else {
+        throw ModelError(.malformed, file: file.path, "rope_freqs.weight has \(t.elementCount) \(t.type) values, expected \(half) F32")
+      }
+      for i in 0..<half { factors[i] = base.loadUnaligned(fromByteOffset: 4 * i, as: Float.self) }
+    }
+    ropeFrequencies = (0..<half).map { i in
+      Foundation_pow(Double(c.ropeBase), -2 * Double(i) / Double(c.ropeDimensions)) / Double(factors[i])
+    }
   }
 
   /// A fresh inference context with an empty KV cache.
