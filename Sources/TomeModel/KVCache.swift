@@ -70,7 +70,7 @@ public final class KVCache {
   }
 
   /// Forgets positions from `n` on.
-  public func truncate(to n: Int) {
+  func truncate(to n: Int) {
     precondition(n >= 0, "negative length")
     count = min(count, n)
   }
