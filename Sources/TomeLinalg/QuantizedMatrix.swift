@@ -107,6 +107,15 @@ public struct QuantizedMatrix: @unchecked Sendable {
           for r in range { y[r] = Quantized.dotQ4_0(data + r * rowBytes, xp, s, blocks: blocks) }
         }
       }
+    case .q4_K:
+      let blocks = columns / 256
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: columns + columns / 32) { buf in
+        let xp = buf.baseAddress.unsafelyUnwrapped
+        let s = xp + columns
+        Quantized.permuteForQ4K(x, count: columns, into: xp)
+        Quantized.blockSums(x, blocks: columns / 32, into: s)
+        for r in range { y[r] = Quantized.dotQ4K(data + r * rowBytes, xp, s, blocks: blocks) }
+      }
     default:
       withUnsafeTemporaryAllocation(of: Float.self, capacity: columns) { buf in
         let b = buf.baseAddress.unsafelyUnwrapped

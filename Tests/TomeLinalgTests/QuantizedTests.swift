@@ -104,7 +104,7 @@ struct QuantizedTests {
     #expect(Self.decode(.q6_K, ql + qh + scales + Self.f16(0.5), count: 256) == want)
   }
 
-  @Test("quantised mat-vec equals dequantise-then-dot", arguments: [GGMLType.q4_0, .q4_1, .q8_0, .q6_K, .f16])
+  @Test("quantised mat-vec equals dequantise-then-dot", arguments: [GGMLType.q4_0, .q4_1, .q8_0, .q4_K, .q6_K, .f16])
   func matVec(type: GGMLType) {
     var rng = SplitMix(seed: 3)
     let columns = type.blockSize == 256 ? 512 : 96  // 3 blocks of 32 exercises the odd-pair tail
@@ -117,6 +117,7 @@ struct QuantizedTests {
     case .q4_0, .q8_0: [0]
     case .q4_1: [0, 2]
     case .q6_K: [208]
+    case .q4_K: [0, 2]
     default: []
     }
     for b in 0..<(bytes.count / bpb) {
