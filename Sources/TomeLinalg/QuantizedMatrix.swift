@@ -116,6 +116,12 @@ public struct QuantizedMatrix: @unchecked Sendable {
         Quantized.blockSums(x, blocks: columns / 32, into: s)
         for r in range { y[r] = Quantized.dotQ4K(data + r * rowBytes, xp, s, blocks: blocks) }
       }
+    case .q6_K:
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: columns) { buf in
+        let xp = buf.baseAddress.unsafelyUnwrapped
+        Quantized.permuteForQ4K(x, count: columns, into: xp)
+        for r in range { y[r] = Quantized.dotQ6K(data + r * rowBytes, xp, blocks: columns / 256) }
+      }
     default:
       withUnsafeTemporaryAllocation(of: Float.self, capacity: columns) { buf in
         let b = buf.baseAddress.unsafelyUnwrapped
