@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import TomeCore
+import TomeModel
+
+/// `tome model …`: register `ModelCommand.self` and `GenerateCommand.self` in
+/// `TomeCommand.configuration.subcommands`.
+struct ModelCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "model", abstract: "Inspect local GGUF models.", subcommands: [ModelInfoCommand.self])
+}
+
+/// `tome model info FILE`: what a GGUF model is and whether Tome can run it.
+struct ModelInfoCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "info", abstract: "Show a GGUF model's architecture, sizes, quantisation and chat template.")
+
+  @Argument(help: "Path to a .gguf file.")
+  var file: String
+
+  func run() async throws {
+    let gguf: GGUFFile
+    do { gguf = try GGUFFile(path: file) } catch {
+      FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+      throw ExitCode(2)
+    }
+    print("file:          \(file)")
+    print("GGUF version:  \(gguf.version), \(gguf.tensors.count) tensors, alignment \(gguf.alignment)")
+    print("name:          \(gguf["general.name"]?.string ?? "-")")
+    print("architecture:  \(gguf["general.architecture"]?.string ?? "-")")
+    var types: [String: Int] = [:]
+    var parameters = 0
+    for t in gguf.tensors {
+      types[String(describing: t.type), default: 0] += 1
+      parameters += t.elementCount
+    }
+    print("parameters:    \(parameters)")
+    print("tensor types:  \(types.sorted { $0.value > $1.value }.map { "\($0.key)×\($0.value)" }.joined(separator: ", "))")
+    do {
+      let c = try LlamaConfiguration(gguf: gguf)
+      print("layers:        \(c.layerCount)")
+      print("hidden:        \(c.hiddenSize), FFN \(c.feedForwardSize)")
+      print("heads:         \(c.headCount) × \(c.headDimension), KV heads \(c.kvHeadCount)")
+      print("RoPE:          base \(c.ropeBase), \(c.ropeStyle == .neox ? "NeoX" : "interleaved") pairs")
+      print("context:       \(c.contextLength)")
+      print("vocabulary:    \(c.vocabularySize)")
+    } catch {
+      print("configuration: not runnable here (\(error.detail))")
+    }
+    print("tokenizer:     \(gguf["tokenizer.ggml.model"]?.string ?? "-") / \(gguf["tokenizer.ggml.pre"]?.string ?? "-")")
+    do {
+      switch try ChatTemplate(gguf: gguf) {
+      case .chatML(let system): print("chat template: ChatML\(system.map { " (default system prompt: \($0.debugDescription))" } ?? "")")
+      case .llama3: print("chat template: Llama 3")
+      }
+    } catch {
+      print("chat template: unknown (\(error.detail))")
+    }
+  }
+}
+
+/// `tome generate "prompt"`: stream a completion from the in-process model.
+struct GenerateCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "generate", abstract: "Generate text with the local GGUF model, streaming to stdout.")
+
+  @Argument(help: "The prompt.")
+  var prompt: String
+
+  @Flag(help: "Treat the prompt as a user message and apply the model's chat template.")
+  var chat = false
+
+  @Option(help: "Path to a .gguf model (default: $TOME_MODELS/SmolLM2-135M-Instruct.Q4_1.gguf).")
+  var model: String?
+
+  @Option(help: "Most tokens to generate.")
+  var maxTokens = 256
+
+  @Option(help: "Sampling temperature; 0 is greedy.")
+  var temperature = 0.0
+
+  @Option(help: "Random seed for sampling.")
+  var seed: UInt64?
+
+  func validate() throws {
+    guard maxTokens > 0 else { throw ValidationError("--max-tokens must be positive") }
+    guard temperature >= 0 else { throw ValidationError("--temperature must not be negative") }
+  }
+
+  func run() async throws {
+    let path = model ?? Self.defaultModelPath()
+    let lm: LocalLanguageModel
+    do { lm = try LocalLanguageModel(path: path, template: chat ? nil : .smolLM) } catch {
+      FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+      throw ExitCode(4)
+    }
+    let parameters = GenerationParameters(maxTokens: maxTokens, temperature: temperature, seed: seed)
+    let stream = chat
+      ? lm.stream([.user(prompt)], parameters: parameters)
+      : lm.stream(prompt: lm.model.tokenizer.encode(prompt), parameters: parameters)
+    for try await piece in stream {
+      FileHandle.standardOutput.write(Data(piece.utf8))
+    }
+    print()
+  }
+
+  static func defaultModelPath() -> String {
+    let env = ProcessInfo.processInfo.environment
+    let dir = env["TOME_MODELS"].flatMap { $0.isEmpty ? nil : $0 }
+      ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/tome/models").path
+    return (dir as NSString).appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf")
+  }
+}

@@ -1,0 +1,196 @@
+/// Backend-neutral seams for text generation.
+///
+/// Strategies see only these protocols, so every strategy runs on the in-process GGUF model
+/// (TomeModel) or an OpenAI-compatible server (TomeLLM). Capabilities that only an in-process
+/// model can offer (direct KV-cache access, attention taps) are separate, optional protocols:
+/// a strategy checks `model as? any AttentionProbing` and falls back when it is absent.
+
+/// One turn of a conversation.
+public struct ChatMessage: Sendable, Hashable, Codable {
+  public enum Role: String, Sendable, Hashable, Codable, CaseIterable {
+    case system, user, assistant
+  }
+
+  public var role: Role
+  public var content: String
+
+  public init(role: Role, content: String) {
+    self.role = role
+    self.content = content
+  }
+
+  public static func system(_ content: String) -> ChatMessage { ChatMessage(role: .system, content: content) }
+  public static func user(_ content: String) -> ChatMessage { ChatMessage(role: .user, content: content) }
+  public static func assistant(_ content: String) -> ChatMessage { ChatMessage(role: .assistant, content: content) }
+}
+
+/// How to pick tokens and when to stop. The defaults are greedy decoding of up to 512 tokens.
+///
+/// Sampling order (llama.cpp's): repetition penalty → top-k → temperature → top-p → draw.
+/// `temperature == 0` is greedy and ignores the other sampling settings.
+public struct GenerationParameters: Sendable, Hashable {
+  /// Most tokens to generate.
+  public var maxTokens: Int
+  /// 0 = greedy (argmax). Typical: 0.7.
+  public var temperature: Double
+  /// Keep only the k most likely tokens (0 = off).
+  public var topK: Int
+  /// Keep the smallest set of tokens whose probabilities sum to at least p (1 = off).
+  public var topP: Double
+  /// Divides positive logits (multiplies negative ones) of recently seen tokens (1 = off).
+  public var repetitionPenalty: Double
+  /// How many recent tokens the repetition penalty looks at.
+  public var repetitionWindow: Int
+  /// Seed of the sampler's random generator; the same seed gives the same text. nil = random.
+  public var seed: UInt64?
+  /// Generation stops before any of these strings; they are not part of the output.
+  public var stop: [String]
+
+  public init(
+    maxTokens: Int = 512, temperature: Double = 0, topK: Int = 40, topP: Double = 0.95,
+    repetitionPenalty: Double = 1, repetitionWindow: Int = 64, seed: UInt64? = nil, stop: [String] = []
+  ) {
+    self.maxTokens = maxTokens
+    self.temperature = temperature
+    self.topK = topK
+    self.topP = topP
+    self.repetitionPenalty = repetitionPenalty
+    self.repetitionWindow = repetitionWindow
+    self.seed = seed
+    self.stop = stop
+  }
+
+  /// Greedy decoding of up to `maxTokens` tokens.
+  public static func greedy(maxTokens: Int = 512) -> GenerationParameters {
+    GenerationParameters(maxTokens: maxTokens)
+  }
+}
+
+/// A model that turns chat messages into streamed text.
+///
+/// Implementations: the in-process GGUF runtime (`TomeModel.LocalLanguageModel`) and the
+/// OpenAI-compatible HTTP client. Cancelling the task that consumes `stream` stops generation.
+public protocol LanguageModel: Sendable {
+  /// A stable name for logs and the index's `meta` table (model file or server model id).
+  var identifier: String { get }
+  /// Most tokens (prompt + generated) the model attends to.
+  var contextLength: Int { get }
+  /// Tokens `text` becomes with this model's own tokenizer (no template, no BOS).
+  func tokenCount(_ text: String) throws -> Int
+  /// Tokens the prompt for `messages` takes after the chat template (for context budgets).
+  func promptTokenCount(_ messages: [ChatMessage]) throws -> Int
+  /// Generates the assistant's reply to `messages`, as text pieces in order.
+  func stream(_ messages: [ChatMessage], parameters: GenerationParameters) -> AsyncThrowingStream<String, any Error>
+}
+
+extension LanguageModel {
+  /// The whole reply to `messages` (collects `stream`).
+  public func reply(to messages: [ChatMessage], parameters: GenerationParameters = .greedy()) async throws -> String {
+    var out = ""
+    for try await piece in stream(messages, parameters: parameters) { out += piece }
+    return out
+  }
+}
+
+/// How a page of cached keys and values is stored.
+public enum KVPageFormat: String, Sendable, Hashable, Codable {
+  /// IEEE half floats, little-endian: exact for a half-precision cache, 2 bytes per value.
+  case float16
+  /// Symmetric int8 with one f32 scale per (layer, position, K or V) row: 1 byte per value.
+  case int8
+}
+
+/// Keys and values of a run of positions, detached from any model session, for storage in
+/// SQLite BLOBs or page files (ARCHITECTURE.md `kv_pages`).
+public struct KVPage: Sendable, Hashable, Codable {
+  public var format: KVPageFormat
+  /// Identifier of the model that produced it; pages never mix models.
+  public var modelIdentifier: String
+  public var layerCount: Int
+  /// Floats per position per layer for K (and for V): kv heads × head dimension.
+  public var kvDimension: Int
+  /// The token ids whose keys and values these are.
+  public var tokens: [Int]
+  /// Position of the first token when the page was computed (keys carry its RoPE rotation).
+  public var startPosition: Int
+  /// Layer-major: for each layer, K rows then V rows (`tokens.count` rows each) in `format`.
+  public var payload: [UInt8]
+  /// Per-row scales for `.int8` (same row order as `payload`); empty for `.float16`.
+  public var scales: [Float]
+
+  public init(
+    format: KVPageFormat, modelIdentifier: String, layerCount: Int, kvDimension: Int, tokens: [Int],
+    startPosition: Int, payload: [UInt8], scales: [Float]
+  ) {
+    self.format = format
+    self.modelIdentifier = modelIdentifier
+    self.layerCount = layerCount
+    self.kvDimension = kvDimension
+    self.tokens = tokens
+    self.startPosition = startPosition
+    self.payload = payload
+    self.scales = scales
+  }
+}
+
+/// A stateful sequence whose KV cache the caller controls.
+///
+/// Why: reusing a shared prefix's cache cut follow-up answers from ~8 s to under 1 s
+/// (PERFORMANCE.md), and paging strategies (RetroLM-style, InfiniRetri's KV mode) store
+/// per-chunk pages and splice them into new sequences, re-rotating keys to new positions.
+/// Only an in-process model can offer this.
+public protocol KVCacheAccess: AnyObject {
+  /// Token ids whose keys and values are cached, in position order.
+  var cachedTokens: [Int] { get }
+  /// Number of cached positions (`cachedTokens.count`).
+  var positionCount: Int { get }
+  /// Runs the model over `tokens`, appending their keys and values.
+  func append(tokens: [Int]) throws
+  /// Forgets positions from `count` on.
+  func truncate(to count: Int)
+  /// An independent copy of this sequence (cache included), e.g. to branch from a prefix.
+  func copySequence() -> Self
+  /// The keys and values of `positions` as a detached page.
+  func exportPage(positions: Range<Int>, format: KVPageFormat) -> KVPage
+  /// Appends a page at the end of the sequence, re-rotating its keys from the page's start
+  /// position to the current end. Throws when the page is from another model.
+  func importPage(_ page: KVPage) throws
+  /// Re-rotates cached keys of `positions` by `delta` positions (RoPE is a rotation, so
+  /// shifting by Δ equals recomputing at position + Δ).
+  func shiftKeys(positions: Range<Int>, by delta: Int)
+  /// Appends `prompt`, then generates, calling `onText` with each completed piece of text
+  /// (return `false` to stop). Generated tokens stay in the cache, so a later call continues
+  /// the conversation. Synchronous: the sequence belongs to the caller's task.
+  /// - Returns: the whole generated text.
+  func generateContinuation(
+    prompt: [Int], parameters: GenerationParameters, onText: (String) -> Bool
+  ) throws -> String
+}
+
+/// A model whose sessions expose their KV cache. `makeSequence` starts an empty sequence.
+public protocol KVPaging: LanguageModel {
+  associatedtype Sequence: KVCacheAccess
+  func makeSequence() -> Sequence
+  /// Token ids of `text` (no template, special-token texts parsed).
+  func tokenize(_ text: String) -> [Int]
+  /// Token ids of the full prompt for `messages`, ending with the assistant header.
+  func promptTokens(_ messages: [ChatMessage]) throws -> [Int]
+}
+
+/// Read access to the model's attention while it reads new tokens.
+///
+/// Why: InfiniRetri and Recycled Attention pick what to keep from the model's own attention;
+/// GemFilter, RetrievalAttention and TokenSelect need post-RoPE queries and keys
+/// (METHODS-INDEX-KV.md §7). On this model a middle-late layer with sink correction works
+/// best (§9), so the layer is a parameter.
+public protocol AttentionProbing: AnyObject {
+  /// Appends `tokens` and returns, for each requested absolute query position among them,
+  /// the post-softmax attention row at `layer` summed over heads (length position + 1;
+  /// each head's row sums to 1, so the sum is the head count).
+  func appendCapturingAttention(tokens: [Int], layer: Int, queryPositions: [Int]) throws -> [Int: [Float]]
+  /// Appends `tokens` and returns their post-RoPE queries at `layer`, laid out
+  /// `[head][token][headDimension]`.
+  func appendCapturingQueries(tokens: [Int], layer: Int) throws -> [Float]
+  /// Post-RoPE cached keys at `layer` for `positions`, laid out `[kvHead][token][headDimension]`.
+  func keys(layer: Int, positions: Range<Int>) -> [Float]
+}

@@ -1,0 +1,38 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A read-only memory mapping of a whole file.
+///
+/// `@unchecked Sendable`: the mapping is created once, never written (PROT_READ) and unmapped
+/// only in `deinit`, so sharing the base pointer across threads is safe.
+final class MappedFile: @unchecked Sendable {
+  let path: String
+  let base: UnsafeRawPointer
+  let count: Int
+
+  init(path: String) throws(ModelError) {
+    self.path = path
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else {
+      throw ModelError(.io, file: path, "cannot open (\(String(cString: strerror(errno))))")
+    }
+    defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0 else {
+      throw ModelError(.io, file: path, "cannot stat (\(String(cString: strerror(errno))))")
+    }
+    guard (st.st_mode & S_IFMT) == S_IFREG else { throw ModelError(.io, file: path, "not a regular file") }
+    let size = Int(st.st_size)
+    guard size > 0 else { throw ModelError(.truncated, file: path, "file is empty") }
+    guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
+      throw ModelError(.io, file: path, "cannot map \(size) bytes (\(String(cString: strerror(errno))))")
+    }
+    base = UnsafeRawPointer(p)
+    count = size
+  }
+
+  deinit { munmap(UnsafeMutableRawPointer(mutating: base), count) }
+}
