@@ -27,9 +27,11 @@ let package = Package(
     .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
     .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
     .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
   ],
   targets: [
     .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
     .target(name: "TomeCore", swiftSettings: settings),
     .target(name: "TomeLinalg", dependencies: ["TomeCore", "CBLAS"], swiftSettings: numeric),
     .target(name: "TomeIngest", dependencies: ["TomeCore"], swiftSettings: settings),
@@ -40,17 +42,23 @@ let package = Package(
     .target(name: "TomeEmbed", dependencies: ["TomeCore", "TomeLinalg"], swiftSettings: numeric),
     .target(name: "TomeIndex", dependencies: ["TomeCore", "TomeLinalg"], swiftSettings: numeric),
     .target(name: "TomeModel", dependencies: ["TomeCore", "TomeLinalg"], swiftSettings: numeric),
+    .target(name: "TomeLLM", dependencies: ["TomeCore", "CCurl"], swiftSettings: settings),
+    .target(name: "TomeReasoning", dependencies: ["TomeCore"], swiftSettings: settings),
     .target(
       name: "TomeKit",
       dependencies: [
-        "TomeCore", "TomeIngest", "TomeStore", "TomeEmbed", "TomeIndex", "TomeModel",
+        "TomeCore", "TomeIngest", "TomeStore", "TomeEmbed", "TomeIndex", "TomeModel", "TomeLLM", "TomeReasoning",
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: settings),
     .target(
+      name: "TomeServe",
+      dependencies: ["TomeKit", "TomeCore", .product(name: "Hummingbird", package: "hummingbird")],
+      swiftSettings: settings),
+    .target(
       name: "TomeCLI",
       dependencies: [
-        "TomeKit", "TomeCore", "TomeIngest", "TomeStore",
+        "TomeKit", "TomeCore", "TomeIngest", "TomeStore", "TomeServe",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -65,6 +73,8 @@ let package = Package(
     .testTarget(name: "TomeEmbedTests", dependencies: ["TomeEmbed", "TomeTestSupport"], swiftSettings: numeric),
     .testTarget(name: "TomeIndexTests", dependencies: ["TomeIndex", "TomeTestSupport"], swiftSettings: numeric),
     .testTarget(name: "TomeModelTests", dependencies: ["TomeModel", "TomeTestSupport"], swiftSettings: numeric),
+    .testTarget(name: "TomeLLMTests", dependencies: ["TomeLLM", "TomeTestSupport", "TomeKit", "TomeServe"], swiftSettings: settings),
+    .testTarget(name: "TomeReasoningTests", dependencies: ["TomeReasoning", "TomeTestSupport", "TomeKit"], swiftSettings: settings),
     .testTarget(name: "TomeKitTests", dependencies: ["TomeKit", "TomeTestSupport"], swiftSettings: settings),
     .testTarget(
       name: "TomeCLITests",

@@ -65,7 +65,11 @@ struct QuantizedTests {
       scales[j + 4] = mn[j]
     }
     for j in 4..<8 { scales[j + 4] = sc[j] | (mn[j] << 4) }
-    let qs = (0..<128).map { UInt8($0 % 16) | UInt8((($0 + 3) % 16) << 4) }
+    let qs: [UInt8] = (0..<128).map { (i: Int) -> UInt8 in
+      let low = UInt8(i % 16)
+      let high = UInt8((i + 3) % 16) << 4
+      return low | high
+    }
     var want = [Float](repeating: 0, count: 256)
     for j in 0..<4 {
       for l in 0..<32 {
