@@ -1,6 +1,7 @@
 public import Foundation
 public import TomeCore
 import TomeEmbed
+import TomeModel
 
 /// Where model weights live (`$TOME_MODELS`, default `~/.cache/tome/models`), and the one place
 /// that turns them into concrete encoders and models.
@@ -15,6 +16,16 @@ public struct ModelDirectory: Sendable, Hashable {
   /// `~/.cache/tome/models`.
   public static var userDefault: ModelDirectory {
     ModelDirectory(url: FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/tome/models"))
+  }
+
+  /// The default chat model file (SmolLM2-135M-Instruct, Q4_1).
+  public var defaultChatModelURL: URL { url.appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf") }
+
+  /// Loads an in-process GGUF chat model: `file`, or the default model when nil.
+  ///
+  /// - Throws: `ModelError` naming the file and the cause (missing files say how to fetch them).
+  public func loadChatModel(file: URL? = nil) throws -> any LanguageModel {
+    try LocalLanguageModel(path: (file ?? defaultChatModelURL).path)
   }
 
   /// The sentence encoder's folder.
