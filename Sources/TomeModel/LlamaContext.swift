@@ -18,6 +18,8 @@ public final class LlamaContext {
   public internal(set) var tokens: [Int] = []
   /// Concurrent pieces for decode mat-vec (≥ 8 on 2 cores).
   public var pieces = 8
+  /// Cached positions from which single-token attention is split across cores.
+  package var attentionParallelThreshold = 64
   /// Prompt tokens processed per batched pass (bounds scratch memory).
   public var batchSize = 512
   /// How closely to follow llama.cpp's arithmetic.
@@ -49,6 +51,8 @@ public final class LlamaContext {
     package static let llamaCpp: Rounding = [.activations, .queries, .probabilities]
   }
   package var rounding: Rounding = .llamaCpp
+  /// Seconds spent in single-token attention (benchmarks).
+  package var decodeAttentionSeconds = 0.0
   /// Seconds spent per prefill phase (dequantise, linear, attention), for benchmarks.
   package var prefillTimings: [String: Double] = [:]
   /// Attention capture requested by `AttentionProbing` (nil: none).
@@ -212,7 +216,9 @@ public final class LlamaContext {
         applyRope(k, heads: c.kvHeadCount, cos: cs, sin: sn)
         cache.store(layer: l, position: pos, rows: 1, keys: k, values: v)
         queryTap?.record(layer: l, position: pos, query: q, count: c.queryDimension)
+        let a0 = ContinuousClock.now
         attendOne(layer: l, length: pos + 1)
+        decodeAttentionSeconds += (ContinuousClock.now - a0).seconds
         prepare(o, count: c.queryDimension)
         MatVec.run([job(lw.output, o, c.queryDimension, h)], pieces: pieces)
         VectorMath.add(h, to: x, count: d)
@@ -270,7 +276,7 @@ public final class LlamaContext {
           weights: sc.pointer + kvh * group * t, weightStride: t, group: group, values: values.pointer + kvh * hd,
           stride: kvd, length: t, chunk: piece % 4, into: op.pointer + kvh * group * hd)
       }
-      if t >= 64 {
+      if t >= attentionParallelThreshold {
         Parallel.forEach(pieces: kvHeads * ranges, scoreWork)
       } else {
         for p in 0..<(kvHeads * ranges) { scoreWork(p) }
@@ -279,7 +285,7 @@ public final class LlamaContext {
         VectorMath.softmax(scores + head * t, count: t)
         if half { Quantized.roundToHalf(scores + head * t, count: t) }
       }
-      if t >= 64 {
+      if t >= attentionParallelThreshold {
         Parallel.forEach(pieces: kvHeads * 4, sumWork)
       } else {
         for p in 0..<(kvHeads * 4) { sumWork(p) }
@@ -307,7 +313,7 @@ public final class LlamaContext {
           }
         }
       }
-      if t >= 64 {
+      if t >= attentionParallelThreshold {
         Parallel.forEach(pieces: c.headCount, work)
       } else {
         for head in 0..<c.headCount { work(head) }

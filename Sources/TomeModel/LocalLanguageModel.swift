@@ -5,7 +5,7 @@ import Synchronization
 /// The in-process GGUF model behind TomeCore's `LanguageModel` seam.
 ///
 /// ```swift
-/// let lm = try LocalLanguageModel(path: "~/.cache/tome/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+/// let lm = try LocalLanguageModel(path: "/root/.cache/tome/models/SmolLM2-135M-Instruct.Q4_1.gguf")
 /// for try await piece in lm.stream([.user("Hi")], parameters: .greedy(maxTokens: 64)) {
 ///   print(piece, terminator: "")
 /// }

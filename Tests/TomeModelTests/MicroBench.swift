@@ -72,7 +72,9 @@ struct MicroBench {
         let c = model.makeContext()
         c.pieces = pieces
         _ = try c.evaluate(Array(repeating: 100, count: depth))
+        c.decodeAttentionSeconds = 0
         time("decode step at \(depth), pieces \(pieces)", 20) { _ = try? c.evaluate([100]) }
+        print("[micro]   attention \(c.decodeAttentionSeconds / 21 * 1e6) µs per token")
       }
     }
   }
