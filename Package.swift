@@ -58,7 +58,7 @@ let package = Package(
     .target(
       name: "TomeCLI",
       dependencies: [
-        "TomeKit", "TomeCore", "TomeIngest", "TomeStore", "TomeServe",
+        "TomeKit", "TomeCore", "TomeIngest", "TomeStore", "TomeModel", "TomeServe",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],

@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
 import TomeCore
+import TomeKit
 import TomeModel
 
-/// `tome model …`: register `ModelCommand.self` and `GenerateCommand.self` in
-/// `TomeCommand.configuration.subcommands`.
+/// `tome model …`: inspect GGUF files.
 struct ModelCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "model", abstract: "Inspect local GGUF models.", subcommands: [ModelInfoCommand.self])
@@ -19,11 +19,7 @@ struct ModelInfoCommand: AsyncParsableCommand {
   var file: String
 
   func run() async throws {
-    let gguf: GGUFFile
-    do { gguf = try GGUFFile(path: file) } catch {
-      FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-      throw ExitCode(2)
-    }
+    let gguf = try GGUFFile(path: file)
     print("file:          \(file)")
     print("GGUF version:  \(gguf.version), \(gguf.tensors.count) tensors, alignment \(gguf.alignment)")
     print("name:          \(gguf["general.name"]?.string ?? "-")")
@@ -70,7 +66,9 @@ struct GenerateCommand: AsyncParsableCommand {
   @Flag(help: "Treat the prompt as a user message and apply the model's chat template.")
   var chat = false
 
-  @Option(help: "Path to a .gguf model (default: $TOME_MODELS/SmolLM2-135M-Instruct.Q4_1.gguf).")
+  @OptionGroup var models: ModelOptions
+
+  @Option(help: "Path to a .gguf model (default: SmolLM2-135M-Instruct.Q4_1.gguf in the models folder).")
   var model: String?
 
   @Option(help: "Most tokens to generate.")
@@ -88,12 +86,11 @@ struct GenerateCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let path = model ?? Self.defaultModelPath()
-    let lm: LocalLanguageModel
-    do { lm = try LocalLanguageModel(path: path, template: chat ? nil : .smolLM) } catch {
-      FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-      throw ExitCode(4)
+    let path = model ?? models.directory.defaultChatModelURL.path
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw CLIError("\(path): model file not found" + (model == nil ? "; run Scripts/bootstrap.sh to fetch the default model" : ""))
     }
+    let lm = try LocalLanguageModel(path: path, template: chat ? nil : .smolLM)
     let parameters = GenerationParameters(maxTokens: maxTokens, temperature: temperature, seed: seed)
     let stream = chat
       ? lm.stream([.user(prompt)], parameters: parameters)
@@ -102,12 +99,5 @@ struct GenerateCommand: AsyncParsableCommand {
       FileHandle.standardOutput.write(Data(piece.utf8))
     }
     print()
-  }
-
-  static func defaultModelPath() -> String {
-    let env = ProcessInfo.processInfo.environment
-    let dir = env["TOME_MODELS"].flatMap { $0.isEmpty ? nil : $0 }
-      ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/tome/models").path
-    return (dir as NSString).appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf")
   }
 }

@@ -12,11 +12,14 @@ public struct TomeCommand: AsyncParsableCommand {
         tome ingest ~/docs            # index text, Markdown, reST, HTML, code and PDF files
         tome search "how do I reset"  # ranked passages as path:first-last
         tome status                   # what is indexed, skipped or failed, and why
+        tome generate --chat "Hi"     # talk to the in-process model (SmolLM2-135M by default)
 
       Indexes live in Indexes/<name>/ (default Indexes/default); choose one with --index NAME or
       --index PATH, or set TOME_INDEX. Exit codes: 0 ok, 1 runtime failure, 2 usage error.
       """,
-    subcommands: [IngestCommand.self, SearchCommand.self, StatusCommand.self, BenchCommand.self])
+    subcommands: [
+      IngestCommand.self, SearchCommand.self, StatusCommand.self, GenerateCommand.self, ModelCommand.self, BenchCommand.self,
+    ])
 
   public init() {}
 }

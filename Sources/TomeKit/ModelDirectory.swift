@@ -25,7 +25,11 @@ public struct ModelDirectory: Sendable, Hashable {
   ///
   /// - Throws: `ModelError` naming the file and the cause (missing files say how to fetch them).
   public func loadChatModel(file: URL? = nil) throws -> any LanguageModel {
-    try LocalLanguageModel(path: (file ?? defaultChatModelURL).path)
+    let url = file ?? defaultChatModelURL
+    if file == nil && !FileManager.default.fileExists(atPath: url.path) {
+      throw ModelDirectoryError(path: url.path, reason: "default model not found; run Scripts/bootstrap.sh to fetch it")
+    }
+    return try LocalLanguageModel(path: url.path)
   }
 
   /// The sentence encoder's folder.
@@ -44,4 +48,11 @@ public struct ModelDirectory: Sendable, Hashable {
 public struct Encoder: Sendable {
   public let embedder: any TextEmbedder
   public let tokenCounter: any TokenCounter
+}
+
+/// A model file missing from the models folder, with how to get it.
+public struct ModelDirectoryError: Error, CustomStringConvertible, Sendable {
+  public var path: String
+  public var reason: String
+  public var description: String { "\(path): \(reason)" }
 }

@@ -63,3 +63,9 @@ final class ProgressThrottle {
     return true
   }
 }
+
+/// A runtime failure the CLI reports in one line (exit 1).
+struct CLIError: Error, CustomStringConvertible {
+  var description: String
+  init(_ description: String) { self.description = description }
+}
