@@ -4,18 +4,6 @@ import TomeCore
 import TomeIngest
 import TomeTestSupport
 
-/// SplitMix64: a tiny seeded generator so failures reproduce.
-struct SeededGenerator: RandomNumberGenerator {
-  var state: UInt64
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
-
 /// Random documents built from awkward pieces; for every streamed kind, budget and overlap the
 /// span contract must hold.
 @Suite(.timeLimit(.minutes(2))) struct RandomisedSpanTests {
@@ -30,7 +18,7 @@ struct SeededGenerator: RandomNumberGenerator {
 
   @Test("random documents keep exact spans", arguments: [DocumentKind.text, .markdown, .restructuredText, .code])
   func randomDocuments(kind: DocumentKind) throws {
-    var rng = SeededGenerator(state: 0x70_6D65 &+ UInt64(kind.rawValue.utf8.count))
+    var rng = SplitMix64(seed: 0x70_6D65 &+ UInt64(kind.rawValue.utf8.count))
     let dir = try TemporaryDirectory()
     var total = 0
     var warned = 0
@@ -68,7 +56,7 @@ struct SeededGenerator: RandomNumberGenerator {
 
   @Test("random HTML never fails and keeps spans inside the file, on real lines")
   func randomHTML() throws {
-    var rng = SeededGenerator(state: 42)
+    var rng = SplitMix64(seed: 42)
     let dir = try TemporaryDirectory()
     for round in 0..<80 {
       var text = ""
@@ -132,7 +120,7 @@ struct SeededGenerator: RandomNumberGenerator {
 
   @Test("byte-level counter agrees with the scalar reference on random text")
   func agreesWithReference() {
-    var rng = SeededGenerator(state: 7)
+    var rng = SplitMix64(seed: 7)
     let alphabet = Array("ab Z9 .,;!?\t\n-_()éüñßø日本語한국어🎉😀\u{00A0}\u{2003}\u{0301}٣αβγ€©\u{200D}")
     let counter = HeuristicTokenCounter()
     for _ in 0..<2000 {

@@ -1,5 +1,6 @@
 import Testing
 import TomeLinalg
+import TomeTestSupport
 
 /// Hand-built GGML blocks with known values.
 @Suite("Dequantisation and quantised mat-vec")
@@ -110,7 +111,7 @@ struct QuantizedTests {
 
   @Test("quantised mat-vec equals dequantise-then-dot", arguments: [GGMLType.q4_0, .q4_1, .q8_0, .q4_K, .q6_K, .f16])
   func matVec(type: GGMLType) {
-    var rng = SplitMix(seed: 3)
+    var rng = SplitMix64(seed: 3)
     let columns = type.blockSize == 256 ? 512 : 96  // 3 blocks of 32 exercises the odd-pair tail
     let rows = 37
     var bytes = [UInt8](repeating: 0, count: rows * type.rowBytes(columns))
@@ -192,16 +193,4 @@ func Foundation_exp(_ x: Double) -> Double {
   }
   for _ in 0..<6 { r *= r }
   return r
-}
-
-struct SplitMix {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
 }
