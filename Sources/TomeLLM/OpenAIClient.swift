@@ -127,7 +127,8 @@ public struct OpenAIClient: LanguageModel {
     try await limiter.acquire()
     defer { Task { [limiter] in await limiter.release() } }
     let url = configuration.chatCompletionsURL
-    var headers = ["Content-Type: application/json", "Accept: \(streaming ? "text/event-stream" : "application/json")"]
+    // "Expect:" stops curl from waiting a second for "100 Continue" before larger bodies.
+    var headers = ["Content-Type: application/json", "Expect:", "Accept: \(streaming ? "text/event-stream" : "application/json")"]
     if let token = configuration.token { headers.append("Authorization: Bearer \(token)") }
     let request = TransferRequest(
       url: url, body: body, headers: headers, connectTimeout: configuration.connectTimeout,

@@ -131,7 +131,7 @@ struct ClientFailureTests {
   let messages: [ChatMessage] = [.user("hi")]
 
   func client(_ url: URL, retries: Int = 0, idle: Duration = .seconds(10)) -> OpenAIClient {
-    OpenAIClient(configuration: .init(baseURL: url, maxRetries: retries, retryBaseDelay: .milliseconds(10), idleTimeout: idle))
+    OpenAIClient(configuration: .init(baseURL: url, idleTimeout: idle, maxRetries: retries, retryBaseDelay: .milliseconds(10)))
   }
 
   @Test("an endpoint that is down is named in the error")
@@ -224,7 +224,7 @@ struct ClientFailureTests {
     let stub = try StubServer([.silence(.seconds(5))])
     defer { stub.stop() }
     let c = client(stub.baseURL)
-    let task = Task { try await c.reply(to: messages) }
+    let task = Task { try await c.complete(messages) }
     try await Task.sleep(for: .milliseconds(300))
     let start = ContinuousClock.now
     task.cancel()

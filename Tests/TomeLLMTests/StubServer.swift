@@ -70,14 +70,13 @@ final class StubServer: Sendable {
       Self.readRequest(client)
       switch replies[min(n, replies.count - 1)] {
       case .bytes(let text):
-        var bytes = Array(text.utf8)
+        let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-          let written = bytes[offset...].withUnsafeMutableBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+          let written = bytes[offset...].withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
           if written <= 0 { break }
           offset += written
         }
-        bytes.removeAll()
       case .silence(let duration):
         Thread.sleep(forTimeInterval: Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
       }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TomeCore
 import TomeKit
 import TomeServe
 
@@ -59,8 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
       model: languageModel,
       configuration: .init(host: host, port: port, token: resolvedToken, maxBodyBytes: maxBody, maxQueue: maxQueue))
     try await server.run { url in
-      print("listening on \(url)  (model \(languageModel.identifier); Ctrl-C to stop)")
-      fflush(stdout)
+      FileHandle.standardOutput.write(Data("listening on \(url)  (model \(languageModel.identifier); Ctrl-C to stop)\n".utf8))
     }
   }
 }
