@@ -242,3 +242,31 @@ struct ClientFailureTests {
     #expect(pool.nextEndpoint() == 1, "the failed endpoint is skipped during its cooldown")
   }
 }
+
+@Suite(.timeLimit(.minutes(1)))
+struct ServeCommandTests {
+  @Test("`tome serve --port 0` prints its URL, answers the client, and stops on SIGINT", .enabled(if: modelAvailable))
+  func serveBinary() async throws {
+    let directory = FileManager.default.temporaryDirectory
+    let (process, out, _) = try TomeBinary.start(
+      ["serve", "--port", "0", "--models", SharedData.models.path], in: directory)
+    defer { if process.isRunning { process.terminate() } }
+    // Bounded read of the first line.
+    var line = Data()
+    for _ in 0..<200 where !line.contains(UInt8(ascii: "\n")) {
+      let chunk = out.fileHandleForReading.availableData
+      if chunk.isEmpty { break }
+      line.append(chunk)
+    }
+    let text = String(decoding: line, as: UTF8.self)
+    let match = try #require(text.firstMatch(of: /listening on (http:\/\/127\.0\.0\.1:\d+)/))
+    let client = OpenAIClient(configuration: .init(baseURL: try #require(URL(string: String(match.1))), maxRetries: 0))
+    let reply = try await client.complete([.user("Hi")], parameters: .greedy(maxTokens: 4))
+    #expect(!reply.isEmpty)
+    kill(process.processIdentifier, SIGINT)
+    let start = ContinuousClock.now
+    while process.isRunning, ContinuousClock.now - start < .seconds(10) { try await Task.sleep(for: .milliseconds(50)) }
+    #expect(!process.isRunning)
+    #expect(process.terminationStatus == 0)
+  }
+}
