@@ -18,7 +18,8 @@ public struct TomeCommand: AsyncParsableCommand {
       --index PATH, or set TOME_INDEX. Exit codes: 0 ok, 1 runtime failure, 2 usage error.
       """,
     subcommands: [
-      IngestCommand.self, SearchCommand.self, StatusCommand.self, GenerateCommand.self, ModelCommand.self, BenchCommand.self,
+      IngestCommand.self, SearchCommand.self, StatusCommand.self, GenerateCommand.self, ServeCommand.self,
+      ModelCommand.self, BenchCommand.self,
     ])
 
   public init() {}

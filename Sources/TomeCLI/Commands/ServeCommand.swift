@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import TomeCore
+import TomeKit
+import TomeServe
+
+/// `tome serve`: an OpenAI-compatible HTTP server over the in-process model.
+struct ServeCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "serve",
+    abstract: "Serve the in-process model over an OpenAI-compatible HTTP API.",
+    discussion: """
+      Routes: POST /v1/chat/completions (streaming and not), GET /v1/models, GET /health,
+      POST /v1/ask (not yet available: 501). Binds 127.0.0.1 unless --host says otherwise;
+      any other address needs --token (or $TOME_SERVE_TOKEN), sent as `Authorization: Bearer`.
+      The model generates one reply at a time; up to --max-queue requests wait, more get 503.
+      Ctrl-C stops the server after the requests in flight.
+      """)
+
+  @Option(help: "Address to bind.")
+  var host = "127.0.0.1"
+
+  @Option(help: "Port to listen on (0 picks a free one).")
+  var port = 8080
+
+  @Option(help: "Bearer token clients must send (default: $TOME_SERVE_TOKEN). Required off loopback.")
+  var token: String?
+
+  @Option(help: ArgumentHelp("GGUF chat model file (default: SmolLM2-135M-Instruct in --models).", valueName: "file"))
+  var model: String?
+
+  @Option(name: .customLong("max-body"), help: ArgumentHelp("Largest request body accepted, in bytes.", valueName: "bytes"))
+  var maxBody = 1 << 20
+
+  @Option(name: .customLong("max-queue"), help: ArgumentHelp("Requests that may wait while one generates.", valueName: "n"))
+  var maxQueue = 8
+
+  @OptionGroup var models: ModelOptions
+
+  func validate() throws {
+    guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0…65535") }
+    guard maxBody > 0 else { throw ValidationError("--max-body must be positive") }
+    guard maxQueue >= 0 else { throw ValidationError("--max-queue must be at least 0") }
+    let isLoopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    if !isLoopback, (resolvedToken ?? "").isEmpty {
+      throw ValidationError("binding \(host) (not loopback) requires --token or $TOME_SERVE_TOKEN")
+    }
+  }
+
+  var resolvedToken: String? {
+    if let token { return token }
+    if let env = ProcessInfo.processInfo.environment["TOME_SERVE_TOKEN"], !env.isEmpty { return env }
+    return nil
+  }
+
+  func run() async throws {
+    let file = model.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
+    let languageModel = try LanguageModelSource.local(file: file).load(models: models.directory)
+    let server = try TomeServer(
+      model: languageModel,
+      configuration: .init(host: host, port: port, token: resolvedToken, maxBodyBytes: maxBody, maxQueue: maxQueue))
+    try await server.run { url in
+      FileHandle.standardOutput.write(Data("listening on \(url)  (model \(languageModel.identifier); Ctrl-C to stop)\n".utf8))
+    }
+  }
+}

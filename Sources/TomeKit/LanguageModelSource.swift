@@ -1,0 +1,43 @@
+public import Foundation
+public import TomeCore
+import TomeLLM
+
+/// Where the chat model comes from: the in-process GGUF runtime or an OpenAI-compatible server.
+public enum LanguageModelSource: Sendable, Hashable {
+  /// A GGUF file run in process; nil is the default model in the model directory.
+  case local(file: URL?)
+  /// An OpenAI-compatible server at a base URL (`http://host:port`), with the `model` to ask
+  /// for and the name of the environment variable holding its bearer token.
+  case endpoint(URL, model: String?, tokenVariable: String?)
+
+  /// Builds the model. Reads the token variable from `environment` (the CLI passes the
+  /// process environment; libraries never read it themselves).
+  ///
+  /// - Throws: `ModelError` when a local model file is missing or corrupt; `LLMSourceError`
+  ///   when the token variable is named but unset.
+  public func load(models: ModelDirectory, environment: [String: String]) throws -> any LanguageModel {
+    switch self {
+    case .local(let file):
+      return try models.loadChatModel(file: file)
+    case .endpoint(let url, let model, let tokenVariable):
+      var token: String?
+      if let tokenVariable {
+        guard let value = environment[tokenVariable], !value.isEmpty else {
+          throw LLMSourceError(description: "the environment variable \(tokenVariable) (bearer token for \(url.absoluteString)) is not set")
+        }
+        token = value
+      }
+      return OpenAIClient(configuration: .init(baseURL: url, model: model, token: token))
+    }
+  }
+
+  /// `load(models:environment:)` with the process environment.
+  public func load(models: ModelDirectory) throws -> any LanguageModel {
+    try load(models: models, environment: ProcessInfo.processInfo.environment)
+  }
+}
+
+/// A model source that cannot be used as given.
+public struct LLMSourceError: Error, CustomStringConvertible, Sendable {
+  public var description: String
+}

@@ -1,0 +1,60 @@
+/// The seam for `POST /v1/ask`: TomeKit's answerer implements it; until one is given to
+/// `TomeServer`, the route answers 501 Not Implemented.
+public protocol QuestionAnswering: Sendable {
+  /// Answers `request`; errors become a 500 with the error's description.
+  func answer(_ request: AskRequest) async throws -> AskResponse
+}
+
+/// The body of `POST /v1/ask`.
+public struct AskRequest: Codable, Sendable, Hashable {
+  public var question: String
+  /// The strategy's command-line name (`rag`, `coc`, …); nil lets the router choose.
+  public var strategy: String?
+  /// Index name or path; nil is the server's default index.
+  public var index: String?
+  public var maxTokens: Int?
+
+  public init(question: String, strategy: String? = nil, index: String? = nil, maxTokens: Int? = nil) {
+    self.question = question
+    self.strategy = strategy
+    self.index = index
+    self.maxTokens = maxTokens
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case question, strategy, index
+    case maxTokens = "max_tokens"
+  }
+}
+
+/// The response of `POST /v1/ask`: the answer with `[n]` markers and what each marker cites.
+public struct AskResponse: Codable, Sendable, Hashable {
+  public struct Source: Codable, Sendable, Hashable {
+    /// The `n` of `[n]` in the answer.
+    public var marker: Int
+    public var path: String
+    public var firstLine: Int
+    public var lastLine: Int
+
+    public init(marker: Int, path: String, firstLine: Int, lastLine: Int) {
+      self.marker = marker
+      self.path = path
+      self.firstLine = firstLine
+      self.lastLine = lastLine
+    }
+
+    enum CodingKeys: String, CodingKey {
+      case marker, path
+      case firstLine = "first_line"
+      case lastLine = "last_line"
+    }
+  }
+
+  public var answer: String
+  public var sources: [Source]
+
+  public init(answer: String, sources: [Source]) {
+    self.answer = answer
+    self.sources = sources
+  }
+}

@@ -1,0 +1,278 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+public import TomeCore
+
+/// An OpenAI-compatible HTTP server over a `LanguageModel` (Hummingbird 2).
+///
+/// Routes: `POST /v1/chat/completions` (SSE when `stream` is true, else one JSON object),
+/// `GET /v1/models`, `GET /health`, and `POST /v1/ask` (501 until a `QuestionAnswering` is
+/// given). The in-process model generates one reply at a time: up to `maxQueue` requests wait
+/// their turn, more get 503 with `Retry-After`. Bodies over `maxBodyBytes` get 413. With a
+/// token, every route but `/health` needs `Authorization: Bearer <token>` (else 401); binding
+/// to anything but a loopback address requires a token.
+public struct TomeServer: Sendable {
+  public struct Configuration: Sendable, Hashable {
+    public var host: String
+    public var port: Int
+    public var token: String?
+    public var maxBodyBytes: Int
+    /// Requests that may wait while one generates.
+    public var maxQueue: Int
+    /// `max_tokens` when a request gives none.
+    public var defaultMaxTokens: Int
+    /// The model id reported by `/v1/models` and in responses; nil uses the model's identifier.
+    public var modelName: String?
+
+    public init(
+      host: String = "127.0.0.1", port: Int = 8080, token: String? = nil, maxBodyBytes: Int = 1 << 20,
+      maxQueue: Int = 8, defaultMaxTokens: Int = 512, modelName: String? = nil
+    ) {
+      self.host = host
+      self.port = port
+      self.token = token
+      self.maxBodyBytes = maxBodyBytes
+      self.maxQueue = maxQueue
+      self.defaultMaxTokens = defaultMaxTokens
+      self.modelName = modelName
+    }
+
+    /// Whether `host` is a loopback address.
+    public var isLoopback: Bool {
+      host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+  }
+
+  public let model: any LanguageModel
+  public let configuration: Configuration
+  public let answerer: (any QuestionAnswering)?
+  private let gate: GenerationGate
+
+  /// - Throws: `ServeError` when binding a non-loopback address without a token, or a limit
+  ///   is not positive.
+  public init(model: any LanguageModel, configuration: Configuration, answerer: (any QuestionAnswering)? = nil) throws {
+    if !configuration.isLoopback, (configuration.token ?? "").isEmpty {
+      throw ServeError("binding \(configuration.host) (not loopback) requires --token")
+    }
+    guard configuration.maxBodyBytes > 0, configuration.maxQueue >= 0, (0...65535).contains(configuration.port) else {
+      throw ServeError("--max-body must be positive, --max-queue at least 0, --port 0…65535")
+    }
+    self.model = model
+    self.configuration = configuration
+    self.answerer = answerer
+    self.gate = GenerationGate(maxQueue: configuration.maxQueue)
+  }
+
+  var modelName: String { configuration.modelName ?? model.identifier }
+
+  /// Serves until the task is cancelled or, with `handleSignals`, until SIGINT/SIGTERM, then
+  /// shuts down gracefully. `onListening` gets the base URL (with the real port when
+  /// `port` is 0) once the socket is bound.
+  public func run(handleSignals: Bool = true, onListening: @escaping @Sendable (String) async -> Void = { _ in }) async throws {
+    var logger = Logger(label: "tome.serve")
+    logger.logLevel = .warning
+    let host = configuration.host
+    let server = self
+    let app = Application(
+      responder: CallbackResponder<BasicRequestContext> { request, _ in await server.respond(to: request) },
+      configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port), serverName: "tome"),
+      onServerRunning: { channel in
+        let port = channel.localAddress?.port ?? server.configuration.port
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        await onListening("http://\(shownHost):\(port)")
+      },
+      logger: logger)
+    if handleSignals {
+      try await app.runService()
+    } else {
+      try await app.run()
+    }
+  }
+
+  // MARK: Routing
+
+  func respond(to request: Request) async -> Response {
+    let path = request.uri.path
+    if path == "/health", request.method == .get {
+      return json(.ok, HealthBody(status: "ok", model: modelName, queued: await gate.load))
+    }
+    if let token = configuration.token, !token.isEmpty {
+      guard request.headers[.authorization] == "Bearer \(token)" else {
+        var response = error(.unauthorized, "missing or wrong bearer token", type: "authentication_error")
+        response.headers[.wwwAuthenticate] = "Bearer"
+        return response
+      }
+    }
+    switch (request.method, path) {
+    case (.get, "/v1/models"):
+      return json(.ok, ModelList(data: [.init(id: modelName, created: Int(Date().timeIntervalSince1970))]))
+    case (.post, "/v1/chat/completions"):
+      return await chatCompletions(request)
+    case (.post, "/v1/ask"):
+      return await ask(request)
+    case (_, "/v1/models"), (_, "/v1/chat/completions"), (_, "/v1/ask"), (_, "/health"):
+      return error(.methodNotAllowed, "\(request.method) is not allowed on \(path)")
+    default:
+      return error(.notFound, "no route for \(path)")
+    }
+  }
+
+  /// The body, or a 413/400 response.
+  func body(of request: Request) async -> Result<ByteBuffer, ResponseFailure> {
+    let limit = configuration.maxBodyBytes
+    if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+      return .failure(ResponseFailure(response: error(.contentTooLarge, "request body over \(limit) bytes")))
+    }
+    do {
+      return .success(try await request.body.collect(upTo: limit))
+    } catch is NIOTooManyBytesError {
+      return .failure(ResponseFailure(response: error(.contentTooLarge, "request body over \(limit) bytes")))
+    } catch {
+      return .failure(ResponseFailure(response: self.error(.badRequest, "cannot read the request body: \(error)")))
+    }
+  }
+
+  func chatCompletions(_ request: Request) async -> Response {
+    let buffer: ByteBuffer
+    switch await body(of: request) {
+    case .success(let b): buffer = b
+    case .failure(let f): return f.response
+    }
+    let chat: ChatCompletionRequest
+    let messages: [ChatMessage]
+    let parameters: GenerationParameters
+    do {
+      chat = try JSONDecoder().decode(ChatCompletionRequest.self, from: Data(buffer.readableBytesView))
+      messages = try chat.chatMessages()
+      parameters = try chat.parameters(defaultMaxTokens: configuration.defaultMaxTokens)
+    } catch let problem as RequestProblem {
+      return error(.badRequest, problem.message)
+    } catch {
+      return self.error(.badRequest, "invalid JSON body: \(Self.describe(decoding: error))")
+    }
+    guard await gate.enter() else {
+      var response = error(.serviceUnavailable, "the model is busy and \(configuration.maxQueue) requests are queued; retry later", type: "server_busy")
+      response.headers[.retryAfter] = "1"
+      return response
+    }
+    let id = "chatcmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
+    let created = Int(Date().timeIntervalSince1970)
+    let name = modelName
+    let model = self.model
+    let gate = self.gate
+    if chat.stream ?? false {
+      var headers = HTTPFields()
+      headers[.contentType] = "text/event-stream"
+      headers[.cacheControl] = "no-cache"
+      let body = ResponseBody { writer in
+        defer { Task { await gate.leave() } }
+        func send(_ chunk: ChatCompletionChunk) async throws {
+          try await writer.write(ByteBuffer(string: "data: \(Self.encode(chunk))\n\n"))
+        }
+        try await send(ChatCompletionChunk(id: id, created: created, model: name, choices: [.init(delta: .init(role: "assistant", content: ""))]))
+        var text = ""
+        do {
+          for try await piece in model.stream(messages, parameters: parameters) {
+            text += piece
+            try await send(ChatCompletionChunk(id: id, created: created, model: name, choices: [.init(delta: .init(content: piece))]))
+          }
+        } catch let error as CancellationError {
+          throw error
+        } catch {
+          let failure = ErrorBody(error: .init(message: "\(error)", type: "server_error", code: nil))
+          try await writer.write(ByteBuffer(string: "data: \(Self.encode(failure))\n\n"))
+          try await writer.finish(nil)
+          return
+        }
+        let reason = Self.finishReason(model: model, text: text, parameters: parameters)
+        try await send(ChatCompletionChunk(id: id, created: created, model: name, choices: [.init(delta: .init(), finish_reason: reason)]))
+        try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+        try await writer.finish(nil)
+      }
+      return Response(status: .ok, headers: headers, body: body)
+    }
+    defer { Task { await gate.leave() } }
+    do {
+      let text = try await model.reply(to: messages, parameters: parameters)
+      let promptTokens = (try? model.promptTokenCount(messages)) ?? 0
+      let completionTokens = (try? model.tokenCount(text)) ?? 0
+      return json(.ok, ChatCompletion(
+        id: id, created: created, model: name,
+        choices: [.init(message: .init(content: text), finish_reason: Self.finishReason(model: model, text: text, parameters: parameters))],
+        usage: .init(prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens)))
+    } catch {
+      return self.error(.internalServerError, "generation failed: \(error)", type: "server_error")
+    }
+  }
+
+  func ask(_ request: Request) async -> Response {
+    guard let answerer else {
+      return error(.notImplemented, "/v1/ask is not available on this server yet", type: "not_implemented")
+    }
+    let buffer: ByteBuffer
+    switch await body(of: request) {
+    case .success(let b): buffer = b
+    case .failure(let f): return f.response
+    }
+    let ask: AskRequest
+    do {
+      ask = try JSONDecoder().decode(AskRequest.self, from: Data(buffer.readableBytesView))
+    } catch {
+      return self.error(.badRequest, "invalid JSON body: \(Self.describe(decoding: error))")
+    }
+    do {
+      return json(.ok, try await answerer.answer(ask))
+    } catch {
+      return self.error(.internalServerError, "\(error)", type: "server_error")
+    }
+  }
+
+  // MARK: Helpers
+
+  static func finishReason(model: any LanguageModel, text: String, parameters: GenerationParameters) -> String {
+    ((try? model.tokenCount(text)) ?? 0) >= parameters.maxTokens ? "length" : "stop"
+  }
+
+  static func encode(_ value: some Encodable) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.withoutEscapingSlashes]
+    return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+  }
+
+  static func describe(decoding error: any Error) -> String {
+    switch error {
+    case DecodingError.keyNotFound(let key, _): return "missing `\(key.stringValue)`"
+    case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+      return "wrong type at `\(context.codingPath.map(\.stringValue).joined(separator: "."))`"
+    case DecodingError.dataCorrupted: return "not valid JSON"
+    default: return "\(error)"
+    }
+  }
+
+  func json(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
+    var headers = HTTPFields()
+    headers[.contentType] = "application/json"
+    return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: Self.encode(value))))
+  }
+
+  func error(_ status: HTTPResponse.Status, _ message: String, type: String = "invalid_request_error") -> Response {
+    json(status, ErrorBody(error: .init(message: message, type: type, code: String(status.code))))
+  }
+}
+
+struct ResponseFailure: Error {
+  var response: Response
+}
+
+struct HealthBody: Encodable {
+  var status: String
+  var model: String
+  var queued: Int
+}
+
+/// A server that cannot start as configured.
+public struct ServeError: Error, CustomStringConvertible, Sendable {
+  public var description: String
+  public init(_ description: String) { self.description = description }
+}
