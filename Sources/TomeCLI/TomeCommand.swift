@@ -7,15 +7,17 @@ public struct TomeCommand: AsyncParsableCommand {
     commandName: "tome",
     abstract: "Answer questions over large document collections, citing the exact lines used.",
     discussion: """
-      Start by building an index from a folder of documents, then search it:
+      Build an index from a folder of documents, then search it:
 
-        tome ingest ~/docs            # index text, Markdown, reST, HTML, code and PDF files
-        tome search "how do I reset"  # ranked passages as path:first-last
-        tome status                   # what is indexed, skipped or failed, and why
-        tome generate --chat "Hi"     # talk to the in-process model (SmolLM2-135M by default)
+        tome ingest ~/docs           # text, Markdown, reST, HTML, code, PDF
+        tome search "how to reset"   # ranked passages as path:first-last
+        tome status                  # indexed, skipped or failed, and why
+        tome generate --chat "Hi"    # the in-process model (SmolLM2-135M)
 
-      Indexes live in Indexes/<name>/ (default Indexes/default); choose one with --index NAME or
-      --index PATH, or set TOME_INDEX. Exit codes: 0 ok, 1 runtime failure, 2 usage error.
+      Indexes live in Indexes/<name>/ (default Indexes/default); pick one with
+      --index NAME or --index PATH, or set TOME_INDEX. Model weights live in
+      $TOME_MODELS (default ~/.cache/tome/models; Scripts/bootstrap.sh).
+      Exit codes: 0 ok, 1 runtime failure, 2 usage error.
       """,
     subcommands: [
       IngestCommand.self, SearchCommand.self, StatusCommand.self, GenerateCommand.self, ServeCommand.self,
