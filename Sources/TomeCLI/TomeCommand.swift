@@ -16,7 +16,7 @@ public struct TomeCommand: AsyncParsableCommand {
       Indexes live in Indexes/<name>/ (default Indexes/default); choose one with --index NAME or
       --index PATH, or set TOME_INDEX. Exit codes: 0 ok, 1 runtime failure, 2 usage error.
       """,
-    subcommands: [IngestCommand.self, SearchCommand.self, StatusCommand.self, BenchCommand.self])
+    subcommands: [IngestCommand.self, SearchCommand.self, StatusCommand.self, BenchCommand.self, AskCommand.self])
 
   public init() {}
 }
