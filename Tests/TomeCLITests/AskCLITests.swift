@@ -8,20 +8,20 @@ import TomeTestSupport
     let dir = try TemporaryDirectory()
     try FileManager.default.createDirectory(at: dir.url.appendingPathComponent("essays"), withIntermediateDirectories: true)
     try FileManager.default.copyItem(
-      at: SharedData.data("paul_graham_essays/essays/aord.txt"), to: dir.url.appendingPathComponent("essays/aord.txt"))
+      at: SharedData.data("paul_graham_essays/essays/superangels.txt"), to: dir.url.appendingPathComponent("essays/superangels.txt"))
     let ingest = try TomeBinary.run(["ingest", "essays", "--quiet"], in: dir.url)
     #expect(ingest.status == 0, "\(ingest.stderr)")
 
     let ask = try TomeBinary.run(
-      ["ask", "--json", "-k", "3", "--max-tokens", "32", "--context", "1500", "Who made a calculator for default alive?"],
+      ["ask", "--json", "-k", "3", "--max-tokens", "32", "--context", "1500", "What is a super-angel?"],
       in: dir.url)
     #expect(ask.status == 0, "\(ask.stderr)")
     let json = try #require(try JSONSerialization.jsonObject(with: Data(ask.stdout.utf8)) as? [String: Any])
     let evidence = try #require(json["evidence"] as? [[String: Any]])
     #expect(!evidence.isEmpty && evidence.count <= 3)
     let top = try #require(evidence.first)
-    #expect((top["text"] as? String)?.contains("Trevor Blackwell") == true)
-    #expect((top["path"] as? String)?.hasSuffix("aord.txt") == true && top["firstLine"] as? Int == 8)
+    #expect((top["text"] as? String)?.contains("qualities of an angel") == true)
+    #expect((top["path"] as? String)?.hasSuffix("superangels.txt") == true && top["firstLine"] as? Int == 46)
     #expect(!(json["answer"] as? String ?? "").isEmpty)
     #expect(!(json["retrievedChunkIDs"] as? [Int] ?? []).isEmpty)
     let tokens = try #require(json["tokens"] as? [String: Any])
@@ -33,10 +33,10 @@ import TomeTestSupport
     }
 
     // Text output: evidence first, then the answer.
-    let text = try TomeBinary.run(["ask", "-k", "3", "--max-tokens", "24", "--context", "1500", "Who made a calculator for default alive?"], in: dir.url)
+    let text = try TomeBinary.run(["ask", "-k", "3", "--max-tokens", "24", "--context", "1500", "What is a super-angel?"], in: dir.url)
     #expect(text.status == 0, "\(text.stderr)")
     #expect(text.stdout.hasPrefix("Evidence\n"))
-    #expect(text.stdout.contains("aord.txt:8-9"))
+    #expect(text.stdout.contains("superangels.txt:46-47"))
     #expect(text.stdout.contains("Answer\n"))
   }
 

@@ -122,7 +122,8 @@ struct AskCommand: AsyncParsableCommand {
           if !output.quiet { print(Terminal.bold("Answer", tty)) }
           streamed = true
         }
-        FileHandle.standardOutput.write(Data(piece.utf8))
+        print(piece, terminator: "")
+        fflush(nil)  // all C streams: print() buffers through stdout
       case .finished(let answer):
         if output.json {
           try Terminal.printJSON(AskJSON(answer))
