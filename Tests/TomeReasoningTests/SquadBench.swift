@@ -105,10 +105,11 @@ struct SquadBench {
         promptTokens.append(Double(a.tokens.prompt))
       }
       let count = Double(questions.count)
+      let precision: Double = cited == 0 ? .nan : Double(citedGood) / Double(cited)
       print(String(
         format: "squad n=%d k=%d order=%@: EM %.3f F1 %.3f | evidence top1 %.3f top2 %.3f | citation precision %.3f (%d cited) | quotes verified %d/%d | not found %d | prompt tokens p50 %.0f | TTFT p50 %.2fs p95 %.2fs | total p50 %.2fs p95 %.2fs",
         questions.count, k, ordering.rawValue, em / count, f1 / count, Double(top1) / count, Double(top2) / count,
-        cited == 0 ? 0 : Double(citedGood) / Double(cited), cited, quotesOK, quotes, notFound,
+        precision, cited, quotesOK, quotes, notFound,
         Self.percentile(promptTokens, 0.5), Self.percentile(ttft, 0.5), Self.percentile(ttft, 0.95),
         Self.percentile(total, 0.5), Self.percentile(total, 0.95)))
     }
