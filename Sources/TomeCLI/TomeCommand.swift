@@ -20,8 +20,8 @@ public struct TomeCommand: AsyncParsableCommand {
       Exit codes: 0 ok, 1 runtime failure, 2 usage error.
       """,
     subcommands: [
-      IngestCommand.self, SearchCommand.self, StatusCommand.self, GenerateCommand.self, ServeCommand.self,
-      ModelCommand.self, BenchCommand.self,
+      IngestCommand.self, SearchCommand.self, AskCommand.self, StatusCommand.self, GenerateCommand.self,
+      ServeCommand.self, ModelCommand.self, BenchCommand.self,
     ])
 
   public init() {}

@@ -1,0 +1,81 @@
+public import Foundation
+
+/// A prompt template: plain text with `{{name}}` placeholders.
+public struct PromptTemplate: Sendable, Hashable {
+  /// The file it was read from (for error messages).
+  public var name: String
+  public var text: String
+
+  public init(name: String, text: String) {
+    self.name = name
+    self.text = text
+  }
+
+  /// The placeholder names used, in order of first use.
+  public var placeholders: [String] {
+    var names: [String] = []
+    var rest = text[...]
+    while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {
+      let name = String(rest[open.upperBound..<close.lowerBound]).trimmingCharacters(in: .whitespaces)
+      if !names.contains(name) { names.append(name) }
+      rest = rest[close.upperBound...]
+    }
+    return names
+  }
+
+  /// Fills every placeholder from `values`.
+  ///
+  /// - Throws: `ReasoningError.unknownPlaceholder` for a placeholder `values` lacks.
+  public func render(_ values: [String: String]) throws -> String {
+    for name in placeholders where values[name] == nil {
+      throw ReasoningError.unknownPlaceholder(template: self.name, name: name)
+    }
+    var out = ""
+    var rest = text[...]
+    while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {
+      out += rest[..<open.lowerBound]
+      let name = String(rest[open.upperBound..<close.lowerBound]).trimmingCharacters(in: .whitespaces)
+      out += values[name] ?? ""
+      rest = rest[close.upperBound...]
+    }
+    out += rest
+    return out
+  }
+}
+
+/// Prompt templates read at run time from a folder (`Prompts/` in the repository, or
+/// `--prompts DIR`), one file per kind of model call, so prompts change without a rebuild.
+public struct PromptLibrary: Sendable, Hashable {
+  public var directory: URL
+
+  public init(directory: URL) {
+    self.directory = directory
+  }
+
+  /// Reads `name` (e.g. `rag-answer.txt`).
+  ///
+  /// - Throws: `ReasoningError.missingTemplate` naming the file.
+  public func template(_ name: String) throws -> PromptTemplate {
+    let url = directory.appendingPathComponent(name)
+    guard let data = FileManager.default.contents(atPath: url.path) else {
+      throw ReasoningError.missingTemplate(path: url.path)
+    }
+    return PromptTemplate(name: url.path, text: String(decoding: data, as: UTF8.self))
+  }
+
+  /// The default folder: `$TOME_PROMPTS` when given, else the first `Prompts/` holding
+  /// `rag-answer.txt` found walking up from the executable's folder (a build folder sits inside
+  /// the repository), else `Prompts/` in the working directory.
+  public static func defaultDirectory(
+    executable: URL, workingDirectory: URL, environment: [String: String] = ProcessInfo.processInfo.environment
+  ) -> URL {
+    if let env = environment["TOME_PROMPTS"], !env.isEmpty { return URL(fileURLWithPath: env, isDirectory: true) }
+    var folder = executable.resolvingSymlinksInPath().deletingLastPathComponent()
+    while folder.path != "/" && !folder.path.isEmpty {
+      let candidate = folder.appendingPathComponent("Prompts", isDirectory: true)
+      if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("rag-answer.txt").path) { return candidate }
+      folder = folder.deletingLastPathComponent()
+    }
+    return workingDirectory.appendingPathComponent("Prompts", isDirectory: true)
+  }
+}

@@ -1,0 +1,43 @@
+/// Why a strategy could not answer.
+public struct ReasoningError: Error, CustomStringConvertible, Sendable, Equatable {
+  private enum Code: Equatable, Sendable {
+    case missingTemplate(path: String)
+    case unknownPlaceholder(template: String, name: String)
+    case questionTooLong(tokens: Int, limit: Int)
+    case contextTooSmall(needed: Int, available: Int)
+    case emptyQuestion
+  }
+
+  private var code: Code
+
+  /// The prompt template file does not exist (or cannot be read).
+  public static func missingTemplate(path: String) -> ReasoningError { ReasoningError(code: .missingTemplate(path: path)) }
+  /// A template uses a `{{name}}` that the strategy does not fill.
+  public static func unknownPlaceholder(template: String, name: String) -> ReasoningError {
+    ReasoningError(code: .unknownPlaceholder(template: template, name: name))
+  }
+  /// The prompt without any passage already leaves no room for the answer.
+  public static func questionTooLong(tokens: Int, limit: Int) -> ReasoningError {
+    ReasoningError(code: .questionTooLong(tokens: tokens, limit: limit))
+  }
+  /// Not even the best passage fits next to the question and the answer.
+  public static func contextTooSmall(needed: Int, available: Int) -> ReasoningError {
+    ReasoningError(code: .contextTooSmall(needed: needed, available: available))
+  }
+  public static let emptyQuestion = ReasoningError(code: .emptyQuestion)
+
+  public var description: String {
+    switch code {
+    case .missingTemplate(let path):
+      return "prompt template \(path) is missing; restore it from the repository's Prompts/ or pass --prompts DIR"
+    case .unknownPlaceholder(let template, let name):
+      return "prompt template \(template) uses {{\(name)}}, which this strategy does not fill"
+    case .questionTooLong(let tokens, let limit):
+      return "the question is too long: the prompt needs \(tokens) tokens before any passage, but the model's context leaves \(limit) (lower --max-tokens or shorten the question)"
+    case .contextTooSmall(let needed, let available):
+      return "the best passage needs \(needed) tokens but only \(available) are left in the model's context (lower --max-tokens)"
+    case .emptyQuestion:
+      return "the question is empty"
+    }
+  }
+}
