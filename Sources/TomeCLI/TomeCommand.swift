@@ -11,6 +11,7 @@ public struct TomeCommand: AsyncParsableCommand {
 
         tome ingest ~/docs           # text, Markdown, reST, HTML, code, PDF
         tome search "how to reset"   # ranked passages as path:first-last
+        tome ask "how do I reset it" # evidence, a cited answer, sources
         tome status                  # indexed, skipped or failed, and why
         tome generate --chat "Hi"    # the in-process model (SmolLM2-135M)
 
