@@ -482,42 +482,6 @@ struct MergeCandidate {
   func before(_ o: MergeCandidate) -> Bool { rank != o.rank ? rank < o.rank : left < o.left }
 }
 
-/// A binary min-heap of merge candidates.
-struct MergeHeap {
-  private var items: [MergeCandidate] = []
-
-  mutating func push(_ c: MergeCandidate) {
-    items.append(c)
-    var i = items.count - 1
-    while i > 0 {
-      let p = (i - 1) / 2
-      guard items[i].before(items[p]) else { break }
-      items.swapAt(i, p)
-      i = p
-    }
-  }
-
-  mutating func pop() -> MergeCandidate? {
-    guard let top = items.first else { return nil }
-    let last = items.removeLast()
-    if !items.isEmpty {
-      items[0] = last
-      var i = 0
-      while true {
-        let l = 2 * i + 1
-        let r = l + 1
-        var m = i
-        if l < items.count && items[l].before(items[m]) { m = l }
-        if r < items.count && items[r].before(items[m]) { m = r }
-        if m == i { break }
-        items.swapAt(i, m)
-        i = m
-      }
-    }
-    return top
-  }
-}
-
 struct ScoredCandidate {
   var score: Float
   var left: Int
@@ -528,11 +492,24 @@ struct ScoredCandidate {
   func before(_ o: ScoredCandidate) -> Bool { score != o.score ? score > o.score : left < o.left }
 }
 
-/// A binary heap of SentencePiece merge candidates.
-struct ScoredHeap {
-  private var items: [ScoredCandidate] = []
+/// Something a `PriorityHeap` can order: `before` is true when `self` must pop first.
+protocol HeapOrdered {
+  func before(_ other: Self) -> Bool
+}
 
-  mutating func push(_ c: ScoredCandidate) {
+extension MergeCandidate: HeapOrdered {}
+extension ScoredCandidate: HeapOrdered {}
+
+/// BPE merge candidates, lowest rank first.
+typealias MergeHeap = PriorityHeap<MergeCandidate>
+/// SentencePiece merge candidates, highest score first.
+typealias ScoredHeap = PriorityHeap<ScoredCandidate>
+
+/// A binary heap that pops the element that comes `before` all others.
+struct PriorityHeap<Element: HeapOrdered> {
+  private var items: [Element] = []
+
+  mutating func push(_ c: Element) {
     items.append(c)
     var i = items.count - 1
     while i > 0 {
@@ -543,7 +520,7 @@ struct ScoredHeap {
     }
   }
 
-  mutating func pop() -> ScoredCandidate? {
+  mutating func pop() -> Element? {
     guard let top = items.first else { return nil }
     let last = items.removeLast()
     if !items.isEmpty {
