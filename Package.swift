@@ -53,7 +53,7 @@ let package = Package(
       swiftSettings: settings),
     .target(
       name: "TomeServe",
-      dependencies: ["TomeKit", "TomeCore", .product(name: "Hummingbird", package: "hummingbird")],
+      dependencies: ["TomeKit", "TomeCore", "TomeReasoning", .product(name: "Hummingbird", package: "hummingbird")],
       swiftSettings: settings),
     .target(
       name: "TomeCLI",

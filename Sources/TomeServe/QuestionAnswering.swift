@@ -1,5 +1,5 @@
-/// The seam for `POST /v1/ask`: TomeKit's answerer implements it; until one is given to
-/// `TomeServer`, the route answers 501 Not Implemented.
+/// The seam for `POST /v1/ask`: TomeKit's `Answerer` implements it. A server started
+/// without an index has none, and the route answers 404 saying how to give it one.
 public protocol QuestionAnswering: Sendable {
   /// Answers `request`; errors become a 500 with the error's description.
   func answer(_ request: AskRequest) async throws -> AskResponse

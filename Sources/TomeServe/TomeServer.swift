@@ -208,7 +208,7 @@ public struct TomeServer: Sendable {
 
   func ask(_ request: Request) async -> Response {
     guard let answerer else {
-      return error(.notImplemented, "/v1/ask is not available on this server yet", type: "not_implemented")
+      return error(.notFound, "this server has no index to answer from; start it with `tome serve --index NAME`", type: "no_index")
     }
     let buffer: ByteBuffer
     switch await body(of: request) {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TomeCore
 import TomeKit
+import TomeReasoning
 import TomeServe
 
 /// `tome serve`: an OpenAI-compatible HTTP server over the in-process model.
@@ -37,6 +38,11 @@ struct ServeCommand: AsyncParsableCommand {
 
   @OptionGroup var models: ModelOptions
 
+  @Option(
+    name: .long,
+    help: ArgumentHelp("Index that POST /v1/ask answers from (name under Indexes/ or a path); without it /v1/ask answers 404.", valueName: "name|path"))
+  var index: String?
+
   func validate() throws {
     guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0…65535") }
     guard maxBody > 0 else { throw ValidationError("--max-body must be positive") }
@@ -58,9 +64,21 @@ struct ServeCommand: AsyncParsableCommand {
     let languageModel = try LanguageModelSource.local(file: file).load(models: models.directory)
     let server = try TomeServer(
       model: languageModel,
-      configuration: .init(host: host, port: port, token: resolvedToken, maxBodyBytes: maxBody, maxQueue: maxQueue))
+      configuration: .init(host: host, port: port, token: resolvedToken, maxBodyBytes: maxBody, maxQueue: maxQueue),
+      answerer: try index.map { try makeAnswerer(index: $0, model: languageModel) })
     try await server.run { url in
       FileHandle.standardOutput.write(Data("listening on \(url)  (model \(languageModel.identifier); Ctrl-C to stop)\n".utf8))
     }
+  }
+
+  /// The `rag` answerer over `index`, sharing the server's model.
+  private func makeAnswerer(index: String, model: any LanguageModel) throws -> Answerer {
+    let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+    let collection = try Collection(location: IndexLocation(argument: index, workingDirectory: cwd), create: false)
+    let encoder = try models.directory.loadEncoder()
+    let prompts = PromptLibrary(directory: PromptLibrary.defaultDirectory(executable: AskCommand.executableURL, workingDirectory: cwd))
+    return Answerer(
+      retriever: try HybridRetriever(collection: collection, embedder: encoder.embedder), embedder: encoder.embedder,
+      model: model, prompts: prompts)
   }
 }

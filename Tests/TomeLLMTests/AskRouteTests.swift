@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+import TomeTestSupport
+
+/// `POST /v1/ask` on a real `tome serve --index`, called with curl as a client would.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct AskRouteTests {
+  func startServe(_ arguments: [String], in directory: URL) throws -> (Process, String) {
+    let (process, out, _) = try TomeBinary.start(["serve", "--port", "0", "--models", SharedData.models.path] + arguments, in: directory)
+    var line = Data()
+    for _ in 0..<400 where !line.contains(UInt8(ascii: "\n")) {
+      let chunk = out.fileHandleForReading.availableData
+      if chunk.isEmpty { break }
+      line.append(chunk)
+    }
+    let text = String(decoding: line, as: UTF8.self)
+    guard let match = text.firstMatch(of: /listening on (http:\/\/127\.0\.0\.1:\d+)/) else {
+      process.terminate()
+      throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "no URL in: \(text)"])
+    }
+    return (process, String(match.1))
+  }
+
+  /// POSTs `body` with curl and returns the HTTP status and body.
+  func post(_ url: String, _ body: String) throws -> (Int, String) {
+    let curl = Process()
+    curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+    curl.arguments = ["-s", "-m", "120", "-w", "\n%{http_code}", "-X", "POST", "-H", "content-type: application/json", "-d", body, url]
+    let out = Pipe()
+    curl.standardOutput = out
+    try curl.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    curl.waitUntilExit()
+    let text = String(decoding: data, as: UTF8.self)
+    let status = Int(text.split(separator: "\n").last ?? "") ?? 0
+    return (status, String(text.split(separator: "\n").dropLast().joined(separator: "\n")))
+  }
+
+  @Test("with --index, /v1/ask answers from the index; without it, 404 says how to give one")
+  func ask() throws {
+    let dir = try TemporaryDirectory()
+    try FileManager.default.createDirectory(at: dir.url.appendingPathComponent("essays"), withIntermediateDirectories: true)
+    try FileManager.default.copyItem(
+      at: SharedData.data("paul_graham_essays/essays/superangels.txt"), to: dir.url.appendingPathComponent("essays/superangels.txt"))
+    let ingest = try TomeBinary.run(["ingest", "essays", "--models", SharedData.models.path, "-q"], in: dir.url)
+    #expect(ingest.status == 0, "\(ingest.stderr)")
+
+    let (server, url) = try startServe(["--index", "default"], in: dir.url)
+    defer { server.terminate() }
+    let (status, body) = try post(url + "/v1/ask", #"{"question": "What is a super-angel?", "max_tokens": 32}"#)
+    #expect(status == 200, "\(body)")
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+    #expect((json["answer"] as? String)?.isEmpty == false)
+    #expect(json["sources"] is [Any])
+
+    let (bare, bareURL) = try startServe([], in: dir.url)
+    defer { bare.terminate() }
+    let (missing, message) = try post(bareURL + "/v1/ask", #"{"question": "x"}"#)
+    #expect(missing == 404)
+    #expect(message.contains("--index"))
+  }
+}
