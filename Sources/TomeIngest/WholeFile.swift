@@ -58,3 +58,11 @@ enum WholeFile {
     }
   }
 }
+
+extension SHA256 {
+  /// Hex sha256 of a file's bytes, read in 1 MiB blocks (for the pipeline's "same size, new
+  /// mtime" check, before it decides to re-chunk).
+  public static func hex(of file: DiscoveredFile) throws(IngestError) -> String {
+    try WholeFile.hash(file).sha256
+  }
+}

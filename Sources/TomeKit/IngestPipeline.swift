@@ -107,7 +107,7 @@ public struct IngestPipeline: Sendable {
     if let prior, prior.status != .failed, prior.size == file.size {
       if prior.modificationTime == file.modificationTime { return .unchanged }
       // Same size, new time: hash before deciding (a `touch` must not cost a re-chunk).
-      if let hash = try? Self.sha256(of: file.url), hash == prior.sha256 {
+      if let hash = try? SHA256.hex(of: file), hash == prior.sha256 {
         try store.touchDocument(path: file.path, size: file.size, modificationTime: file.modificationTime)
         return .unchanged
       }
@@ -143,17 +143,6 @@ extension IngestPipeline {
     let text = error.description
     let prefix = error.path + ": "
     return !error.path.isEmpty && text.hasPrefix(prefix) ? String(text.dropFirst(prefix.count)) : text
-  }
-
-  /// Hex sha256 of a file, read in 1 MiB blocks.
-  static func sha256(of url: URL) throws -> String {
-    let handle = try FileHandle(forReadingFrom: url)
-    defer { try? handle.close() }
-    var hasher = SHA256()
-    while let block = try handle.read(upToCount: 1 << 20), !block.isEmpty {
-      block.withUnsafeBytes { hasher.update($0) }
-    }
-    return hasher.finalize()
   }
 }
 

@@ -75,7 +75,7 @@ struct AskCommand: AsyncParsableCommand {
   func run() async throws {
     let collection = try Collection(location: index.location, create: false)
     if try collection.store.totals().chunks == 0 {
-      throw AskFailure("\(Terminal.displayPath(collection.location.directory.path)): the index is empty; run `tome ingest PATH` first")
+      throw CLIError("\(Terminal.displayPath(collection.location.directory.path)): the index is empty; run `tome ingest PATH` first")
     }
     let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
     let promptDirectory = prompts.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath, isDirectory: true) }
@@ -85,11 +85,11 @@ struct AskCommand: AsyncParsableCommand {
 
     let modelURL = model.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
     if let modelURL, !FileManager.default.fileExists(atPath: modelURL.path) {
-      throw AskFailure("model file \(modelURL.path) does not exist")
+      throw CLIError("model file \(modelURL.path) does not exist")
     }
     let directory = models.directory
     if modelURL == nil, !FileManager.default.fileExists(atPath: directory.defaultChatModelURL.path) {
-      throw AskFailure("model file \(directory.defaultChatModelURL.path) does not exist; run Scripts/bootstrap.sh or pass --model FILE")
+      throw CLIError("model file \(directory.defaultChatModelURL.path) does not exist; run Scripts/bootstrap.sh or pass --model FILE")
     }
     let encoder = try directory.loadEncoder()
     let languageModel = try directory.loadChatModel(file: modelURL)
@@ -176,12 +176,6 @@ struct AskCommand: AsyncParsableCommand {
       Terminal.error("note: nothing related was retrieved, so the model was not asked")
     }
   }
-}
-
-/// A failure of `tome ask` with its one-line message.
-struct AskFailure: Error, CustomStringConvertible {
-  var description: String
-  init(_ description: String) { self.description = description }
 }
 
 /// JSON shape of `tome ask --json`.
