@@ -152,7 +152,9 @@ public enum Quantized {
         }
       }
     case .q8_1, .q2_K, .q3_K, .q8_K:
-      preconditionFailure("dequantisation of \(type) is not implemented")
+      // Not decodable by design (not in the format list): loaders check `canDequantize`
+      // and refuse such files with a ModelError naming the tensor, so reaching here is a bug.
+      preconditionFailure("\(type) reached dequantize; callers must check canDequantize first")
     }
   }
 
