@@ -3,7 +3,7 @@ internal import GRDB
 /// The index schema as named, append-only migrations. Never edit a registered migration:
 /// add a new one, and bump `version`.
 enum Schema {
-  static let version = 2
+  static let version = 4
 
   static var migrator: DatabaseMigrator {
     var migrator = DatabaseMigrator()
@@ -61,6 +61,58 @@ enum Schema {
           vector BLOB NOT NULL
         );
         UPDATE meta SET value = '2' WHERE key = 'schema_version';
+        """)
+    }
+    migrator.registerMigration("v3 chats, turns") { db in
+      // A chat is a conversation with `tome chat`; each turn keeps the question as typed, the
+      // standalone question retrieval used, the answer, and the answer's details as JSON
+      // (citations, evidence, passages) so `/sources` and `/open` work after a restart.
+      try db.execute(sql: """
+        CREATE TABLE chats (
+          id INTEGER PRIMARY KEY,
+          title TEXT NOT NULL,
+          created_at REAL NOT NULL DEFAULT (julianday('now')),
+          updated_at REAL NOT NULL DEFAULT (julianday('now'))
+        );
+        CREATE TABLE turns (
+          id INTEGER PRIMARY KEY,
+          chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+          ordinal INTEGER NOT NULL,
+          question TEXT NOT NULL,
+          standalone_question TEXT NOT NULL,
+          strategy TEXT NOT NULL,
+          answer TEXT NOT NULL,
+          details TEXT NOT NULL,
+          created_at REAL NOT NULL DEFAULT (julianday('now')),
+          UNIQUE (chat_id, ordinal)
+        );
+        UPDATE meta SET value = '3' WHERE key = 'schema_version';
+        """)
+    }
+    migrator.registerMigration("v4 jobs, job_results") { db in
+      // A batch job is identified by its key (a digest of the input file's content and the
+      // answering settings), so re-running the same input with the same settings resumes it.
+      // One row per answered question: a killed job never answers a question twice.
+      try db.execute(sql: """
+        CREATE TABLE jobs (
+          id INTEGER PRIMARY KEY,
+          key TEXT NOT NULL UNIQUE,
+          input_path TEXT NOT NULL,
+          settings TEXT NOT NULL,
+          total INTEGER NOT NULL,
+          status TEXT NOT NULL CHECK (status IN ('running', 'finished')),
+          created_at REAL NOT NULL DEFAULT (julianday('now')),
+          finished_at REAL
+        );
+        CREATE TABLE job_results (
+          job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+          question_id TEXT NOT NULL,
+          line INTEGER NOT NULL,
+          result TEXT NOT NULL,
+          created_at REAL NOT NULL DEFAULT (julianday('now')),
+          PRIMARY KEY (job_id, question_id)
+        );
+        UPDATE meta SET value = '4' WHERE key = 'schema_version';
         """)
     }
     return migrator
