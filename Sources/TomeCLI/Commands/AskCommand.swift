@@ -26,82 +26,26 @@ struct AskCommand: AsyncParsableCommand {
         tome ask "what does default alive mean"
         tome ask -k 6 --max-tokens 128 "who founded Viaweb"
         tome ask --json "what is a superangel" | jq '.evidence[0]'
+        tome ask --endpoint http://127.0.0.1:8080 "how do startups die"
       """)
-
-  /// Answering strategies `--strategy` accepts.
-  enum Strategy: String, ExpressibleByArgument, CaseIterable {
-    case rag
-  }
 
   @Argument(help: "The question.")
   var question: String
 
-  @Option(name: .long, help: "Answering strategy: rag (retrieve, reorder, answer once).")
-  var strategy: Strategy = .rag
-
-  @Option(name: .shortAndLong, help: "Chunks to retrieve.")
-  var k = 12
-
-  @Option(name: .long, help: ArgumentHelp("GGUF chat model file. Default: SmolLM2-135M-Instruct in the model folder.", valueName: "file"))
-  var model: String?
-
-  @Option(name: .long, help: "Most tokens in the answer.")
-  var maxTokens = 256
-
-  @Option(name: .long, help: "Sampling temperature (0 = greedy).")
-  var temperature = 0.0
-
-  @Option(name: .long, help: ArgumentHelp("Use at most this many tokens of the model's context (default: all of it).", valueName: "n"))
-  var context: Int?
-
-  @Flag(name: .long, help: "Keep passages in rank order instead of edge order.")
-  var noReorder = false
-
-  @Option(name: .long, help: ArgumentHelp("Folder of prompt templates. Default: $TOME_PROMPTS, else the repository's Prompts/.", valueName: "dir"))
-  var prompts: String?
-
+  @OptionGroup var answering: AnswerOptions
   @OptionGroup var models: ModelOptions
   @OptionGroup var index: IndexOptions
   @OptionGroup var output: OutputOptions
 
   func validate() throws {
     guard !question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ValidationError("the question is empty") }
-    guard k >= 1 && k <= 200 else { throw ValidationError("-k must be between 1 and 200 (got \(k))") }
-    guard maxTokens >= 1 && maxTokens <= 8192 else { throw ValidationError("--max-tokens must be between 1 and 8192 (got \(maxTokens))") }
-    guard temperature >= 0 && temperature <= 5 else { throw ValidationError("--temperature must be between 0 and 5 (got \(temperature))") }
-    if let context, context < 64 { throw ValidationError("--context must be at least 64 tokens (got \(context))") }
   }
 
   func run() async throws {
     let collection = try Collection(location: index.location, create: false)
-    if try collection.store.totals().chunks == 0 {
-      throw CLIError("\(Terminal.displayPath(collection.location.directory.path)): the index is empty; run `tome ingest PATH` first")
-    }
-    let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
-    let promptDirectory = prompts.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath, isDirectory: true) }
-      ?? PromptLibrary.defaultDirectory(executable: Self.executableURL, workingDirectory: cwd)
-    let library = PromptLibrary(directory: promptDirectory)
-    for name in ["rag-system.txt", "rag-answer.txt", "rag-passage.txt"] { _ = try library.template(name) }
-
-    let modelURL = model.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
-    if let modelURL, !FileManager.default.fileExists(atPath: modelURL.path) {
-      throw CLIError("model file \(modelURL.path) does not exist")
-    }
-    let directory = models.directory
-    if modelURL == nil, !FileManager.default.fileExists(atPath: directory.defaultChatModelURL.path) {
-      throw CLIError("model file \(directory.defaultChatModelURL.path) does not exist; run Scripts/bootstrap.sh or pass --model FILE")
-    }
-    let encoder = try directory.loadEncoder()
-    let languageModel = try directory.loadChatModel(file: modelURL)
-    let retriever = try HybridRetriever(collection: collection, embedder: encoder.embedder)
-    var strategyConfiguration = RAGStrategy.Configuration(ordering: noReorder ? .rank : .edge)
-    strategyConfiguration.contextTokens = context
-    let answerer = Answerer(
-      retriever: retriever, embedder: encoder.embedder, model: languageModel,
-      strategy: RAGStrategy(configuration: strategyConfiguration), prompts: library,
-      configuration: Answerer.Configuration(k: k))
-    var parameters = GenerationParameters(maxTokens: maxTokens, temperature: temperature)
-    if temperature > 0 { parameters.seed = 42 }
+    try answering.checkModelFile(models.directory)
+    let answerer = try Answerer.open(collection: collection, models: models.directory, settings: answering.settings)
+    let parameters = answering.parameters
 
     let tty = Terminal.stdoutIsTTY
     let text = !output.json
@@ -135,13 +79,6 @@ struct AskCommand: AsyncParsableCommand {
         break
       }
     }
-  }
-
-  /// The running executable (through /proc on Linux, so a `tome` found on PATH resolves too).
-  static var executableURL: URL {
-    let proc = URL(fileURLWithPath: "/proc/self/exe")
-    if FileManager.default.fileExists(atPath: proc.path) { return proc.resolvingSymlinksInPath() }
-    return Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
   }
 
   static func location(_ path: String, _ first: Int, _ last: Int, _ page: Int?) -> String {

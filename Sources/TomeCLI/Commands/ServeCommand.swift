@@ -75,10 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
   private func makeAnswerer(index: String, model: any LanguageModel) throws -> Answerer {
     let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
     let collection = try Collection(location: IndexLocation(argument: index, workingDirectory: cwd), create: false)
-    let encoder = try models.directory.loadEncoder()
-    let prompts = PromptLibrary(directory: PromptLibrary.defaultDirectory(executable: AskCommand.executableURL, workingDirectory: cwd))
-    return Answerer(
-      retriever: try HybridRetriever(collection: collection, embedder: encoder.embedder), embedder: encoder.embedder,
-      model: model, prompts: prompts)
+    let prompts = PromptLibrary.defaultDirectory(executable: AnswerOptions.executableURL, workingDirectory: cwd)
+    return try Answerer.open(collection: collection, models: models.directory, settings: AnswererSettings(prompts: prompts), model: model)
   }
 }

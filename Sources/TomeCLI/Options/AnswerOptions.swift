@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import TomeCore
+import TomeKit
+import TomeReasoning
+
+/// The answering options `ask`, `chat` and `batch` share: retrieval depth, ordering, model or
+/// endpoint, sampling, prompts.
+struct AnswerOptions: ParsableArguments {
+  /// Answering strategies `--strategy` accepts.
+  enum Strategy: String, ExpressibleByArgument, CaseIterable, Codable {
+    case rag
+  }
+
+  @Option(name: .long, help: "Answering strategy: rag (retrieve, reorder, answer once).")
+  var strategy: Strategy = .rag
+
+  @Option(name: .shortAndLong, help: "Chunks to retrieve.")
+  var k = 12
+
+  @Option(name: .long, help: ArgumentHelp("GGUF chat model file. Default: SmolLM2-135M-Instruct in the model folder.", valueName: "file"))
+  var model: String?
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "OpenAI-compatible server to answer with instead of the in-process model (llama.cpp server, Ollama, vLLM), e.g. http://127.0.0.1:8080.",
+      valueName: "url"))
+  var endpoint: String?
+
+  @Option(name: .customLong("endpoint-model"), help: ArgumentHelp("Model name to request from --endpoint.", valueName: "name"))
+  var endpointModel: String?
+
+  @Option(
+    name: .customLong("token-env"),
+    help: ArgumentHelp("Environment variable holding the bearer token for --endpoint.", valueName: "name"))
+  var tokenVariable: String?
+
+  @Option(name: .long, help: "Most tokens in the answer.")
+  var maxTokens = 256
+
+  @Option(name: .long, help: "Sampling temperature (0 = greedy).")
+  var temperature = 0.0
+
+  @Option(name: .long, help: ArgumentHelp("Use at most this many tokens of the model's context (default: all of it).", valueName: "n"))
+  var context: Int?
+
+  @Flag(name: .long, help: "Keep passages in rank order instead of edge order.")
+  var noReorder = false
+
+  @Option(name: .long, help: ArgumentHelp("Folder of prompt templates. Default: $TOME_PROMPTS, else the repository's Prompts/.", valueName: "dir"))
+  var prompts: String?
+
+  func validate() throws {
+    guard k >= 1 && k <= 200 else { throw ValidationError("-k must be between 1 and 200 (got \(k))") }
+    guard maxTokens >= 1 && maxTokens <= 8192 else { throw ValidationError("--max-tokens must be between 1 and 8192 (got \(maxTokens))") }
+    guard temperature >= 0 && temperature <= 5 else { throw ValidationError("--temperature must be between 0 and 5 (got \(temperature))") }
+    if let context, context < 64 { throw ValidationError("--context must be at least 64 tokens (got \(context))") }
+    if endpoint != nil && model != nil { throw ValidationError("--model and --endpoint exclude each other: one model answers") }
+    if let endpoint {
+      guard let url = URL(string: endpoint), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+        throw ValidationError("--endpoint must be an http(s) URL such as http://127.0.0.1:8080 (got \(endpoint))")
+      }
+    } else if endpointModel != nil || tokenVariable != nil {
+      throw ValidationError("--endpoint-model and --token-env need --endpoint")
+    }
+  }
+
+  /// Where the model comes from.
+  var modelSource: LanguageModelSource {
+    if let endpoint, let url = URL(string: endpoint) {
+      return .endpoint(url, model: endpointModel, tokenVariable: tokenVariable)
+    }
+    return .local(file: model.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) })
+  }
+
+  /// The answerer settings these options describe.
+  var settings: AnswererSettings {
+    let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+    let promptDirectory = prompts.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath, isDirectory: true) }
+      ?? PromptLibrary.defaultDirectory(executable: Self.executableURL, workingDirectory: cwd)
+    var strategy = RAGStrategy.Configuration(ordering: noReorder ? .rank : .edge)
+    strategy.contextTokens = context
+    return AnswererSettings(retrieval: .init(k: k), strategy: strategy, model: modelSource, prompts: promptDirectory)
+  }
+
+  /// Sampling for one answer (seeded when sampling, so a run can be repeated).
+  var parameters: GenerationParameters {
+    var parameters = GenerationParameters(maxTokens: maxTokens, temperature: temperature)
+    if temperature > 0 { parameters.seed = 42 }
+    return parameters
+  }
+
+  /// Checks that the model file exists before the slower loads start, with how to get one.
+  func checkModelFile(_ directory: ModelDirectory) throws {
+    guard endpoint == nil else { return }
+    if let model {
+      let url = URL(fileURLWithPath: (model as NSString).expandingTildeInPath)
+      if !FileManager.default.fileExists(atPath: url.path) { throw CLIError("model file \(url.path) does not exist") }
+    } else if !FileManager.default.fileExists(atPath: directory.defaultChatModelURL.path) {
+      throw CLIError("model file \(directory.defaultChatModelURL.path) does not exist; run Scripts/bootstrap.sh or pass --model FILE")
+    }
+  }
+
+  /// The running executable (through /proc on Linux, so a `tome` found on PATH resolves too).
+  static var executableURL: URL {
+    let proc = URL(fileURLWithPath: "/proc/self/exe")
+    if FileManager.default.fileExists(atPath: proc.path) { return proc.resolvingSymlinksInPath() }
+    return Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+  }
+}

@@ -1,0 +1,63 @@
+public import Foundation
+public import TomeCore
+public import TomeReasoning
+import TomeStore
+
+/// What `tome ask`, `chat`, `batch` and `serve` choose when they answer: how much to retrieve,
+/// how to order it, which model answers and which prompts it reads.
+public struct AnswererSettings: Sendable, Hashable {
+  public var retrieval: Answerer.Configuration
+  public var strategy: RAGStrategy.Configuration
+  public var model: LanguageModelSource
+  /// Folder of prompt templates.
+  public var prompts: URL
+
+  public init(
+    retrieval: Answerer.Configuration = .init(), strategy: RAGStrategy.Configuration = .init(),
+    model: LanguageModelSource = .local(file: nil), prompts: URL
+  ) {
+    self.retrieval = retrieval
+    self.strategy = strategy
+    self.model = model
+    self.prompts = prompts
+  }
+}
+
+extension Answerer {
+  /// The prompt templates the `rag` strategy reads; checked up front so a missing file is an
+  /// error before any model is loaded.
+  public static let ragTemplates = ["rag-system.txt", "rag-answer.txt", "rag-passage.txt"]
+
+  /// Builds the answerer `settings` describe over `collection`: loads the encoder and the
+  /// model (unless `model` is given, e.g. a server's shared one) and checks the prompts.
+  ///
+  /// - Throws: `CollectionError.empty` for an index without chunks; the loaders' errors for
+  ///   missing or corrupt weights; `ReasoningError.missingTemplate` for a missing template.
+  public static func open(
+    collection: Collection, models: ModelDirectory, settings: AnswererSettings,
+    model: (any LanguageModel)? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
+  ) throws -> Answerer {
+    if try collection.store.totals().chunks == 0 {
+      throw CollectionError.empty(path: collection.location.directory.path)
+    }
+    let library = PromptLibrary(directory: settings.prompts)
+    for name in ragTemplates { _ = try library.template(name) }
+    let encoder = try models.loadEncoder()
+    let languageModel = try model ?? settings.model.load(models: models, environment: environment)
+    return Answerer(
+      retriever: try HybridRetriever(collection: collection, embedder: encoder.embedder), embedder: encoder.embedder,
+      model: languageModel, strategy: RAGStrategy(configuration: settings.strategy), prompts: library,
+      configuration: settings.retrieval)
+  }
+}
+
+/// A collection that cannot be answered from.
+public enum CollectionError: Error, CustomStringConvertible, Sendable, Hashable {
+  case empty(path: String)
+
+  public var description: String {
+    switch self {
+    case .empty(let path): "\(path): the index is empty; run `tome ingest PATH` first"
+    }
+  }
+}
