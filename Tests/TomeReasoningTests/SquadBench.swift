@@ -6,7 +6,7 @@ import TomeReasoning
 import TomeTestSupport
 
 /// SQuAD v1.1 answering benchmark (env-gated): `TOME_BENCH=1`, `TOME_BENCH_N` questions
-/// (default 50), `TOME_BENCH_K` (default 12). All paragraphs of the shared dev half are one
+/// (default 50), `TOME_BENCH_K` (default 12), `TOME_BENCH_ORDER` (edge or rank; default both). All paragraphs of the shared dev half are one
 /// collection; prints EM/F1, evidence hit rates, citation precision, verified quotes and
 /// latency, with edge reordering on and off.
 @Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["TOME_BENCH"] == "1"))
@@ -77,11 +77,12 @@ struct SquadBench {
     // Every stride-th question, so the subset spans all articles.
     let stride = max(1, dataset.queries.count / n)
     let questions = Array(Swift.stride(from: 0, to: dataset.queries.count, by: stride).prefix(n).map { dataset.queries[$0] })
-    for ordering in [EdgeOrdering.edge, .rank] {
+    let orderings: [EdgeOrdering] = env["TOME_BENCH_ORDER"].map { [EdgeOrdering(rawValue: $0)!] } ?? [.edge, .rank]
+    for ordering in orderings {
       let answerer = Answerer(
         retriever: retriever, embedder: encoder.embedder, model: model,
         strategy: RAGStrategy(configuration: .init(ordering: ordering)), prompts: prompts, configuration: .init(k: k))
-      var em = 0.0, f1 = 0.0, top1 = 0, top2 = 0, cited = 0, citedGood = 0, quotes = 0, quotesOK = 0, notFound = 0
+      var em = 0.0, f1 = 0.0, contains = 0, top1 = 0, top2 = 0, cited = 0, citedGood = 0, quotes = 0, quotesOK = 0, notFound = 0
       var ttft: [Double] = [], total: [Double] = [], promptTokens: [Double] = []
       for q in questions {
         let golds = (answers[q.id] ?? []).map(Self.normalise)
@@ -91,6 +92,7 @@ struct SquadBench {
         em += golds.contains(Self.normalise(prediction)) ? 1 : 0
         f1 += golds.map { Self.f1(prediction, $0) }.max() ?? 0
         func holds(_ text: String) -> Bool { let t = Self.normalise(text); return golds.contains { t.contains($0) } }
+        if holds(prediction) { contains += 1 }
         if let e = a.evidence.first, holds(e.text) { top1 += 1 }
         if a.evidence.prefix(2).contains(where: { holds($0.text) }) { top2 += 1 }
         for c in a.citations where c.path != nil {
@@ -107,8 +109,8 @@ struct SquadBench {
       let count = Double(questions.count)
       let precision: Double = cited == 0 ? .nan : Double(citedGood) / Double(cited)
       print(String(
-        format: "squad n=%d k=%d order=%@: EM %.3f F1 %.3f | evidence top1 %.3f top2 %.3f | citation precision %.3f (%d cited) | quotes verified %d/%d | not found %d | prompt tokens p50 %.0f | TTFT p50 %.2fs p95 %.2fs | total p50 %.2fs p95 %.2fs",
-        questions.count, k, ordering.rawValue, em / count, f1 / count, Double(top1) / count, Double(top2) / count,
+        format: "squad n=%d k=%d order=%@: EM %.3f F1 %.3f answer-contains %.3f | evidence top1 %.3f top2 %.3f | citation precision %.3f (%d cited) | quotes verified %d/%d | not found %d | prompt tokens p50 %.0f | TTFT p50 %.2fs p95 %.2fs | total p50 %.2fs p95 %.2fs",
+        questions.count, k, ordering.rawValue, em / count, f1 / count, Double(contains) / count, Double(top1) / count, Double(top2) / count,
         precision, cited, quotesOK, quotes, notFound,
         Self.percentile(promptTokens, 0.5), Self.percentile(ttft, 0.5), Self.percentile(ttft, 0.95),
         Self.percentile(total, 0.5), Self.percentile(total, 0.95)))
