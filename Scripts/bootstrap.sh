@@ -11,8 +11,8 @@ build=1
 
 say() { printf 'bootstrap: %s\n' "$*" >&2; }
 
-# 1. System packages (headers for SQLite, OpenBLAS, libcurl; pdftotext for PDFs).
-packages=(libsqlite3-dev libopenblas-dev libcurl4-openssl-dev poppler-utils pkg-config unzip)
+# 1. System packages (headers for SQLite, OpenBLAS, libcurl; pdftotext for PDFs; tmux for the chat tests).
+packages=(libsqlite3-dev libopenblas-dev libcurl4-openssl-dev poppler-utils pkg-config unzip tmux)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -13,3 +13,11 @@ public struct ChunkID: Sendable, Hashable, Codable, Comparable, CustomStringConv
   public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
   public var description: String { "\(rawValue)" }
 }
+
+/// Row id of a conversation of `tome chat`.
+public struct ChatID: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
+  public var rawValue: Int64
+  public init(_ rawValue: Int64) { self.rawValue = rawValue }
+  public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+  public var description: String { "\(rawValue)" }
+}

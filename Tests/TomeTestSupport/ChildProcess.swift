@@ -16,8 +16,9 @@ package enum TomeBinary {
   }
 
   /// Starts `tome` with `arguments` in `directory` without waiting.
+  /// `input`, when given, is written to its standard input, which is then closed.
   package static func start(
-    _ arguments: [String], in directory: URL, environment: [String: String] = [:]
+    _ arguments: [String], in directory: URL, environment: [String: String] = [:], input: String? = nil
   ) throws -> (Process, Pipe, Pipe) {
     let process = Process()
     process.executableURL = url
@@ -31,16 +32,21 @@ package enum TomeBinary {
     let err = Pipe()
     process.standardOutput = out
     process.standardError = err
-    process.standardInput = FileHandle.nullDevice
+    let stdin = input.map { _ in Pipe() }
+    process.standardInput = stdin ?? FileHandle.nullDevice
     try process.run()
+    if let stdin, let input {
+      stdin.fileHandleForWriting.write(Data(input.utf8))
+      try stdin.fileHandleForWriting.close()
+    }
     return (process, out, err)
   }
 
   /// Runs `tome` to completion and returns its exit status and output.
   package static func run(
-    _ arguments: [String], in directory: URL, environment: [String: String] = [:]
+    _ arguments: [String], in directory: URL, environment: [String: String] = [:], input: String? = nil
   ) throws -> Result {
-    let (process, out, err) = try start(arguments, in: directory, environment: environment)
+    let (process, out, err) = try start(arguments, in: directory, environment: environment, input: input)
     // Read both pipes fully before waiting, so a chatty child never blocks on a full pipe.
     let errData = LockedData()
     let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }

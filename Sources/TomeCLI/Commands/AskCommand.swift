@@ -47,70 +47,13 @@ struct AskCommand: AsyncParsableCommand {
     let answerer = try Answerer.open(collection: collection, models: models.directory, settings: answering.settings)
     let parameters = answering.parameters
 
-    let tty = Terminal.stdoutIsTTY
-    let text = !output.json
-    var streamed = false
+    var printer = AnswerPrinter(tty: Terminal.stdoutIsTTY, quiet: output.quiet)
     for try await event in answerer.answer(question, parameters: parameters) {
-      switch event {
-      case .evidence(let evidence) where text:
-        if !evidence.isEmpty && !output.quiet {
-          print(Terminal.bold("Evidence", tty))
-          for e in evidence {
-            let line = e.text.split(whereSeparator: \.isNewline).joined(separator: " ")
-            print("  " + Terminal.cyan(Self.location(e.path, e.firstLine, e.lastLine, e.page), tty) + "  " + line)
-          }
-          print()
-        }
-      case .text(let piece) where text:
-        if !streamed {
-          if !output.quiet { print(Terminal.bold("Answer", tty)) }
-          streamed = true
-        }
-        print(piece, terminator: "")
-        fflush(nil)  // all C streams: print() buffers through stdout
-      case .finished(let answer):
-        if output.json {
-          try Terminal.printJSON(AskJSON(answer))
-        } else {
-          print()
-          renderSources(answer, tty: tty)
-        }
-      default:
-        break
+      if output.json {
+        if case .finished(let answer) = event { try Terminal.printJSON(AskJSON(answer)) }
+      } else {
+        printer.show(event)
       }
-    }
-  }
-
-  static func location(_ path: String, _ first: Int, _ last: Int, _ page: Int?) -> String {
-    var s = "\(Terminal.displayPath(path)):\(first == last ? "\(first)" : "\(first)-\(last)")"
-    if let page { s += " (p. \(page))" }
-    return s
-  }
-
-  func renderSources(_ answer: Answer, tty: Bool) {
-    if !answer.citations.isEmpty {
-      print()
-      print(Terminal.bold("Sources", tty))
-      for c in answer.citations {
-        if let path = c.path, let first = c.firstLine, let last = c.lastLine {
-          let mark = c.verified ? "" : "  " + Terminal.highlight("unverified: \(c.problem ?? "")", tty)
-          print("  [\(c.number)] " + Terminal.cyan(Self.location(path, first, last, c.page), tty) + mark)
-        } else {
-          print("  [\(c.number)] " + Terminal.highlight("unverified: \(c.problem ?? "unknown passage")", tty))
-        }
-      }
-    }
-    if answer.unsupported {
-      Terminal.error("note: the answer is unsupported: its words are not found in the sources (\(answer.unsupportedWords.prefix(8).joined(separator: ", ")))")
-    }
-    for q in answer.quotes where !q.verified {
-      Terminal.error("note: the quotation \"\(q.text)\" is not in the cited passage")
-    }
-    if !answer.dropped.isEmpty {
-      Terminal.error("note: \(answer.dropped.count) retrieved passage(s) did not fit in the model's context and were left out")
-    }
-    if answer.model == nil && !output.quiet {
-      Terminal.error("note: nothing related was retrieved, so the model was not asked")
     }
   }
 }

@@ -1,0 +1,331 @@
+import ArgumentParser
+import Foundation
+import Synchronization
+import TomeCore
+import TomeKit
+import TomeReasoning
+import TomeStore
+
+/// `tome chat`: a conversation over the index, kept in the index.
+struct ChatCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "chat",
+    abstract: "Ask questions in a conversation; follow-ups may refer to earlier turns.",
+    discussion: """
+      Each answer is shown as `tome ask` shows it: evidence sentences with path:lines, the
+      streamed answer, then its sources. A follow-up such as "when was it sold?" is first
+      rewritten into a question that stands alone ("when was Viaweb sold?"), and that question
+      is what retrieval sees; the rewrite is shown dimmed. Every turn is stored in the index, so
+      `--resume` continues where you stopped, sources included.
+
+      Commands:
+        /sources      the passages of the last answer, with path:lines (cited ones marked)
+        /open N       the lines of passage N with two lines of context around them
+        /strategy [S] show or set the answering strategy (rag)
+        /clear        start a new conversation (the old one stays in the index)
+        /history      the questions of this conversation
+        /help         this list
+      Ctrl-C stops the answer being written (not the chat); Ctrl-D or /exit leaves.
+
+      Examples:
+        tome chat
+        tome chat --resume
+        tome chat --list
+        printf 'who founded Viaweb?\\nwhen was it sold?\\n' | tome chat -k 6
+      """)
+
+  @Flag(name: .long, help: "Continue the most recent conversation.")
+  var resume = false
+
+  @Option(name: .long, help: ArgumentHelp("Continue conversation N (see --list).", valueName: "n"))
+  var chat: Int64?
+
+  @Flag(name: .long, help: "List the stored conversations and exit.")
+  var list = false
+
+  @OptionGroup var answering: AnswerOptions
+  @OptionGroup var models: ModelOptions
+  @OptionGroup var index: IndexOptions
+
+  func validate() throws {
+    if resume && chat != nil { throw ValidationError("--resume and --chat exclude each other") }
+  }
+
+  func run() async throws {
+    let collection = try Collection(location: index.location, create: false)
+    if list { return try listChats(collection.store) }
+    try answering.checkModelFile(models.directory)
+    let answerer = try Answerer.open(collection: collection, models: models.directory, settings: answering.settings)
+    _ = try answerer.prompts.template(FollowUpRewriter.templateName)
+    var session = ChatSession(collection: collection, answerer: answerer)
+    if let id = try resumedChat(collection.store) {
+      session = try ChatSession.resume(id, collection: collection, answerer: answerer)
+    }
+    let repl = ChatREPL(session: session, parameters: answering.parameters, interactive: isatty(STDIN_FILENO) == 1, tty: Terminal.stdoutIsTTY)
+    try await repl.run(banner: banner(collection, model: answerer.model, session: session))
+  }
+
+  private func resumedChat(_ store: IndexStore) throws -> ChatID? {
+    if let chat { return ChatID(chat) }
+    guard resume else { return nil }
+    guard let last = try store.chats(limit: 1).first else { throw CLIError("no stored conversation to resume in this index; start one with `tome chat`") }
+    return last.id
+  }
+
+  private func listChats(_ store: IndexStore) throws {
+    let chats = try store.chats(limit: 200)
+    if chats.isEmpty { return Terminal.error("no conversations yet; start one with `tome chat`") }
+    let formatter = DateFormatter()
+    formatter.dateFormat = "yyyy-MM-dd HH:mm"
+    for c in chats {
+      print("\(c.id)\t\(formatter.string(from: c.updated))\t\(c.turnCount) turn\(c.turnCount == 1 ? "" : "s")\t\(c.title)")
+    }
+  }
+
+  private func banner(_ collection: Collection, model: any LanguageModel, session: ChatSession) throws -> String {
+    let totals = try collection.store.totals()
+    var text = "tome chat · \(Terminal.displayPath(collection.location.directory.path)) (\(totals.documents) files, \(totals.chunks) chunks) · \(model.identifier)"
+    if let chat = session.chat { text += "\nresumed conversation \(chat) (\(session.turns.count) turns)" }
+    return text + "\n/help for commands, Ctrl-D to leave"
+  }
+}
+
+/// The read-answer loop of `tome chat`. Runs each answer in its own task so Ctrl-C can cancel
+/// it; SIGINT is ignored by the process and delivered through a dispatch source instead.
+struct ChatREPL {
+  var session: ChatSession
+  var parameters: GenerationParameters
+  /// Standard input is a terminal: show the prompt and the banner.
+  var interactive: Bool
+  var tty: Bool
+
+  /// The answer being written, if any: what Ctrl-C cancels.
+  private let running = RunningAnswer()
+
+  init(session: ChatSession, parameters: GenerationParameters, interactive: Bool, tty: Bool) {
+    self.session = session
+    self.parameters = parameters
+    self.interactive = interactive
+    self.tty = tty
+  }
+
+  func run(banner: String) async throws {
+    var state = self
+    try await state.loop(banner: banner)
+  }
+
+  private mutating func loop(banner: String) async throws {
+    signal(SIGINT, SIG_IGN)
+    let interrupts = DispatchSource.makeSignalSource(signal: SIGINT, queue: DispatchQueue(label: "tome.chat.interrupt"))
+    let running = self.running
+    let interactive = self.interactive
+    interrupts.setEventHandler {
+      if !running.cancel() && interactive {
+        FileHandle.standardOutput.write(Data("\n(Ctrl-D or /exit to leave)\n> ".utf8))
+      }
+    }
+    interrupts.resume()
+    defer {
+      interrupts.cancel()
+      signal(SIGINT, SIG_DFL)
+    }
+
+    if interactive { print(Terminal.dim(banner, tty)) }
+    while true {
+      if interactive {
+        print("> ", terminator: "")
+        fflush(nil)
+      }
+      guard let line = await Self.readLine() else {
+        if interactive { print() }
+        return
+      }
+      let input = line.trimmingCharacters(in: .whitespacesAndNewlines)
+      if input.isEmpty { continue }
+      if input.hasPrefix("/") {
+        let outcome = try command(input)
+        fflush(nil)
+        if outcome == .exit { return }
+        continue
+      }
+      await ask(input)
+    }
+  }
+
+  /// A line of standard input, read off the cooperative pool; nil at end of input.
+  private static func readLine() async -> String? {
+    await withCheckedContinuation { continuation in
+      DispatchQueue.global().async { continuation.resume(returning: Swift.readLine(strippingNewline: true)) }
+    }
+  }
+
+  /// How one answer ended.
+  private enum Ending: Sendable {
+    case finished(standalone: String, answer: Answer)
+    case stopped
+    case failed(String)
+  }
+
+  /// Answers `question`; an error is printed and the conversation goes on.
+  private mutating func ask(_ question: String) async {
+    let session = self.session
+    let parameters = self.parameters
+    let tty = self.tty
+    let task = Task { () -> Ending in
+      do {
+        let (standalone, method) = try await session.standalone(question)
+        if method != .unchanged { print(Terminal.dim("→ \(standalone)", tty)) }
+        var printer = AnswerPrinter(tty: tty, quiet: false)
+        var ending = Ending.stopped
+        for try await event in session.answer(standalone, parameters: parameters) {
+          printer.show(event)
+          if case .finished(let answer) = event { ending = .finished(standalone: standalone, answer: answer) }
+        }
+        return ending
+      } catch is CancellationError {
+        return .stopped
+      } catch {
+        return .failed(Self.describe(error))
+      }
+    }
+    running.set { task.cancel() }
+    let ending = await task.value
+    running.set(nil)
+    switch ending {
+    case .failed(let message):
+      Terminal.error("error: \(message)")
+    case .stopped:
+      print()
+      print(Terminal.dim("[stopped]", tty))
+    case .finished(let standalone, let answer):
+      do {
+        try self.session.record(question: question, standaloneQuestion: standalone, answer: answer)
+      } catch {
+        Terminal.error("error: the turn could not be saved: \(Self.describe(error))")
+      }
+      print()
+    }
+  }
+
+  enum Outcome { case next, exit }
+
+  private mutating func command(_ input: String) throws -> Outcome {
+    let parts = input.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+    switch parts[0] {
+    case "/exit", "/quit":
+      return .exit
+    case "/help":
+      print(Self.help)
+    case "/clear":
+      session.clear()
+      print(Terminal.dim("new conversation; earlier turns stay in the index (tome chat --list)", tty))
+    case "/history":
+      if session.turns.isEmpty { print("no questions yet") }
+      for (i, turn) in session.turns.enumerated() {
+        print("\(i + 1). \(turn.question)" + (turn.standaloneQuestion == turn.question ? "" : Terminal.dim("  → \(turn.standaloneQuestion)", tty)))
+      }
+    case "/strategy":
+      if parts.count == 1 {
+        print("strategy: \(session.answerer.strategy.name) (available: \(AnswerOptions.Strategy.allCases.map(\.rawValue).joined(separator: ", ")))")
+      } else if let chosen = AnswerOptions.Strategy(rawValue: parts[1]) {
+        print("strategy: \(chosen.rawValue)")
+      } else {
+        Terminal.error("unknown strategy \(parts[1]); available: \(AnswerOptions.Strategy.allCases.map(\.rawValue).joined(separator: ", "))")
+      }
+    case "/sources":
+      showSources()
+    case "/open":
+      guard parts.count == 2, let n = Int(parts[1]) else {
+        Terminal.error("usage: /open N (N is a passage number from /sources)")
+        return .next
+      }
+      open(n)
+    default:
+      Terminal.error("unknown command \(parts[0]); /help lists the commands")
+    }
+    return .next
+  }
+
+  static let help = """
+    /sources      the passages of the last answer, with path:lines (cited ones marked *)
+    /open N       the lines of passage N with two lines of context
+    /strategy [S] show or set the answering strategy
+    /clear        start a new conversation
+    /history      the questions of this conversation
+    /exit         leave (or Ctrl-D); Ctrl-C stops an answer being written
+    """
+
+  private func showSources() {
+    guard let last = session.turns.last?.answer else { return print("no answer yet; ask a question first") }
+    if last.passages.isEmpty { return print("the last answer used no passages") }
+    let cited = Set(last.citations.map(\.number))
+    for (i, p) in last.passages.enumerated() {
+      let mark = cited.contains(i + 1) ? "*" : " "
+      print("\(mark)[\(i + 1)] " + Terminal.cyan(AnswerPrinter.location(p.span.path, p.span.firstLine, p.span.lastLine, p.span.page), tty))
+    }
+  }
+
+  /// Prints passage `n`'s lines from the file on disk, with context, or the stored text when the
+  /// file changed or is a PDF.
+  private func open(_ n: Int) {
+    guard let last = session.turns.last?.answer else { return print("no answer yet; ask a question first") }
+    guard (1...max(1, last.passages.count)).contains(n), n <= last.passages.count else {
+      return Terminal.error("no passage \(n); the last answer has \(last.passages.count) (see /sources)")
+    }
+    let span = last.passages[n - 1].span
+    print(Terminal.bold(AnswerPrinter.location(span.path, span.firstLine, span.lastLine, span.page), tty))
+    // PDF pages and HTML are shown as indexed (extracted) text; other files from disk.
+    let extracted = span.page != nil || ["html", "htm", "xhtml"].contains(URL(fileURLWithPath: span.path).pathExtension.lowercased())
+    let lines = extracted ? nil : Self.lines(of: span.path)
+    guard let lines, span.lastLine <= lines.count,
+      Self.same(lines[(span.firstLine - 1)..<span.lastLine].joined(separator: "\n"), last.passages[n - 1].text)
+    else {
+      if !extracted { Terminal.error("note: \(Terminal.displayPath(span.path)) changed or is gone since it was indexed; showing the indexed text") }
+      print(last.passages[n - 1].text)
+      return
+    }
+    let context = 2
+    let from = max(1, span.firstLine - context)
+    let to = min(lines.count, span.lastLine + context)
+    let width = String(to).count
+    for number in from...to {
+      let inside = number >= span.firstLine && number <= span.lastLine
+      let gutter = String(repeating: " ", count: width - String(number).count) + "\(number)" + (inside ? " │ " : " ┆ ")
+      print(inside ? gutter + lines[number - 1] : Terminal.dim(gutter + lines[number - 1], tty))
+    }
+  }
+
+  static func lines(of path: String) -> [String]? {
+    guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else { return nil }
+    var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
+    if lines.last == "" { lines.removeLast() }
+    return lines
+  }
+
+  /// The file's lines still hold the passage (whitespace aside: HTML passages are extracted text).
+  static func same(_ a: String, _ b: String) -> Bool {
+    let squash = { (s: String) in s.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
+    let x = squash(a), y = squash(b)
+    return x == y || x.contains(y) || y.contains(x)
+  }
+
+  static func describe(_ error: any Error) -> String {
+    String(describing: error)
+  }
+}
+
+/// The cancel action of the answer being written, shared with the SIGINT handler.
+private final class RunningAnswer: Sendable {
+  private let cancelAction = Mutex<(@Sendable () -> Void)?>(nil)
+
+  func set(_ action: (@Sendable () -> Void)?) {
+    cancelAction.withLock { $0 = action }
+  }
+
+  /// Cancels the running answer; false when none is running.
+  func cancel() -> Bool {
+    guard let action = cancelAction.withLock({ $0 }) else { return false }
+    action()
+    return true
+  }
+}

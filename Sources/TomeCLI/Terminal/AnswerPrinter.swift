@@ -1,0 +1,75 @@
+import Foundation
+import TomeReasoning
+
+/// Renders an answer's events as text, for `tome ask` and `tome chat`: the evidence sentences,
+/// the answer as it streams, then its sources and any warnings (on stderr).
+struct AnswerPrinter {
+  var tty: Bool
+  var quiet: Bool
+  private var streamed = false
+
+  init(tty: Bool, quiet: Bool) {
+    self.tty = tty
+    self.quiet = quiet
+  }
+
+  mutating func show(_ event: AnswerEvent) {
+    switch event {
+    case .evidence(let evidence):
+      guard !evidence.isEmpty, !quiet else { return }
+      print(Terminal.bold("Evidence", tty))
+      for e in evidence {
+        let line = e.text.split(whereSeparator: \.isNewline).joined(separator: " ")
+        print("  " + Terminal.cyan(Self.location(e.path, e.firstLine, e.lastLine, e.page), tty) + "  " + line)
+      }
+      print()
+    case .text(let piece):
+      if !streamed {
+        if !quiet { print(Terminal.bold("Answer", tty)) }
+        streamed = true
+      }
+      print(piece, terminator: "")
+      fflush(nil)  // all C streams: print() buffers through stdout
+    case .finished(let answer):
+      print()
+      sources(answer)
+    case .passages:
+      break
+    }
+  }
+
+  /// `path:first-last`, with the page for PDFs.
+  static func location(_ path: String, _ first: Int, _ last: Int, _ page: Int?) -> String {
+    var s = "\(Terminal.displayPath(path)):\(first == last ? "\(first)" : "\(first)-\(last)")"
+    if let page { s += " (p. \(page))" }
+    return s
+  }
+
+  func sources(_ answer: Answer) {
+    if !answer.citations.isEmpty {
+      print()
+      print(Terminal.bold("Sources", tty))
+      for c in answer.citations {
+        if let path = c.path, let first = c.firstLine, let last = c.lastLine {
+          let mark = c.verified ? "" : "  " + Terminal.highlight("unverified: \(c.problem ?? "")", tty)
+          print("  [\(c.number)] " + Terminal.cyan(Self.location(path, first, last, c.page), tty) + mark)
+        } else {
+          print("  [\(c.number)] " + Terminal.highlight("unverified: \(c.problem ?? "unknown passage")", tty))
+        }
+      }
+    }
+    fflush(nil)
+    if answer.unsupported {
+      Terminal.error("note: the answer is unsupported: its words are not found in the sources (\(answer.unsupportedWords.prefix(8).joined(separator: ", ")))")
+    }
+    for q in answer.quotes where !q.verified {
+      Terminal.error("note: the quotation \"\(q.text)\" is not in the cited passage")
+    }
+    if !answer.dropped.isEmpty {
+      Terminal.error("note: \(answer.dropped.count) retrieved passage(s) did not fit in the model's context and were left out")
+    }
+    if answer.model == nil && !quiet {
+      Terminal.error("note: nothing related was retrieved, so the model was not asked")
+    }
+  }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+import TomeCore
+import TomeStore
+import TomeTestSupport
+
+/// `tome chat` as a person uses it: piped, and in a real terminal (tmux).
+@Suite(.serialized, .timeLimit(.minutes(10))) struct ChatCLITests {
+  /// A folder with three essays (two about Viaweb) ingested into `ix`.
+  static func collection() throws -> TemporaryDirectory {
+    let dir = try TemporaryDirectory()
+    let essays = dir.url.appendingPathComponent("essays")
+    try FileManager.default.createDirectory(at: essays, withIntermediateDirectories: true)
+    for name in ["avg.txt", "vw.txt", "superangels.txt"] {
+      try FileManager.default.copyItem(at: SharedData.data("paul_graham_essays/essays/\(name)"), to: essays.appendingPathComponent(name))
+    }
+    let ingest = try TomeBinary.run(["ingest", "essays", "--index", "./ix", "--quiet"], in: dir.url)
+    #expect(ingest.status == 0, "\(ingest.stderr)")
+    return dir
+  }
+
+  @Test("piped: a follow-up is rewritten with its subject, /sources and /open show the lines, turns persist and resume")
+  func piped() throws {
+    let dir = try Self.collection()
+    let input = "who founded Viaweb?\nwhen was it sold?\n/sources\n/open 1\n/open 99\n/nonsense\n"
+    let chat = try TomeBinary.run(["chat", "--index", "./ix", "-k", "4", "--max-tokens", "24"], in: dir.url, input: input)
+    #expect(chat.status == 0, "\(chat.stderr)")
+    #expect(chat.stdout.components(separatedBy: "Evidence\n").count == 3, "\(chat.stdout)")
+    // The follow-up went to retrieval with its subject.
+    let rewrite = try #require(chat.stdout.split(separator: "\n").first { $0.hasPrefix("→ ") })
+    #expect(rewrite.lowercased().contains("viaweb"))
+    // /sources lists numbered passages with path:lines; /open 1 prints numbered file lines.
+    #expect(chat.stdout.contains("[1] ") && chat.stdout.contains(".txt:"))
+    #expect(chat.stdout.contains(" │ "), "\(chat.stdout)")
+    #expect(chat.stderr.contains("no passage 99"))
+    #expect(chat.stderr.contains("unknown command /nonsense"))
+
+    let store = try IndexStore(directory: dir.url.appendingPathComponent("ix"), create: false)
+    let chats = try store.chats()
+    #expect(chats.count == 1 && chats[0].title == "who founded Viaweb?")
+    let turns = try store.turns(of: chats[0].id)
+    #expect(turns.map(\.question) == ["who founded Viaweb?", "when was it sold?"])
+    #expect(turns[1].standaloneQuestion.lowercased().contains("viaweb"))
+
+    let resumed = try TomeBinary.run(["chat", "--index", "./ix", "--resume"], in: dir.url, input: "/history\n/sources\n")
+    #expect(resumed.status == 0, "\(resumed.stderr)")
+    #expect(resumed.stdout.contains("1. who founded Viaweb?") && resumed.stdout.contains("2. when was it sold?"))
+    #expect(resumed.stdout.contains("[1] "))
+    let list = try TomeBinary.run(["chat", "--index", "./ix", "--list"], in: dir.url)
+    #expect(list.stdout.contains("2 turns\twho founded Viaweb?"))
+    let missing = try TomeBinary.run(["chat", "--index", "./ix", "--chat", "77"], in: dir.url, input: "")
+    #expect(missing.status == 1 && missing.stderr.contains("no chat 77"))
+  }
+
+  @Test("in a terminal: prompt, answer, Ctrl-C stops the answer but not the chat, Ctrl-D leaves", .enabled(if: Tmux.available))
+  func terminal() throws {
+    let dir = try Self.collection()
+    let tmux = try Tmux(directory: dir.url, command: [TomeBinary.url.path, "chat", "--index", "./ix", "-k", "4", "--max-tokens", "400"])
+    defer { tmux.kill() }
+    try tmux.waitFor("Ctrl-D to leave")
+    try tmux.waitForPrompt()
+
+    tmux.send(literal: "what is a super-angel?")
+    tmux.send(keys: "Enter")
+    try tmux.waitFor("Answer", timeout: 240)
+    // Stop it while it writes (an answer of up to 400 tokens takes seconds); the prompt returns.
+    tmux.send(keys: "C-c")
+    try tmux.waitFor("[stopped]", timeout: 60)
+    #expect(tmux.isAlive)
+
+    tmux.send(literal: "/help")
+    tmux.send(keys: "Enter")
+    try tmux.waitFor("/open N")
+    // Ctrl-C at the prompt does not leave either.
+    tmux.send(keys: "C-c")
+    try tmux.waitFor("(Ctrl-D or /exit to leave)")
+    #expect(tmux.isAlive)
+    tmux.send(keys: "C-d")
+    try tmux.waitForExit()
+  }
+}
+
+/// A detached tmux session running one command, read through capture-pane.
+struct Tmux {
+  static var available: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") }
+
+  let name = "tome-test-\(UUID().uuidString.prefix(8))"
+  /// Printed by the pane's shell, with the exit status, when `tome` has exited.
+  static let exitMarker = "TOME-EXITED"
+
+  init(directory: URL, command: [String]) throws {
+    let quoted = command.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+    // The first tmux call starts the server, which would inherit (and hold open) a pipe given as
+    // its output, so this one writes nowhere.
+    try run(["new-session", "-d", "-s", name, "-x", "160", "-y", "50", "-c", directory.path, "env -u TOME_INDEX TERM=xterm \(quoted); echo \(Self.exitMarker) $?; sleep 30"], capture: false)
+  }
+
+  @discardableResult
+  func run(_ arguments: [String], capture: Bool = true) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
+    process.arguments = arguments
+    guard capture else {
+      process.standardOutput = FileHandle.nullDevice
+      process.standardError = FileHandle.nullDevice
+      try process.run()
+      process.waitUntilExit()
+      return ""
+    }
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
+  }
+
+  func send(literal text: String) { _ = try? run(["send-keys", "-t", name, "-l", text]) }
+  func send(keys: String) { _ = try? run(["send-keys", "-t", name, keys]) }
+  func capture() -> String { (try? run(["capture-pane", "-p", "-t", name, "-S", "-200"])) ?? "" }
+
+  /// Whether `tome` still runs in the pane.
+  var isAlive: Bool { !capture().contains(Self.exitMarker) }
+
+  func waitFor(_ text: String, timeout: Double = 120) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+      if capture().contains(text) { return }
+      Thread.sleep(forTimeInterval: 0.2)
+    }
+    Issue.record("timed out waiting for \"\(text)\"; screen:\n\(capture())")
+    throw CancellationError()
+  }
+
+  /// Waits for an empty prompt line (capture-pane drops the space after ">").
+  func waitForPrompt(timeout: Double = 60) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+      if capture().split(separator: "\n").contains(where: { $0.trimmingCharacters(in: .whitespaces) == ">" }) { return }
+      Thread.sleep(forTimeInterval: 0.2)
+    }
+    Issue.record("timed out waiting for the prompt; screen:\n\(capture())")
+    throw CancellationError()
+  }
+
+  /// Waits for `tome` to exit with status 0.
+  func waitForExit(timeout: Double = 30) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+      if capture().contains("\(Self.exitMarker) 0") { return }
+      Thread.sleep(forTimeInterval: 0.2)
+    }
+    Issue.record("tome did not exit; screen:\n\(capture())")
+  }
+
+  func kill() { _ = try? run(["kill-session", "-t", name]) }
+}
