@@ -63,4 +63,43 @@ import TomeTestSupport
     let long = try TomeBinary.run(["ask", "--context", "256", String(repeating: "what is the powerhouse ", count: 80)], in: dir.url)
     #expect(long.status == 1 && long.stderr.contains("too long"), "\(long.stderr)")
   }
+
+  @Test("tome ask --endpoint answers through a real tome serve; a dead endpoint or bad URL is a clear error")
+  func endpoint() throws {
+    let dir = try TemporaryDirectory()
+    try FileManager.default.createDirectory(at: dir.url.appendingPathComponent("essays"), withIntermediateDirectories: true)
+    try FileManager.default.copyItem(
+      at: SharedData.data("paul_graham_essays/essays/superangels.txt"), to: dir.url.appendingPathComponent("essays/superangels.txt"))
+    #expect(try TomeBinary.run(["ingest", "essays", "--quiet"], in: dir.url).status == 0)
+
+    let (server, out, _) = try TomeBinary.start(["serve", "--port", "0"], in: dir.url)
+    defer { server.terminate() }
+    // "listening on http://127.0.0.1:PORT  (model …)"
+    var banner = Data()
+    while !String(decoding: banner, as: UTF8.self).contains("\n") {
+      let piece = out.fileHandleForReading.availableData
+      if piece.isEmpty { break }
+      banner.append(piece)
+    }
+    let line = String(decoding: banner, as: UTF8.self)
+    let url = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init), "\(line)")
+
+    let ask = try TomeBinary.run(
+      ["ask", "--json", "--endpoint", url, "-k", "3", "--max-tokens", "24", "--context", "1500", "What is a super-angel?"], in: dir.url)
+    #expect(ask.status == 0, "\(ask.stderr)")
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(ask.stdout.utf8)) as? [String: Any])
+    #expect(!(json["answer"] as? String ?? "").isEmpty)
+    #expect(!(json["evidence"] as? [[String: Any]] ?? []).isEmpty)
+    // The answering model is the endpoint (no --endpoint-model given), not an in-process file.
+    #expect((json["model"] as? String)?.contains("127.0.0.1") == true, "\(json["model"] ?? "nil")")
+
+    server.terminate()
+    server.waitUntilExit()
+    let dead = try TomeBinary.run(["ask", "--endpoint", url, "--max-tokens", "8", "What is a super-angel?"], in: dir.url)
+    #expect(dead.status == 1 && dead.stderr.contains("127.0.0.1"), "\(dead.stderr)")
+    let badURL = try TomeBinary.run(["ask", "--endpoint", "localhost:8080", "What is a super-angel?"], in: dir.url)
+    #expect(badURL.status == 2 && badURL.stderr.contains("--endpoint"))
+    let both = try TomeBinary.run(["ask", "--endpoint", url, "--model", "x.gguf", "What is a super-angel?"], in: dir.url)
+    #expect(both.status == 2)
+  }
 }
