@@ -22,7 +22,7 @@ public struct TomeCommand: AsyncParsableCommand {
       """,
     subcommands: [
       IngestCommand.self, SearchCommand.self, AskCommand.self, StatusCommand.self, GenerateCommand.self,
-      ServeCommand.self, ModelCommand.self, BenchCommand.self,
+      ServeCommand.self, ModelCommand.self, BenchCommand.self, BatchCommand.self,
     ])
 
   public init() {}
