@@ -129,6 +129,40 @@ import TomeTestSupport
     #expect(other.status == 0 && other.stderr.contains("job \(job.id + 1): 2 questions"), "\(other.stderr)")
   }
 
+  @Test("--parallel through an HTTP endpoint (a real tome serve): every question once, output in input order")
+  func parallelEndpoint() throws {
+    let dir = try Self.collection(["superangels.txt"])
+    let (server, out, _) = try TomeBinary.start(["serve", "--port", "0", "--models", SharedData.models.path], in: dir.url)
+    defer { server.terminate() }
+    var banner = Data()
+    for _ in 0..<400 where !banner.contains(UInt8(ascii: "\n")) {
+      let chunk = out.fileHandleForReading.availableData
+      if chunk.isEmpty { break }
+      banner.append(chunk)
+    }
+    let url = try #require(String(decoding: banner, as: UTF8.self).firstMatch(of: /listening on (http:\/\/127\.0\.0\.1:\d+)/)?.1)
+    let lines = Self.questions.prefix(4).enumerated().map { i, q in #"{"id": "p\#(i + 1)", "question": "\#(q)"}"# }
+    try dir.write("questions.jsonl", lines.joined(separator: "\n") + "\n")
+    let run = try TomeBinary.run(
+      ["batch", "questions.jsonl", "--endpoint", String(url), "--parallel", "4", "-k", "3", "--max-tokens", "8", "--context", "1500"],
+      in: dir.url)
+    #expect(run.status == 0, "\(run.stderr)")
+    #expect(!run.stderr.contains("one question at a time"))
+    let output = try String(contentsOf: dir.url.appendingPathComponent("questions.results.jsonl"), encoding: .utf8)
+    let ids = try output.split(separator: "\n").map {
+      try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])["id"] as? String
+    }
+    #expect(ids == ["p1", "p2", "p3", "p4"])
+    let store = try IndexStore(directory: dir.url.appendingPathComponent("Indexes/default"), create: false)
+    let job = try #require(try store.jobs().first)
+    #expect(job.status == .finished)
+    #expect(try store.jobResultCount(jobID: job.id) == 4)
+
+    // The in-process model ignores --parallel, and says so.
+    let local = try TomeBinary.run(["batch", "questions.jsonl", "--parallel", "2", "-k", "2", "--max-tokens", "4", "--context", "1500"], in: dir.url)
+    #expect(local.status == 0 && local.stderr.contains("one question at a time"), "\(local.stderr)")
+  }
+
   @Test("compare two result files: table and --json with the flipped questions")
   func compare() throws {
     let dir = try TemporaryDirectory()
