@@ -6,6 +6,6 @@ import TomeKit
 struct BenchCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
-    abstract: "Measure retrieval quality on public test collections.",
-    subcommands: [RetrievalBenchCommand.self])
+    abstract: "Measure retrieval and answer quality on public test collections.",
+    subcommands: [RetrievalBenchCommand.self, BenchConvertCommand.self, BenchQACommand.self])
 }

@@ -1,0 +1,146 @@
+public import Foundation
+public import TomeCore
+public import TomeStore
+import TomeIngest
+
+/// Runs a batch job: answers each question not yet answered, committing each result as its
+/// question finishes, so a killed job loses only the questions in flight and a re-run resumes.
+///
+/// Results live in the index's `job_results` table (one row per question id), which is the
+/// single source for the output file.
+public struct BatchRunner: Sendable {
+  /// What happens while a job runs, in the order it happens.
+  public enum Event: Sendable {
+    /// A question was answered and its result committed.
+    case answered(BatchQuestion, BatchResult)
+    /// A question failed; it stays unanswered, so a re-run tries it again.
+    case failed(BatchQuestion, String)
+  }
+
+  /// A question that could not be answered, and why.
+  public struct Failure: Sendable {
+    public var question: BatchQuestion
+    public var error: String
+  }
+
+  /// What a run did.
+  public struct Report: Sendable {
+    public var answered: Int
+    public var failed: [Failure]
+    public var elapsedSeconds: Double
+  }
+
+  public var answerer: Answerer
+  public var store: IndexStore
+  public var parameters: GenerationParameters
+  /// Questions answered at once.
+  public var parallel: Int
+
+  public init(answerer: Answerer, store: IndexStore, parameters: GenerationParameters, parallel: Int = 1) {
+    precondition(parallel >= 1, "parallel must be at least 1")
+    self.answerer = answerer
+    self.store = store
+    self.parameters = parameters
+    self.parallel = parallel
+  }
+
+  /// The settings that change answers, as text: retrieval, strategy, model and sampling.
+  public static func settingsText(_ settings: AnswererSettings, parameters: GenerationParameters) -> String {
+    "\(settings.retrieval) \(settings.strategy) \(settings.model) prompts=\(settings.prompts.standardizedFileURL.path) \(parameters)"
+  }
+
+  /// The job key: SHA-256 of the input's digest and the settings text.
+  public static func jobKey(inputDigest: String, settings: String) -> String {
+    var hash = SHA256()
+    hash.update(Data((inputDigest + "\n" + settings).utf8))
+    return hash.finalize()
+  }
+
+  /// The job for `input` with `settings`, created when new; `restart` drops its results.
+  public static func openJob(
+    store: IndexStore, input: BatchInput, inputPath: String, settings: String, restart: Bool
+  ) throws -> JobRecord {
+    let key = jobKey(inputDigest: input.digest, settings: settings)
+    var job = try store.openJob(key: key, inputPath: inputPath, settings: settings, total: input.questions.count)
+    if restart {
+      try store.restartJob(id: job.id)
+      job.status = .running
+      job.finishedAt = nil
+    }
+    return job
+  }
+
+  /// The questions of `input` that `job` has not answered yet, in input order.
+  public static func remaining(_ input: BatchInput, job: JobRecord, store: IndexStore) throws -> [BatchQuestion] {
+    let done = try store.answeredQuestionIDs(jobID: job.id)
+    return input.questions.filter { !done.contains($0.key) }
+  }
+
+  /// Answers `questions` for `job`, up to `parallel` at once, reporting each outcome to
+  /// `onEvent` (called on the caller's task, one at a time). Marks the job finished when
+  /// every question of the job has a result.
+  ///
+  /// - Throws: `CancellationError` when the task is cancelled; store errors when a result
+  ///   cannot be committed. A question's own failure is reported, not thrown.
+  public func run(
+    job: JobRecord, questions: [BatchQuestion], onEvent: (Event) -> Void = { _ in }
+  ) async throws -> Report {
+    let started = ContinuousClock.now
+    var answered = 0
+    var failed: [Failure] = []
+    try await withThrowingTaskGroup(of: Event.self) { group in
+      var next = 0
+      func addNext() {
+        guard next < questions.count else { return }
+        let q = questions[next]
+        next += 1
+        let answerer = self.answerer
+        let parameters = self.parameters
+        let store = self.store
+        group.addTask {
+          do {
+            let answer = try await answerer.answer(q.question, parameters: parameters)
+            let result = BatchResult(question: q, answer: answer)
+            try store.saveJobResult(JobResultRecord(jobID: job.id, questionID: q.key, line: q.line, result: try result.jsonLine()))
+            return .answered(q, result)
+          } catch is CancellationError {
+            throw CancellationError()
+          } catch let error as StoreError {
+            throw error
+          } catch {
+            return .failed(q, "\(error)".split(whereSeparator: \.isNewline).joined(separator: " "))
+          }
+        }
+      }
+      for _ in 0..<parallel { addNext() }
+      while let event = try await group.next() {
+        switch event {
+        case .answered: answered += 1
+        case .failed(let q, let message): failed.append(Failure(question: q, error: message))
+        }
+        onEvent(event)
+        try Task.checkCancellation()
+        addNext()
+      }
+    }
+    if try store.jobResultCount(jobID: job.id) >= job.total { try store.finishJob(id: job.id) }
+    return Report(answered: answered, failed: failed, elapsedSeconds: (ContinuousClock.now - started).seconds)
+  }
+
+  /// Every result of `job`, in input order, decoded.
+  public static func results(of job: JobRecord, store: IndexStore) throws -> [BatchResult] {
+    try store.jobResults(jobID: job.id).map { try JSONDecoder().decode(BatchResult.self, from: Data($0.result.utf8)) }
+  }
+
+  /// Writes the job's results as JSONL to `url` (input order), replacing the file atomically.
+  /// - Returns: the number of lines written.
+  @discardableResult
+  public static func writeOutput(of job: JobRecord, store: IndexStore, to url: URL) throws -> Int {
+    let rows = try store.jobResults(jobID: job.id)
+    var text = rows.map(\.result).joined(separator: "\n")
+    if !rows.isEmpty { text += "\n" }
+    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try Data(text.utf8).write(to: url, options: .atomic)
+    return rows.count
+  }
+}
