@@ -6,6 +6,6 @@ import TomeKit
 struct BenchCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
-    abstract: "Measure retrieval quality on public test collections.",
-    subcommands: [RetrievalBenchCommand.self])
+    abstract: "Measure retrieval quality, needle-in-a-haystack recall, long-input embedding and speed.",
+    subcommands: [RetrievalBenchCommand.self, NIAHBenchCommand.self, LongEmbedBenchCommand.self, SpeedBenchCommand.self])
 }
