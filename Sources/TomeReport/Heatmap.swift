@@ -51,17 +51,19 @@ public struct Heatmap: Sendable, Hashable {
     let width = max(left + gridWidth + 100, Double(title.count) * 9 + 40)
     let height = top + gridHeight + 64
 
+    // Pattern ids must be unique in a page that inlines several charts.
+    let pattern = "empty-" + Markup.digest(title + (subtitle ?? "") + columns.joined() + rows.joined())
     var out = Markup.svgHeader(width: width, height: height, title: title)
     out += Markup.text(title, x: width / 2, y: 26, size: 16, weight: "bold")
     if let subtitle { out += Markup.text(subtitle, x: width / 2, y: 46, size: 11, fill: "#555555") }
-    out += "<defs><pattern id=\"empty\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\">"
+    out += "<defs><pattern id=\"\(pattern)\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\">"
     out += "<rect width=\"6\" height=\"6\" fill=\"#eeeeee\"/><path d=\"M0,6 L6,0\" stroke=\"#cccccc\" stroke-width=\"1\"/></pattern></defs>\n"
 
     for (r, row) in values.enumerated() {
       let y = top + Double(r) * cellHeight
       for (c, value) in row.enumerated() {
         let x = left + Double(c) * cellWidth
-        let fill = value.map { scale.color($0).hex } ?? "url(#empty)"
+        let fill = value.map { scale.color($0).hex } ?? "url(#\(pattern))"
         out += "<rect class=\"cell\" x=\"\(Markup.number(x))\" y=\"\(Markup.number(y))\" width=\"\(Markup.number(cellWidth))\" "
         out += "height=\"\(Markup.number(cellHeight))\" fill=\"\(fill)\" stroke=\"#ffffff\" stroke-width=\"1.5\">"
         out += "<title>\(Markup.escape("\(rows[r]), \(columns[c]): \(Markup.fraction(value))"))</title></rect>\n"

@@ -48,6 +48,14 @@ public enum Markup {
     return text
   }
 
+  /// A short stable hex digest (FNV-1a, 32 bits) for element ids.
+  static func digest(_ text: String) -> String {
+    var hash: UInt32 = 2_166_136_261
+    for byte in text.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+    let digits = Array("0123456789abcdef")
+    return String((0..<8).map { digits[Int((hash >> (28 - 4 * UInt32($0))) & 15)] })
+  }
+
   private static func pow10(_ n: Int) -> Double { (0..<n).reduce(1.0) { r, _ in r * 10 } }
 
   /// The opening `<svg>` element with a white background and the shared font.
