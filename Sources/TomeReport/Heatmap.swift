@@ -43,12 +43,14 @@ public struct Heatmap: Sendable, Hashable {
     let cellWidth = 64.0
     let cellHeight = 40.0
     let rowLabelWidth = max(40, Double(rows.map(\.count).max() ?? 0) * 7.5 + 12)
-    let left = 36 + rowLabelWidth
     let top = subtitle == nil ? 52.0 : 70.0
     let gridWidth = cellWidth * Double(columns.count)
     let gridHeight = cellHeight * Double(rows.count)
     let barWidth = 16.0
-    let width = max(left + gridWidth + 100, Double(title.count) * 9 + 40)
+    // The plot (y label, row labels, grid, colour bar) is centred when the title is wider.
+    let plotWidth = 36 + rowLabelWidth + max(gridWidth, Double(xLabel.count) * 7) + 100
+    let width = max(plotWidth, Double(title.count) * 9.5 + 40, Double((subtitle ?? "").count) * 6.2 + 40)
+    let left = (width - plotWidth) / 2 + 36 + rowLabelWidth + max(0, Double(xLabel.count) * 7 - gridWidth) / 2
     let height = top + gridHeight + 64
 
     // Pattern ids must be unique in a page that inlines several charts.
@@ -76,7 +78,7 @@ public struct Heatmap: Sendable, Hashable {
       out += Markup.text(column, x: left + (Double(c) + 0.5) * cellWidth, y: top + gridHeight + 18, size: 12)
     }
     out += Markup.text(xLabel, x: left + gridWidth / 2, y: top + gridHeight + 42, size: 12, fill: "#444444")
-    out += Markup.text(yLabel, x: 16, y: top + gridHeight / 2, size: 12, fill: "#444444", rotate: -90)
+    out += Markup.text(yLabel, x: left - rowLabelWidth - 18, y: top + gridHeight / 2, size: 12, fill: "#444444", rotate: -90)
 
     // Colour bar: 0 at the bottom, 1 at the top.
     let barX = left + gridWidth + 24
