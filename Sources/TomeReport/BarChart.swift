@@ -58,7 +58,7 @@ public struct BarChart: Sendable, Hashable {
     let plotHeight = 240.0
     let plotWidth = groupWidth * Double(categories.count)
     let legendWidth = 28 + Double(series.map(\.count).max() ?? 0) * 8
-    let width = max(left + plotWidth + legendWidth + 24, Double(title.count) * 9 + 40)
+    let width = max(left + plotWidth + legendWidth + 24, Double(title.count) * 10 + 40)
     let height = plotTop + plotHeight + 36
 
     var out = Markup.svgHeader(width: width, height: height, title: title)

@@ -49,7 +49,7 @@ public struct Heatmap: Sendable, Hashable {
     let barWidth = 16.0
     // The plot (y label, row labels, grid, colour bar) is centred when the title is wider.
     let plotWidth = 36 + rowLabelWidth + max(gridWidth, Double(xLabel.count) * 7) + 100
-    let width = max(plotWidth, Double(title.count) * 9.5 + 40, Double((subtitle ?? "").count) * 6.2 + 40)
+    let width = max(plotWidth, Double(title.count) * 10 + 40, Double((subtitle ?? "").count) * 6.2 + 40)
     let left = (width - plotWidth) / 2 + 36 + rowLabelWidth + max(0, Double(xLabel.count) * 7 - gridWidth) / 2
     let height = top + gridHeight + 64
 

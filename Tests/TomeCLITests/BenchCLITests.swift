@@ -26,7 +26,7 @@ import TomeTestSupport
 
     let data = try Data(contentsOf: dir.url.appendingPathComponent("niah.json"))
     let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-    #expect((json["command"] as? String)?.contains("bench niah") == true)
+    #expect((json["command"] as? String)?.contains("bench niah") == true && json["complete"] as? Bool == true)
     let report = try #require(json["report"] as? [String: Any])
     #expect(report["lengths"] as? [Int] == [2048] && report["depths"] as? [Int] == [0, 100])
     let indexes = try #require(report["indexes"] as? [[String: Any]])

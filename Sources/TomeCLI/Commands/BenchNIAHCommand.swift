@@ -139,6 +139,9 @@ struct NIAHBenchCommand: AsyncParsableCommand {
       encoder: encoder, model: model)
     Terminal.error("work folder: \(workURL.path)")
     var lastReport = ContinuousClock.now - .seconds(60)
+    var builds: [NIAHIndexBuild] = []
+    var finished: [NIAHCell] = []
+    let command = Self.commandLine()
     let report = try await benchmark.run { event in
       switch event {
       case .status(let line):
@@ -160,6 +163,7 @@ struct NIAHBenchCommand: AsyncParsableCommand {
             p.cached, rate, Terminal.duration(eta)))
         }
       case .built(let b):
+        builds.append(b)
         Terminal.error(String(
           format: "  %@ index ready: %d documents, %d chunks (%d embedded, %d from cache) in %@", NIAHBenchmark.label(b.length),
           b.documents, b.chunks, b.chunksEmbedded - b.chunksFromCache, b.chunksFromCache, Terminal.duration(b.seconds)))
@@ -168,20 +172,35 @@ struct NIAHBenchCommand: AsyncParsableCommand {
           format: "  %@ depth %3d%% %@: %@ (retrieved %@, evidence %@) in %@; answer: %@", NIAHBenchmark.label(c.length), c.depth,
           c.kind.rawValue, c.correct ? "correct" : "wrong", c.inRetrievedPassages ? "yes" : "no", c.inTopEvidence ? "yes" : "no",
           Terminal.duration(c.seconds), String(c.answer.split(whereSeparator: \.isNewline).joined(separator: " ").prefix(80))))
+        finished.append(c)
+        // Keep the files current, so a run stopped early still leaves its finished cells.
+        do {
+          try write(benchmark.report(indexes: builds, cells: finished), command: command, complete: false)
+        } catch {
+          Terminal.error("warning: could not write the partial results: \(error)")
+        }
       }
     }
     print(Self.tables(report), terminator: "")
-    let command = Self.commandLine()
+    try write(report, command: command, complete: true)
+  }
+
+  /// Writes --json, --plot and --report-html (whichever were asked for).
+  func write(_ report: NIAHReport, command: String, complete: Bool) throws {
     if let json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      try encoder.encode(NIAHJSON(command: command, report: report)).write(to: URL(fileURLWithPath: json))
+      try encoder.encode(NIAHJSON(command: command, complete: complete, report: report)).write(to: URL(fileURLWithPath: json))
     }
     if let plot {
       try Self.heatmap(report, kinds: report.kinds).svg().write(to: URL(fileURLWithPath: plot), atomically: true, encoding: .utf8)
     }
     if let reportHTML {
-      try Self.html(report, command: command).html().write(to: URL(fileURLWithPath: reportHTML), atomically: true, encoding: .utf8)
+      var page = Self.html(report, command: command)
+      if !complete {
+        page.details.append("Partial: \(report.cells.count) of \(report.lengths.count * report.depths.count * report.kinds.count) cells so far.")
+      }
+      try page.html().write(to: URL(fileURLWithPath: reportHTML), atomically: true, encoding: .utf8)
     }
   }
 
@@ -283,6 +302,8 @@ struct NIAHBenchCommand: AsyncParsableCommand {
 /// `--json` output of `tome bench niah`.
 struct NIAHJSON: Codable {
   var command: String
+  /// False while the run is still going (or when it was stopped early).
+  var complete: Bool
   var report: NIAHReport
 }
 

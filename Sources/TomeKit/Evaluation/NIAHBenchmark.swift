@@ -118,7 +118,9 @@ public struct NIAHBenchmark: Sendable {
     return report(indexes: indexes, cells: cells)
   }
 
-  func report(indexes: [NIAHIndexBuild], cells: [NIAHCell]) -> NIAHReport {
+  /// The report over what has run so far (the CLI rewrites its files after every cell, so
+  /// a run stopped early still leaves its finished cells).
+  public func report(indexes: [NIAHIndexBuild], cells: [NIAHCell]) -> NIAHReport {
     NIAHReport(
       seed: configuration.seed, kinds: configuration.kinds, lengths: configuration.lengths.sorted(), depths: configuration.depths,
       strategy: "rag", model: model.identifier, encoder: encoder.embedder.identifier, tokenCounter: encoder.tokenCounter.identifier,
