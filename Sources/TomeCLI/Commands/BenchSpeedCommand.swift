@@ -74,7 +74,8 @@ struct SpeedBenchCommand: AsyncParsableCommand {
     defer { try? FileManager.default.removeItem(at: work) }
 
     Terminal.error("ingesting \(source.path)…")
-    let (ingest, collection) = try SpeedBenchmark.ingest(folder: source, index: work, encoder: encoder) { Terminal.error($0) }
+    let collection = try Collection(location: IndexLocation(directory: work), create: true)
+    let ingest = try SpeedBenchmark.ingest(folder: source, into: collection, encoder: encoder) { Terminal.error($0) }
     let retriever = try HybridRetriever(collection: collection, embedder: encoder.embedder)
     let querySet = try SpeedBenchmark.queries(collection: collection, count: queries, seed: seed)
     Terminal.error("searching: \(querySet.count) queries per mode…")

@@ -44,16 +44,15 @@ public struct SpeedBenchmark: Sendable {
     public var decodeTokensPerSecond: Double { Double(decodeTokens) / max(decodeSeconds, 1e-9) }
   }
 
-  /// Ingests `folder` into a fresh index at `index` (chunking, then embedding).
-  public static func ingest(folder: URL, index: URL, encoder: Encoder, progress: (String) -> Void = { _ in }) throws -> (Ingest, Collection) {
-    let collection = try Collection(location: IndexLocation(directory: index), create: true)
+  /// Ingests `folder` into a fresh index at `collection` (chunking, then embedding).
+  public static func ingest(folder: URL, into collection: Collection, encoder: Encoder, progress: (String) -> Void = { _ in }) throws -> Ingest {
     let report = try IngestPipeline(collection: collection, tokenCounter: encoder.tokenCounter).run(roots: [folder.path])
     progress(String(format: "chunked %d files into %d chunks in %.1fs; embedding…", report.indexed.count, report.chunks, report.elapsed.seconds))
     let embedding = try EmbeddingPipeline(collection: collection, embedder: encoder.embedder).run()
     let result = Ingest(
       files: report.indexed.count + report.empty.count, bytes: report.bytes, chunks: report.chunks, tokens: embedding.tokens,
       chunkingSeconds: report.elapsed.seconds, embeddingSeconds: embedding.elapsed.seconds)
-    return (result, collection)
+    return result
   }
 
   /// `count` seeded queries: eight consecutive words from a random chunk each.
