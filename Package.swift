@@ -44,6 +44,7 @@ let package = Package(
     .target(name: "TomeModel", dependencies: ["TomeCore", "TomeLinalg"], swiftSettings: numeric),
     .target(name: "TomeLLM", dependencies: ["TomeCore", "CCurl"], swiftSettings: settings),
     .target(name: "TomeReasoning", dependencies: ["TomeCore"], swiftSettings: settings),
+    .target(name: "TomeReport", dependencies: ["TomeCore"], swiftSettings: settings),
     .target(
       name: "TomeKit",
       dependencies: [
@@ -58,7 +59,7 @@ let package = Package(
     .target(
       name: "TomeCLI",
       dependencies: [
-        "TomeKit", "TomeCore", "TomeIngest", "TomeStore", "TomeModel", "TomeServe",
+        "TomeKit", "TomeCore", "TomeIngest", "TomeStore", "TomeModel", "TomeServe", "TomeReport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -75,6 +76,7 @@ let package = Package(
     .testTarget(name: "TomeModelTests", dependencies: ["TomeModel", "TomeTestSupport"], swiftSettings: numeric),
     .testTarget(name: "TomeLLMTests", dependencies: ["TomeLLM", "TomeTestSupport", "TomeKit", "TomeServe"], swiftSettings: settings),
     .testTarget(name: "TomeReasoningTests", dependencies: ["TomeReasoning", "TomeTestSupport", "TomeKit"], swiftSettings: settings),
+    .testTarget(name: "TomeReportTests", dependencies: ["TomeReport", "TomeTestSupport"], swiftSettings: settings),
     .testTarget(name: "TomeKitTests", dependencies: ["TomeKit", "TomeTestSupport"], swiftSettings: settings),
     .testTarget(
       name: "TomeCLITests",

@@ -1,5 +1,6 @@
 public import TomeCore
-import TomeStore
+import TomeIngest
+public import TomeStore
 
 /// Gives every chunk of an index a vector from `embedder`, in batches, resumably.
 ///
@@ -12,12 +13,22 @@ public struct EmbeddingPipeline: Sendable {
   public let embedder: any TextEmbedder
   /// Chunks per encoder call; larger batches feed sgemm better, smaller ones report sooner.
   public var batchSize: Int
+  /// Vectors by chunk text, shared across indexes; nil embeds every chunk.
+  public var cache: VectorCache?
 
-  public init(collection: Collection, embedder: any TextEmbedder, batchSize: Int = 32) {
+  public init(collection: Collection, embedder: any TextEmbedder, batchSize: Int = 32, cache: VectorCache? = nil) {
     precondition(batchSize > 0, "batch size must be positive")
     self.collection = collection
     self.embedder = embedder
     self.batchSize = batchSize
+    self.cache = cache
+  }
+
+  /// The cache key of a chunk text: SHA-256 of its UTF-8 bytes.
+  static func digest(_ text: String) -> String {
+    var hasher = SHA256()
+    hasher.update(Array(text.utf8))
+    return hasher.finalize()
   }
 
   /// Embeds every chunk that has no vector.
@@ -37,16 +48,41 @@ public struct EmbeddingPipeline: Sendable {
     while true {
       let batch = try store.chunksWithoutVectors(limit: batchSize)
       if batch.isEmpty { break }
-      let vectors = try embedder.embed(passages: batch.map(\.chunk.text))
-      try store.insertVectors(ids: batch.map(\.id), vectors: vectors, encoding: .float16)
+      let matrix = try vectors(for: batch.map(\.chunk.text), state: &state)
+      try store.insertVectors(ids: batch.map(\.id), vectors: matrix, encoding: .float16)
       state.done += batch.count
       state.tokens += batch.reduce(0) { $0 + $1.chunk.tokenCount }
       progress(state)
     }
     report.embedded = state.done
+    report.cached = state.cached
     report.tokens = state.tokens
     report.elapsed = ContinuousClock.now - started
     return report
+  }
+}
+
+extension EmbeddingPipeline {
+  /// Vectors for `texts` in order: from the cache where it has them, the rest from the encoder.
+  func vectors(for texts: [String], state: inout EmbeddingProgress) throws -> EmbeddingMatrix {
+    guard let cache else { return try embedder.embed(passages: texts) }
+    let digests = texts.map(Self.digest)
+    let known = try cache.vectors(for: digests, encoder: embedder.identifier, dimension: embedder.dimension)
+    let missing = texts.indices.filter { known[digests[$0]] == nil }
+    var computed: [String: ArraySlice<Float>] = [:]
+    if !missing.isEmpty {
+      let fresh = try embedder.embed(passages: missing.map { texts[$0] })
+      let freshDigests = missing.map { digests[$0] }
+      try cache.store(digests: freshDigests, vectors: fresh, encoder: embedder.identifier)
+      for (row, digest) in freshDigests.enumerated() { computed[digest] = fresh[row: row] }
+    }
+    state.cached += texts.count - missing.count
+    var values: [Float] = []
+    values.reserveCapacity(texts.count * embedder.dimension)
+    for digest in digests {
+      if let v = known[digest] { values += v } else if let v = computed[digest] { values += v }
+    }
+    return EmbeddingMatrix(dimension: embedder.dimension, values: values)
   }
 }
 
@@ -54,6 +90,8 @@ public struct EmbeddingPipeline: Sendable {
 public struct EmbeddingProgress: Sendable {
   public var done = 0
   public var total: Int
+  /// Chunks of `done` whose vector came from the cache.
+  public var cached = 0
   public var tokens = 0
   public var started: ContinuousClock.Instant
 
@@ -67,6 +105,8 @@ public struct EmbeddingProgress: Sendable {
 /// What an embedding run did.
 public struct EmbeddingReport: Sendable {
   public var embedded = 0
+  /// Chunks of `embedded` whose vector came from the cache.
+  public var cached = 0
   public var tokens = 0
   /// True when vectors of an earlier encoder were dropped.
   public var reset = false

@@ -6,6 +6,9 @@ import TomeKit
 struct BenchCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
-    abstract: "Measure retrieval and answer quality on public test collections.",
-    subcommands: [RetrievalBenchCommand.self, BenchConvertCommand.self, BenchQACommand.self])
+    abstract: "Measure retrieval and answer quality, needle-in-a-haystack recall, long-input embedding and speed.",
+    subcommands: [
+      RetrievalBenchCommand.self, NIAHBenchCommand.self, LongEmbedBenchCommand.self, SpeedBenchCommand.self,
+      BenchConvertCommand.self, BenchQACommand.self,
+    ])
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TomeKit
+import TomeReport
 
 /// `tome bench retrieval`: recall@k, MRR and nDCG@10 per retrieval mode.
 struct RetrievalBenchCommand: AsyncParsableCommand {
@@ -16,6 +17,7 @@ struct RetrievalBenchCommand: AsyncParsableCommand {
       Examples:
         tome bench retrieval squad ../shared/data/squad-dev-half/squad-dev-v1.1-articles-00-23.json
         tome bench retrieval cranfield ../shared/data/cranfield --json cranfield.json
+        tome bench retrieval cranfield ../shared/data/cranfield --plot cranfield.svg --report-html cranfield.html
       """)
 
   enum Dataset: String, ExpressibleByArgument, CaseIterable {
@@ -36,6 +38,12 @@ struct RetrievalBenchCommand: AsyncParsableCommand {
 
   @Option(name: .long, help: ArgumentHelp("Also write the results as JSON to this file.", valueName: "file"))
   var json: String?
+
+  @Option(name: .long, help: ArgumentHelp("Write grouped bars of R@1/R@5/MRR/nDCG@10 per mode as SVG to this file.", valueName: "file.svg"))
+  var plot: String?
+
+  @Option(name: .customLong("report-html"), help: ArgumentHelp("Write an HTML report (chart, table, command) to this file.", valueName: "file.html"))
+  var reportHTML: String?
 
   @OptionGroup var model: ModelOptions
 
@@ -78,6 +86,37 @@ struct RetrievalBenchCommand: AsyncParsableCommand {
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
       try encoder.encode(rows).write(to: URL(fileURLWithPath: json))
     }
+    let chart = Self.chart(rows, dataset: set.name)
+    if let plot {
+      try chart.svg().write(to: URL(fileURLWithPath: plot), atomically: true, encoding: .utf8)
+    }
+    if let reportHTML {
+      let page = HTMLReport(
+        title: "tome bench retrieval \(set.name)", command: NIAHBenchCommand.commandLine(),
+        details: ["\(set.documents.count) documents, \(set.queries.count) queries."],
+        sections: [
+          .init(
+            title: "Retrieval quality per mode", svg: chart.svg(),
+            table: .init(
+              header: ["mode", "queries", "R@1", "R@5", "R@20", "MRR", "nDCG@10", "ms/query"],
+              rows: rows.map { r in
+                [r.mode, "\(r.metrics.queries)"]
+                  + [r.metrics.recallAt1, r.metrics.recallAt5, r.metrics.recallAt20, r.metrics.mrr, r.metrics.ndcgAt10].map {
+                    String(format: "%.3f", $0)
+                  } + [String(format: "%.1f", r.millisecondsPerQuery)]
+              }))
+        ])
+      try page.html().write(to: URL(fileURLWithPath: reportHTML), atomically: true, encoding: .utf8)
+    }
+  }
+
+  /// Grouped bars: modes × (R@1, R@5, MRR, nDCG@10).
+  static func chart(_ rows: [BenchRow], dataset: String) -> BarChart {
+    BarChart(
+      title: "Retrieval on \(dataset)", subtitle: "\(rows.first?.metrics.queries ?? 0) queries",
+      categories: rows.map(\.mode), series: ["R@1", "R@5", "MRR", "nDCG@10"],
+      values: rows.map { [$0.metrics.recallAt1, $0.metrics.recallAt5, $0.metrics.mrr, $0.metrics.ndcgAt10] },
+      yLabel: "score", yMaximum: 1, digits: 3)
   }
 }
 

@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+import TomeTestSupport
+
+#if canImport(FoundationXML)
+  import FoundationXML
+#endif
+
+@Suite(.serialized, .timeLimit(.minutes(10))) struct BenchCLITests {
+  /// The shared data folder for the child (it looks for the essays there).
+  var environment: [String: String] { ["TOME_SHARED": SharedData.root.path, "TOME_MODELS": SharedData.models.path] }
+
+  @Test("tome bench niah on a 2k haystack: JSON with one cell per depth, an SVG heatmap that parses, an HTML report")
+  func niahSmall() throws {
+    let dir = try TemporaryDirectory()
+    let result = try TomeBinary.run(
+      [
+        "bench", "niah", "--lengths", "2k", "--depths", "0,100", "--kinds", "passkey", "--max-tokens", "24",
+        "--work", "work", "--json", "niah.json", "--plot", "niah.svg", "--report-html", "niah.html",
+        "--haystack", SharedData.data("paul_graham_essays/essays").path,
+      ],
+      in: dir.url, environment: environment)
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stderr.contains("index ready"))
+    #expect(result.stdout.contains("passkey: accuracy"))
+
+    let data = try Data(contentsOf: dir.url.appendingPathComponent("niah.json"))
+    let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    #expect((json["command"] as? String)?.contains("bench niah") == true && json["complete"] as? Bool == true)
+    let report = try #require(json["report"] as? [String: Any])
+    #expect(report["lengths"] as? [Int] == [2048] && report["depths"] as? [Int] == [0, 100])
+    let indexes = try #require(report["indexes"] as? [[String: Any]])
+    #expect(indexes.count == 1 && (indexes[0]["tokens"] as? Int ?? 0) >= 2048 && (indexes[0]["chunks"] as? Int ?? 0) > 1)
+    let cells = try #require(report["cells"] as? [[String: Any]])
+    #expect(cells.count == 2)
+    for cell in cells {
+      #expect(cell["kind"] as? String == "passkey")
+      for key in ["correct", "inRetrievedPassages", "inTopEvidence"] { #expect(cell[key] is Bool, "\(key)") }
+      #expect(cell["seconds"] is Double && cell["answer"] is String)
+      let expected = try #require(cell["expected"] as? [String])
+      #expect(expected.count == 1 && expected[0].count == 5)
+    }
+    #expect(Set(cells.compactMap { $0["depth"] as? Int }) == [0, 100])
+
+    let svg = try Data(contentsOf: dir.url.appendingPathComponent("niah.svg"))
+    let parser = XMLParser(data: svg)
+    #expect(parser.parse(), "\(String(describing: parser.parserError))")
+    #expect(String(decoding: svg, as: UTF8.self).components(separatedBy: "class=\"cell\"").count - 1 == 2)
+    let html = try String(contentsOf: dir.url.appendingPathComponent("niah.html"), encoding: .utf8)
+    #expect(html.contains("<svg ") && html.contains("tome bench niah"))
+
+    // A second run reuses the index: nothing is re-embedded for the haystack itself.
+    let again = try TomeBinary.run(
+      ["bench", "niah", "--lengths", "2k", "--depths", "50", "--max-tokens", "8", "--work", "work",
+       "--haystack", SharedData.data("paul_graham_essays/essays").path, "--json", "again.json"],
+      in: dir.url, environment: environment)
+    #expect(again.status == 0, "\(again.stderr)")
+    let second = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: dir.url.appendingPathComponent("again.json"))) as? [String: Any])
+    let build = try #require(((second["report"] as? [String: Any])?["indexes"] as? [[String: Any]])?.first)
+    #expect(build["filesWritten"] as? Int == 0 && build["filesIngested"] as? Int == 0)
+  }
+
+  @Test("bench commands refuse bad values with one line and a non-zero exit")
+  func badValues() throws {
+    let dir = try TemporaryDirectory()
+    let lengths = try TomeBinary.run(["bench", "niah", "--lengths", "4k,lots"], in: dir.url, environment: environment)
+    #expect(lengths.status == 2 && lengths.stderr.contains("bad --lengths value 'lots'"))
+    let depths = try TomeBinary.run(["bench", "niah", "--depths", "0,150"], in: dir.url, environment: environment)
+    #expect(depths.status == 2 && depths.stderr.contains("--depths"))
+    let kinds = try TomeBinary.run(["bench", "niah", "--kinds", "haystack"], in: dir.url, environment: environment)
+    #expect(kinds.status == 2 && kinds.stderr.contains("passkey, fact, multikey, multivalue"))
+    let essays = try TomeBinary.run(["bench", "niah", "--essays", "no-such-folder"], in: dir.url, environment: environment)
+    #expect(essays.status == 1 && essays.stderr.contains("no-such-folder"))
+    let longembed = try TomeBinary.run(["bench", "longembed", "--lengths", "2"], in: dir.url, environment: environment)
+    #expect(longembed.status == 2 && longembed.stderr.contains("--lengths"))
+    let speed = try TomeBinary.run(["bench", "speed", "no-such-folder", "--no-model"], in: dir.url, environment: environment)
+    #expect(speed.status == 1 && speed.stderr.contains("no-such-folder"))
+    let help = try TomeBinary.run(["bench", "--help"], in: dir.url)
+    for name in ["retrieval", "niah", "longembed", "speed"] { #expect(help.stdout.contains(name)) }
+  }
+}
