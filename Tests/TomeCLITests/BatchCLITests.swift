@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationXML)
+  import FoundationXML
+#endif
 import Testing
 import TomeKit
 import TomeStore
@@ -184,5 +187,27 @@ import TomeTestSupport
     #expect((object["fixed"] as? [Any])?.isEmpty == true)
     let bad = try TomeBinary.run(["batch", "compare", "a.jsonl", "nope.jsonl"], in: dir.url)
     #expect(bad.status == 1 && bad.stderr.contains("nope.jsonl"))
+  }
+
+  @Test("bench qa: ingests the folder, answers and scores the questions, writes JSON and a bar chart that parses")
+  func benchQA() throws {
+    let dir = try TemporaryDirectory()
+    try FileManager.default.createDirectory(at: dir.url.appendingPathComponent("essays"), withIntermediateDirectories: true)
+    try FileManager.default.copyItem(
+      at: SharedData.data("paul_graham_essays/essays/superangels.txt"), to: dir.url.appendingPathComponent("essays/superangels.txt"))
+    try dir.write("questions.jsonl", """
+      {"id": "a", "question": "What is a super-angel?", "gold": ["an angel investor"]}
+      {"id": "b", "question": "Who are the VCs worried about?", "gold": ["super-angels"]}
+      """)
+    let run = try TomeBinary.run(
+      ["bench", "qa", "essays", "questions.jsonl", "-k", "2", "--max-tokens", "8", "--context", "1500", "--json", "qa.json", "--plot", "qa.svg"],
+      in: dir.url)
+    #expect(run.status == 0, "\(run.stderr)")
+    let summary = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.url.appendingPathComponent("qa.json"))) as? [String: Any])
+    #expect("\(summary)".contains("f1"), "\(summary)")
+    let svg = try Data(contentsOf: dir.url.appendingPathComponent("qa.svg"))
+    #expect(XMLParser(data: svg).parse())
+    // em and f1 exist for every question with gold, so at least those two bars are drawn.
+    #expect(String(decoding: svg, as: UTF8.self).components(separatedBy: "class=\"bar\"").count - 1 >= 2)
   }
 }

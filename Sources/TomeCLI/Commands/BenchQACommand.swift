@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TomeKit
+import TomeReport
 
 /// `tome bench qa COLLECTION_DIR QUESTIONS.jsonl`: ingest, answer, score.
 struct BenchQACommand: AsyncParsableCommand {
@@ -38,6 +39,9 @@ struct BenchQACommand: AsyncParsableCommand {
   @Option(name: .long, help: ArgumentHelp("Questions answered at once with --endpoint.", valueName: "n"))
   var parallel = 1
 
+  @Option(name: .long, help: ArgumentHelp("Write a bar chart of the scores (fractions 0–1) as SVG.", valueName: "file.svg"))
+  var plot: String?
+
   @OptionGroup var answering: AnswerOptions
   @OptionGroup var models: ModelOptions
 
@@ -71,5 +75,14 @@ struct BenchQACommand: AsyncParsableCommand {
       restart: restart, parallel: parallel, answering: answering, models: models)
     let summary = try await execution.run(collection: index)
     if let json { try BatchExecution.writeJSON(summary, to: json) }
+    if let plot { try Self.chart(summary, questions: questions).svg().write(to: URL(fileURLWithPath: plot), atomically: true, encoding: .utf8) }
+  }
+
+  /// The run's scores that exist (fractions, so latency is left out) as one series of bars.
+  static func chart(_ summary: BatchSummary, questions: String) -> BarChart {
+    let scores = summary.metrics.filter { $0.name != "latency_s" && $0.value != nil }
+    return BarChart(
+      title: "tome bench qa: \(URL(fileURLWithPath: questions).lastPathComponent)", subtitle: "\(summary.n) questions",
+      categories: scores.map(\.name), series: ["score"], values: scores.map { [$0.value] }, yLabel: "score", yMaximum: 1)
   }
 }
