@@ -4,7 +4,7 @@ import Testing
 import TomeTestSupport
 
 func randomUnitVectors(count: Int, dimension: Int, seed: UInt64) -> EmbeddingMatrix {
-  var rng = SplitMix64(seed: seed)
+  var rng = SeededGenerator(seed: seed)
   var values: [Float] = []
   for _ in 0..<count {
     let v = (0..<dimension).map { _ in Float.random(in: -1...1, using: &rng) }

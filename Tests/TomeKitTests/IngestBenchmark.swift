@@ -28,7 +28,7 @@ struct IngestBenchmark {
     let rerun = try pipeline.run(roots: [corpus])
 
     // 100 queries: the first eight words of seeded random chunks.
-    var rng = SplitMix64(seed: 42)
+    var rng = SeededGenerator(seed: 42)
     let docs = try collection.store.documents().filter { $0.status == .indexed }
     var queries: [String] = []
     while queries.count < 100, !docs.isEmpty {

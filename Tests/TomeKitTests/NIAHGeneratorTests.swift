@@ -55,7 +55,7 @@ final class CountingEmbedder: TextEmbedder, @unchecked Sendable {
   @Test("multikey needles have distinct keys and values and ask one of them; multivalue asks for all distinct values")
   func multi() {
     for seed in UInt64(0)..<50 {
-      var rng = SeededRandom(seed: seed)
+      var rng = SeededGenerator(seed: seed)
       let mk = Needle.make(.multikey, using: &rng)
       // "One of the special magic numbers for KEY is: VALUE." × 4
       let pairs = mk.text.components(separatedBy: ". ").map { sentence in

@@ -1,4 +1,5 @@
 import Testing
+import TomeCore
 import TomeLinalg
 import TomeTestSupport
 
@@ -114,7 +115,7 @@ struct QuantizedTests {
     // 3 blocks of 32 exercise the odd-pair tail; 19 blocks the 8-block min-term loop
     // (two rounds) plus an odd tail.
     for columns in type.blockSize == 256 ? [512] : [96, 608] {
-      var rng = SplitMix64(seed: 3)
+      var rng = SeededGenerator(seed: 3)
       let rows = 37
       var bytes = [UInt8](repeating: 0, count: rows * type.rowBytes(columns))
       for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: rng.next()) }

@@ -1,4 +1,5 @@
 public import Foundation
+import TomeCore
 
 /// Turns public QA datasets into a collection of files to ingest plus a `questions.jsonl`
 /// for `tome batch`, with gold answers and gold citations as file paths and lines.
@@ -72,7 +73,7 @@ public enum BenchmarkConverter {
   /// Up to `limit` questions drawn with a seeded shuffle, kept in their original order.
   static func sample(_ questions: [BatchQuestion], limit: Int?, seed: UInt64) -> [BatchQuestion] {
     guard let limit, limit < questions.count else { return questions }
-    var generator = SplitMix64(seed: seed)
+    var generator = SeededGenerator(seed: seed)
     let picked = Array(questions.indices).shuffled(using: &generator).prefix(limit).sorted()
     return picked.map { questions[$0] }
   }
@@ -303,18 +304,5 @@ public enum BenchmarkConverter {
         goldCitations: citations, extra: ["story": .integer(Int64(n)), "task": .integer(Int64(task))]))
     }
     return (documents, questions)
-  }
-}
-
-/// SplitMix64 (Steele, Lea & Flood 2014): seeded sampling that is the same on every machine.
-struct SplitMix64: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

@@ -32,7 +32,7 @@ public struct LongEmbedTask: Sendable, Hashable {
   ]
 
   /// Inserts `needle` at a random word boundary of `words` and joins the text.
-  static func insert(_ needle: String, into words: [Substring], using rng: inout SeededRandom) -> String {
+  static func insert(_ needle: String, into words: [Substring], using rng: inout SeededGenerator) -> String {
     let at = Int.random(in: 0...words.count, using: &rng)
     return words[..<at].joined(separator: " ") + "\n" + needle + "\n" + words[at...].joined(separator: " ")
   }
@@ -40,7 +40,7 @@ public struct LongEmbedTask: Sendable, Hashable {
   /// Passkey documents and queries for one length (seeded; the same seed gives the same task).
   public static func passkey(length: Int, count: Int, seed: UInt64) -> LongEmbedTask {
     precondition(count <= firstNames.count * lastNames.count, "at most \(firstNames.count * lastNames.count) distinct names")
-    var rng = SeededRandom(seed: seed)
+    var rng = SeededGenerator(seed: seed)
     let filler = "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again."
       .split(separator: " ")
     var names = Set<String>()
@@ -61,7 +61,7 @@ public struct LongEmbedTask: Sendable, Hashable {
 
   /// Needle documents (windows of `essays`' words) and queries for one length.
   public static func needle(length: Int, count: Int, essays: [Substring], seed: UInt64) -> LongEmbedTask {
-    var rng = SeededRandom(seed: seed)
+    var rng = SeededGenerator(seed: seed)
     var documents: [String] = []
     var queries: [String] = []
     for i in 0..<count {

@@ -130,7 +130,7 @@ public struct NIAHBenchmark: Sendable {
   /// The needle of one cell (seeded by the cell's coordinates, not by run order).
   public static func needle(kind: NeedleKind, length: Int, depth: Int, seed: UInt64) -> Needle {
     let k = NeedleKind.allCases.firstIndex(of: kind) ?? 0
-    var rng = SeededRandom(seed: seed, mixing: [k, length, depth])
+    var rng = SeededGenerator(seed: seed, mixing: [k, length, depth])
     return Needle.make(kind, using: &rng)
   }
 

@@ -1,34 +1,6 @@
 public import Foundation
 public import TomeCore
 
-/// SplitMix64 (Steele, Lea & Flood 2014): a small seeded generator, so a benchmark run with the
-/// same `--seed` draws the same needles, keys and positions on every machine.
-public struct SeededRandom: RandomNumberGenerator, Sendable {
-  public var state: UInt64
-
-  public init(seed: UInt64) { state = seed }
-
-  public mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-
-  /// A generator for one item of a run: `seed` mixed with the item's coordinates, so cells
-  /// draw independently of the order (and subset) they are run in.
-  public init(seed: UInt64, mixing parts: [Int]) {
-    var mix = SeededRandom(seed: seed)
-    var state = mix.next()
-    for part in parts {
-      mix = SeededRandom(seed: state ^ UInt64(bitPattern: Int64(part)))
-      state = mix.next()
-    }
-    self.state = state
-  }
-}
-
 /// A written fact, the question that asks for it, and the words a right answer contains.
 /// Our own sentences (the LongEmbed needle set is not available offline).
 public struct FactNeedle: Sendable, Hashable {

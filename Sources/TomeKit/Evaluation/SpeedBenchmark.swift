@@ -60,7 +60,7 @@ public struct SpeedBenchmark: Sendable {
     let store = collection.store
     let chunks = try store.documents().compactMap(\.id).flatMap { try store.chunks(of: $0).map(\.chunk.text) }
     guard !chunks.isEmpty else { return [] }
-    var rng = SeededRandom(seed: seed)
+    var rng = SeededGenerator(seed: seed)
     var out: [String] = []
     while out.count < count {
       let words = chunks[Int.random(in: 0..<chunks.count, using: &rng)].split(whereSeparator: \.isWhitespace)
