@@ -11,15 +11,15 @@ struct AskCommand: AsyncParsableCommand {
     commandName: "ask",
     abstract: "Answer a question from the index, citing the exact lines used.",
     discussion: """
-      Retrieves the best chunks (hybrid BM25 + vectors), grows them by neighbouring chunks of the
-      same section while the model's context allows, and prints first the 1–3 sentences of the
-      sources closest in meaning to the question (verbatim, with path:lines), then the model's
-      answer as it is written, then the sources it cited. A [n] that names no passage, or a
-      quotation that the cited passage does not hold, is marked unverified; an answer whose words
-      are not in the sources is marked unsupported. When nothing related is retrieved the answer is
+      Retrieves the best chunks (hybrid BM25 + vectors), grows them by neighbouring chunks of the \
+      same section while the model's context allows, and prints first the 1–3 sentences of the \
+      sources closest in meaning to the question (verbatim, with path:lines), then the model's \
+      answer as it is written, then the sources it cited. A [n] that names no passage, or a \
+      quotation that the cited passage does not hold, is marked unverified; an answer whose words \
+      are not in the sources is marked unsupported. When nothing related is retrieved the answer is \
       "not found in the collection" and the model is not called.
 
-      Passages go to the model best first and second best last, right before the question (the
+      Passages go to the model best first and second best last, right before the question (the \
       edge reordering of Jin et al. 2024); --no-reorder keeps plain rank order.
 
       Examples:

@@ -20,22 +20,22 @@ struct BatchRunCommand: AsyncParsableCommand {
     commandName: "run",
     abstract: "Answer every question of a JSONL file and write one result line per question.",
     discussion: """
-      Input: one JSON object per line with "id" (string or number, unique) and "question";
-      optional "gold" (list of answers), "choices" (multiple choice; gold names the right one
-      by letter or text), "gold_citations" (list of {"path", "lines": [first, last], "page"}),
-      "strategy" (rag); any other field is copied to the output line unchanged. Lines that are
-      not valid are reported with their line number and skipped; repeated ids stop the run
+      Input: one JSON object per line with "id" (string or number, unique) and "question"; \
+      optional "gold" (list of answers), "choices" (multiple choice; gold names the right one \
+      by letter or text), "gold_citations" (list of {"path", "lines": [first, last], "page"}), \
+      "strategy" (rag); any other field is copied to the output line unchanged. Lines that are \
+      not valid are reported with their line number and skipped; repeated ids stop the run \
       before anything is answered.
 
-      Output (--output, default: next to the input, QUESTIONS.results.jsonl for
-      QUESTIONS.jsonl): one line per question in input order with the answer, citations
-      (path, lines, page, verified), evidence, retrieved chunk ids, tokens in/out, timings and,
-      with gold, scores: em and f1 (SQuAD normalisation, citation markers removed), accuracy
+      Output (--output, default: next to the input, QUESTIONS.results.jsonl for \
+      QUESTIONS.jsonl): one line per question in input order with the answer, citations \
+      (path, lines, page, verified), evidence, retrieved chunk ids, tokens in/out, timings and, \
+      with gold, scores: em and f1 (SQuAD normalisation, citation markers removed), accuracy \
       (multiple choice), rouge1/rouge2/rouge_l, citation_precision/recall.
 
-      The job is kept in the index: each result is committed when its question finishes, and
-      the same input with the same settings resumes where it stopped (Ctrl-C or kill lose only
-      the questions in flight); --restart starts over. The output is written from the stored
+      The job is kept in the index: each result is committed when its question finishes, and \
+      the same input with the same settings resumes where it stopped (Ctrl-C or kill lose only \
+      the questions in flight); --restart starts over. The output is written from the stored \
       results, so it is complete after a resume.
 
       Examples:

@@ -8,7 +8,7 @@ struct BatchCompareCommand: AsyncParsableCommand {
     commandName: "compare",
     abstract: "Compare two batch result files: metric means, differences, and the questions that flipped.",
     discussion: """
-      A question flips when it is right in one run and wrong in the other: by accuracy for
+      A question flips when it is right in one run and wrong in the other: by accuracy for \
       multiple choice, else by exact match. Questions are matched by id.
 
       Example:

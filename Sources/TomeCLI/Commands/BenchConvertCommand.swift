@@ -8,7 +8,7 @@ struct BenchConvertCommand: AsyncParsableCommand {
     commandName: "convert",
     abstract: "Turn a public QA dataset into files to ingest plus questions.jsonl for tome batch.",
     discussion: """
-      Writes OUTPUT_DIR/collection/ (the documents) and OUTPUT_DIR/questions.jsonl (gold
+      Writes OUTPUT_DIR/collection/ (the documents) and OUTPUT_DIR/questions.jsonl (gold \
       answers, and gold citations as collection/<file> with lines).
         squad   SQuAD v1.1 JSON: one file per article, a paragraph per line (blank lines
                 between); the gold citation is the question's paragraph.

@@ -9,10 +9,10 @@ struct LongEmbedBenchCommand: AsyncParsableCommand {
     commandName: "longembed",
     abstract: "Acc@1 of the encoder on LongEmbed passkey/needle documents: truncate vs parallel windows vs position interpolation.",
     discussion: """
-      For each length, --docs candidate documents and one query per document (LongEmbed,
-      Zhu et al. 2024): passkey hides "<name>'s pass key is <n>" in filler sentences; needle
-      hides a written fact in a window of Paul Graham essay words. Acc@1 is the share of
-      queries whose nearest document is their own. Lengths are words × 4/3 (LongEmbed's
+      For each length, --docs candidate documents and one query per document (LongEmbed, \
+      Zhu et al. 2024): passkey hides "<name>'s pass key is <n>" in filler sentences; needle \
+      hides a written fact in a window of Paul Graham essay words. Acc@1 is the share of \
+      queries whose nearest document is their own. Lengths are words × 4/3 (LongEmbed's \
       recipe); the table also shows the mean WordPiece tokens. Seeded by length.
 
       Examples:

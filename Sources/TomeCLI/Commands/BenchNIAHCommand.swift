@@ -10,13 +10,13 @@ struct NIAHBenchCommand: AsyncParsableCommand {
     commandName: "niah",
     abstract: "Needle in a haystack: hide a needle at each depth of 4k…1M-token real-text indexes and ask for it.",
     discussion: """
-      The haystack is the Paul Graham essays in file-name order, continued with the plain-text
-      files (.txt, .rst, .md) of the --haystack folders, cut to each length in the encoder's
-      WordPiece tokens (k = 1,024, m = 1,048,576). Each essay or file is one document of a real
-      index (built once per length, kept in --work). A needle (passkey, fact, multikey,
-      multivalue) goes in at a sentence boundary at each depth; only that file is re-indexed,
-      then the question is answered by --strategy with the model. A cell is correct when the
-      answer contains the needle's value(s); the tables also say whether the passages shown to
+      The haystack is the Paul Graham essays in file-name order, continued with the plain-text \
+      files (.txt, .rst, .md) of the --haystack folders, cut to each length in the encoder's \
+      WordPiece tokens (k = 1,024, m = 1,048,576). Each essay or file is one document of a real \
+      index (built once per length, kept in --work). A needle (passkey, fact, multikey, \
+      multivalue) goes in at a sentence boundary at each depth; only that file is re-indexed, \
+      then the question is answered by --strategy with the model. A cell is correct when the \
+      answer contains the needle's value(s); the tables also say whether the passages shown to \
       the model and the top evidence sentence held it. Runs are seeded (--seed).
 
       Examples:

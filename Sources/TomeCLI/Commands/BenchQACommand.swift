@@ -9,8 +9,8 @@ struct BenchQACommand: AsyncParsableCommand {
     commandName: "qa",
     abstract: "Ingest a collection, answer a question file with tome batch, print the scores.",
     discussion: """
-      Ingests COLLECTION_DIR (with embeddings) into the index COLLECTION_DIR.index beside it,
-      or uses --index as it is, then runs `tome batch QUESTIONS.jsonl` on it (resumable; same
+      Ingests COLLECTION_DIR (with embeddings) into the index COLLECTION_DIR.index beside it, \
+      or uses --index as it is, then runs `tome batch QUESTIONS.jsonl` on it (resumable; same \
       output file and answering options) and prints the summary table.
 
       Example:

@@ -9,9 +9,9 @@ struct RetrievalBenchCommand: AsyncParsableCommand {
     commandName: "retrieval",
     abstract: "Recall@1/5/20, MRR and nDCG@10 of bm25, dense and hybrid search on a test collection.",
     discussion: """
-      squad: every paragraph of a SQuAD v1.1 JSON file is a passage; each question's gold
-      passage is its paragraph. cranfield: the Cranfield 1400 folder (cran.all.1400, cran.qry,
-      cranqrel), graded judgements. The collection is written to a folder, ingested (with
+      squad: every paragraph of a SQuAD v1.1 JSON file is a passage; each question's gold \
+      passage is its paragraph. cranfield: the Cranfield 1400 folder (cran.all.1400, cran.qry, \
+      cranqrel), graded judgements. The collection is written to a folder, ingested (with \
       embeddings) into a fresh index, and every query is run in each mode.
 
       Examples:

@@ -9,10 +9,10 @@ struct SpeedBenchCommand: AsyncParsableCommand {
     commandName: "speed",
     abstract: "Ingest throughput, BM25/dense/hybrid search latency and model prefill/decode speed.",
     discussion: """
-      Ingests FOLDER into a fresh temporary index (chunking with the encoder's tokenizer, then
-      embedding) and reports MB/s, chunks/s and tokens/s; runs --queries seeded queries (eight
-      consecutive words of a random chunk) in each retrieval mode and reports p50/p95 latency;
-      then times the in-process model's prefill of --prefill tokens of essay text and a greedy
+      Ingests FOLDER into a fresh temporary index (chunking with the encoder's tokenizer, then \
+      embedding) and reports MB/s, chunks/s and tokens/s; runs --queries seeded queries (eight \
+      consecutive words of a random chunk) in each retrieval mode and reports p50/p95 latency; \
+      then times the in-process model's prefill of --prefill tokens of essay text and a greedy \
       decode of --decode tokens after it. The index is removed afterwards.
 
       Examples:

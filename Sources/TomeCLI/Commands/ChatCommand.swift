@@ -12,10 +12,10 @@ struct ChatCommand: AsyncParsableCommand {
     commandName: "chat",
     abstract: "Ask questions in a conversation; follow-ups may refer to earlier turns.",
     discussion: """
-      Each answer is shown as `tome ask` shows it: evidence sentences with path:lines, the
-      streamed answer, then its sources. A follow-up such as "when was it sold?" is first
-      rewritten into a question that stands alone ("when was Viaweb sold?"), and that question
-      is what retrieval sees; the rewrite is shown dimmed. Every turn is stored in the index, so
+      Each answer is shown as `tome ask` shows it: evidence sentences with path:lines, the \
+      streamed answer, then its sources. A follow-up such as "when was it sold?" is first \
+      rewritten into a question that stands alone ("when was Viaweb sold?"), and that question \
+      is what retrieval sees; the rewrite is shown dimmed. Every turn is stored in the index, so \
       `--resume` continues where you stopped, sources included.
 
       Commands:

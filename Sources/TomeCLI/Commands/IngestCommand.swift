@@ -10,11 +10,11 @@ struct IngestCommand: AsyncParsableCommand {
     commandName: "ingest",
     abstract: "Index files and folders (incremental: unchanged files are skipped, deleted ones pruned).",
     discussion: """
-      Reads text, Markdown, reStructuredText, HTML, source code and PDF (via pdftotext from
-      poppler-utils). Binary files are skipped with a reason; invalid UTF-8 is decoded with a
+      Reads text, Markdown, reStructuredText, HTML, source code and PDF (via pdftotext from \
+      poppler-utils). Binary files are skipped with a reason; invalid UTF-8 is decoded with a \
       warning. .git, .build, node_modules and hidden files are ignored unless --include names them.
 
-      Each file is committed on its own, so an interrupted ingest resumes where it stopped when
+      Each file is committed on its own, so an interrupted ingest resumes where it stopped when \
       run again. With no PATH, the paths of earlier runs are re-synced.
 
       Examples:

@@ -11,10 +11,10 @@ struct ServeCommand: AsyncParsableCommand {
     commandName: "serve",
     abstract: "Serve the in-process model over an OpenAI-compatible HTTP API.",
     discussion: """
-      Routes: POST /v1/chat/completions (streaming and not), GET /v1/models, GET /health,
-      POST /v1/ask (not yet available: 501). Binds 127.0.0.1 unless --host says otherwise;
-      any other address needs --token (or $TOME_SERVE_TOKEN), sent as `Authorization: Bearer`.
-      The model generates one reply at a time; up to --max-queue requests wait, more get 503.
+      Routes: POST /v1/chat/completions (streaming and not), GET /v1/models, GET /health, \
+      POST /v1/ask (not yet available: 501). Binds 127.0.0.1 unless --host says otherwise; \
+      any other address needs --token (or $TOME_SERVE_TOKEN), sent as `Authorization: Bearer`. \
+      The model generates one reply at a time; up to --max-queue requests wait, more get 503. \
       Ctrl-C stops the server after the requests in flight.
       """)
 
