@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TomeTestSupport
 
-@Suite(.serialized, .timeLimit(.minutes(5))) struct AskCLITests {
+@Suite(.serialized, .timeLimit(.minutes(15))) struct AskCLITests {
   @Test("tome ask --json on a tiny ingested collection: valid JSON with evidence and resolvable citations")
   func askJSON() throws {
     let dir = try TemporaryDirectory()

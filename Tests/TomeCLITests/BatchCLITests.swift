@@ -9,7 +9,7 @@ import TomeTestSupport
 
 /// `tome batch` as a user runs it: a real collection, the real encoder and model, a child
 /// process that is killed and re-run.
-@Suite(.serialized, .timeLimit(.minutes(10))) struct BatchCLITests {
+@Suite(.serialized, .timeLimit(.minutes(15))) struct BatchCLITests {
   /// Fast answering: few chunks, short answers, a short prompt.
   static let fast = ["-k", "3", "--max-tokens", "24", "--context", "1500"]
 

@@ -6,7 +6,7 @@ import TomeTestSupport
   import FoundationXML
 #endif
 
-@Suite(.serialized, .timeLimit(.minutes(10))) struct BenchCLITests {
+@Suite(.serialized, .timeLimit(.minutes(15))) struct BenchCLITests {
   /// The shared data folder for the child (it looks for the essays there).
   var environment: [String: String] { ["TOME_SHARED": SharedData.root.path, "TOME_MODELS": SharedData.models.path] }
 

@@ -5,7 +5,7 @@ import TomeKit
 import TomeStore
 import TomeTestSupport
 
-@Suite(.timeLimit(.minutes(5))) struct CLITests {
+@Suite(.timeLimit(.minutes(15))) struct CLITests {
   @Test("--help teaches the subcommands and exits 0")
   func help() throws {
     let dir = try TemporaryDirectory()

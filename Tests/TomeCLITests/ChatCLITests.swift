@@ -5,7 +5,7 @@ import TomeStore
 import TomeTestSupport
 
 /// `tome chat` as a person uses it: piped, and in a real terminal (tmux).
-@Suite(.serialized, .timeLimit(.minutes(10))) struct ChatCLITests {
+@Suite(.serialized, .timeLimit(.minutes(15))) struct ChatCLITests {
   /// A folder with three essays (two about Viaweb) ingested into `ix`.
   static func collection() throws -> TemporaryDirectory {
     let dir = try TemporaryDirectory()

@@ -9,7 +9,7 @@ import TomeTestSupport
 #endif
 
 /// The walk-then-chunk flow the pipeline runs: nothing found is silently dropped.
-@Suite(.timeLimit(.minutes(1))) struct IngestFlowTests {
+@Suite(.timeLimit(.minutes(15))) struct IngestFlowTests {
   @Test("every walked file yields chunks, zero chunks (empty), or an error; odd entries are skipped with reasons")
   func nothingSilentlyDropped() throws {
     let dir = try TemporaryDirectory()

@@ -70,12 +70,12 @@ import TomeIngest
     }
   }
 
-  @Test("a 200 MB file streams in bounded memory (release builds)", .tags(.slow), .enabled(if: !isDebugBuild || ProcessInfo.processInfo.environment["TOME_SLOW_TESTS"] != nil), .timeLimit(.minutes(3)))
+  @Test("a 200 MB file streams in bounded memory (release builds)", .tags(.slow), .enabled(if: !isDebugBuild || ProcessInfo.processInfo.environment["TOME_SLOW_TESTS"] != nil), .timeLimit(.minutes(15)))
   func twoHundredMegabytes() throws {
     try streamCheck(megabytes: 200)
   }
 
-  @Test("an 8 MB file streams with the same bounded buffers (every build)", .timeLimit(.minutes(2)))
+  @Test("an 8 MB file streams with the same bounded buffers (every build)", .timeLimit(.minutes(15)))
   func eightMegabytes() throws {
     try streamCheck(megabytes: 8)
   }

@@ -5,7 +5,7 @@ import TomeTestSupport
 
 import TomeIngest
 
-@Suite(.timeLimit(.minutes(1))) struct PDFTests {
+@Suite(.timeLimit(.minutes(15))) struct PDFTests {
   @Test("a generated three-page PDF: page numbers, words of page 2 on page 2")
   func pages() throws {
     let dir = try TemporaryDirectory()

@@ -6,7 +6,7 @@ import TomeTestSupport
 
 /// Random documents built from awkward pieces; for every streamed kind, budget and overlap the
 /// span contract must hold.
-@Suite(.timeLimit(.minutes(2))) struct RandomisedSpanTests {
+@Suite(.timeLimit(.minutes(15))) struct RandomisedSpanTests {
   static let pieces: [[UInt8]] = [
     Array("word ".utf8), Array("Sentence ends here. ".utf8), Array("Question? ".utf8), Array("naïve café ".utf8),
     Array("日本語の文。".utf8), Array("🎉 ".utf8), Array("\n".utf8), Array("\n\n".utf8), Array("\r\n".utf8),

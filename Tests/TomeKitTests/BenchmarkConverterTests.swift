@@ -5,7 +5,7 @@ import TomeTestSupport
 
 /// Each converter on a small real slice of the shared data: the files it writes hold what
 /// the gold citations say they hold.
-@Suite(.timeLimit(.minutes(2))) struct BenchmarkConverterTests {
+@Suite(.timeLimit(.minutes(15))) struct BenchmarkConverterTests {
   struct Line: Decodable {
     struct Citation: Decodable { var path: String; var lines: [Int]? }
     var id: String

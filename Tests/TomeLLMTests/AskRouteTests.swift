@@ -3,7 +3,7 @@ import Testing
 import TomeTestSupport
 
 /// `POST /v1/ask` on a real `tome serve --index`, called with curl as a client would.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(15)))
 struct AskRouteTests {
   func startServe(_ arguments: [String], in directory: URL) throws -> (Process, String) {
     let (process, out, _) = try TomeBinary.start(["serve", "--port", "0", "--models", SharedData.models.path] + arguments, in: directory)

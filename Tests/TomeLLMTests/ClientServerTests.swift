@@ -35,7 +35,7 @@ struct RunningServer {
 let modelAvailable = FileManager.default.fileExists(
   atPath: SharedData.models.appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf").path)
 
-@Suite(.serialized, .timeLimit(.minutes(2)))
+@Suite(.serialized, .timeLimit(.minutes(15)))
 struct ClientServerTests {
   let question: [ChatMessage] = [.user("Name three colours.")]
 
@@ -127,7 +127,7 @@ struct ClientServerTests {
   }
 }
 
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(15)))
 struct ClientFailureTests {
   let messages: [ChatMessage] = [.user("hi")]
 
@@ -245,7 +245,7 @@ struct ClientFailureTests {
   }
 }
 
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(15)))
 struct ServeCommandTests {
   @Test("`tome serve --port 0` prints its URL, answers the client, and stops on SIGINT", .enabled(if: modelAvailable))
   func serveBinary() async throws {

@@ -42,7 +42,7 @@ final class EssayCollection: Sendable {
   }
 }
 
-@Suite(.serialized, .timeLimit(.minutes(5))) struct AnswererTests {
+@Suite(.serialized, .timeLimit(.minutes(15))) struct AnswererTests {
   @Test("end to end: evidence points at the right file and lines; the real model's answer has resolvable citations")
   func endToEnd() async throws {
     let fixture = try EssayCollection()

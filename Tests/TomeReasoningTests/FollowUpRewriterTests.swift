@@ -51,7 +51,7 @@ import TomeTestSupport
   }
 }
 
-@Suite(.serialized, .timeLimit(.minutes(5))) struct ChatSessionTests {
+@Suite(.serialized, .timeLimit(.minutes(15))) struct ChatSessionTests {
   @Test("a recorded turn is stored with its answer's sources; resuming brings the conversation back")
   func recordAndResume() async throws {
     let essays = try EssayCollection()
