@@ -21,8 +21,10 @@ struct ForwardTests {
 
   /// llama.cpp rounds activations to Q8 and the KV cache to f16; `.llamaCpp` numerics mimic
   /// that but cannot reproduce each rounding bit for bit, so logits differ by ~0.2–0.4 (about
-  /// 1 %) while the ranking and greedy continuations agree.
-  static let logitTolerance: Float = 0.5
+  /// 1 %) while the ranking and greedy continuations agree. Measured worst case 0.368
+  /// (chat_fact; plain 0.355, code 0.259, chat_passkey 0.228); the results are deterministic,
+  /// so the bound keeps ~0.05 of margin and fails on a real regression.
+  static let logitTolerance: Float = 0.42
 
   @Test("prefill: top-1 equal and top-10 logits within tolerance", arguments: ["plain", "code", "chat_passkey", "chat_fact"])
   func prefillLogits(name: String) throws {
