@@ -60,6 +60,20 @@ public final class LlamaContext {
   /// Post-RoPE query capture (nil: none).
   var queryTap: QueryTap?
 
+  /// Threads for decoding's parallel regions (persistent, so each region starts without a
+  /// thread wake-up); created on first use.
+  /// Run decoding's parallel regions on a persistent, spinning `WorkerTeam` instead of
+  /// Dispatch's pool. Off by default: on this project's shared 2-core machine (load 8–11) it
+  /// decoded about half as fast as Dispatch, whose parked workers get the scheduler's wake-up
+  /// preference; it has not been measured on an idle machine, where it should save the
+  /// per-region wake-ups. Set before the first `evaluate`.
+  package var usesWorkerTeam = false
+  private lazy var team: WorkerTeam? = usesWorkerTeam ? WorkerTeam() : nil
+
+  private func parallel(pieces: Int, _ body: (Int) -> Void) {
+    if let team { team.forEach(pieces: pieces, body) } else { Parallel.forEach(pieces: pieces, body) }
+  }
+
   // Decode scratch.
   private let x, h, q, k, v, o, g, u: UnsafeMutablePointer<Float>
   private let activation: Q8Activation
@@ -139,7 +153,7 @@ public final class LlamaContext {
         VectorMath.rmsNorm(x, weight: nw.baseAddress.unsafelyUnwrapped, epsilon: c.rmsEpsilon, count: c.hiddenSize, into: h)
       }
       prepare(h, count: c.hiddenSize)
-      MatVec.run([job(w.outputHead, h, c.hiddenSize, out)], pieces: pieces * 2)
+      MatVec.run([job(w.outputHead, h, c.hiddenSize, out)], pieces: pieces * 2, team: team)
       n = c.vocabularySize
     }
   }
@@ -208,7 +222,7 @@ public final class LlamaContext {
           VectorMath.rmsNorm(x, weight: $0.baseAddress.unsafelyUnwrapped, epsilon: c.rmsEpsilon, count: d, into: h)
         }
         prepare(h, count: d)
-        MatVec.run([job(lw.query, h, d, q), job(lw.key, h, d, k), job(lw.value, h, d, v)], pieces: pieces)
+        MatVec.run([job(lw.query, h, d, q), job(lw.key, h, d, k), job(lw.value, h, d, v)], pieces: pieces, team: team)
         if let b = lw.queryBias { b.withUnsafeBufferPointer { VectorMath.add($0.baseAddress.unsafelyUnwrapped, to: q, count: c.queryDimension) } }
         if let b = lw.keyBias { b.withUnsafeBufferPointer { VectorMath.add($0.baseAddress.unsafelyUnwrapped, to: k, count: c.kvDimension) } }
         if let b = lw.valueBias { b.withUnsafeBufferPointer { VectorMath.add($0.baseAddress.unsafelyUnwrapped, to: v, count: c.kvDimension) } }
@@ -220,16 +234,16 @@ public final class LlamaContext {
         attendOne(layer: l, length: pos + 1)
         decodeAttentionSeconds += (ContinuousClock.now - a0).seconds
         prepare(o, count: c.queryDimension)
-        MatVec.run([job(lw.output, o, c.queryDimension, h)], pieces: pieces)
+        MatVec.run([job(lw.output, o, c.queryDimension, h)], pieces: pieces, team: team)
         VectorMath.add(h, to: x, count: d)
         lw.ffnNorm.withUnsafeBufferPointer {
           VectorMath.rmsNorm(x, weight: $0.baseAddress.unsafelyUnwrapped, epsilon: c.rmsEpsilon, count: d, into: h)
         }
         prepare(h, count: d)
-        MatVec.run([job(lw.gate, h, d, g), job(lw.up, h, d, u)], pieces: pieces)
+        MatVec.run([job(lw.gate, h, d, g), job(lw.up, h, d, u)], pieces: pieces, team: team)
         VectorMath.swiglu(g, u, count: c.feedForwardSize)
         prepare(g, count: c.feedForwardSize)
-        MatVec.run([job(lw.down, g, c.feedForwardSize, h)], pieces: pieces)
+        MatVec.run([job(lw.down, g, c.feedForwardSize, h)], pieces: pieces, team: team)
         VectorMath.add(h, to: x, count: d)
       }
     }
@@ -277,7 +291,7 @@ public final class LlamaContext {
           stride: kvd, length: t, chunk: piece % 4, into: op.pointer + kvh * group * hd)
       }
       if t >= attentionParallelThreshold {
-        Parallel.forEach(pieces: kvHeads * ranges, scoreWork)
+        parallel(pieces: kvHeads * ranges, scoreWork)
       } else {
         for p in 0..<(kvHeads * ranges) { scoreWork(p) }
       }
@@ -286,7 +300,7 @@ public final class LlamaContext {
         if half { Quantized.roundToHalf(scores + head * t, count: t) }
       }
       if t >= attentionParallelThreshold {
-        Parallel.forEach(pieces: kvHeads * 4, sumWork)
+        parallel(pieces: kvHeads * 4, sumWork)
       } else {
         for p in 0..<(kvHeads * 4) { sumWork(p) }
       }
@@ -314,7 +328,7 @@ public final class LlamaContext {
         }
       }
       if t >= attentionParallelThreshold {
-        Parallel.forEach(pieces: c.headCount, work)
+        parallel(pieces: c.headCount, work)
       } else {
         for head in 0..<c.headCount { work(head) }
       }

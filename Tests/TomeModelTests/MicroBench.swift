@@ -92,3 +92,21 @@ struct MicroTokenizer {
     print("[micro] tokenizer: \(text.utf8.count) bytes → \(n) tokens in \(String(format: "%.3f", dt)) s (\(String(format: "%.1f", Double(text.utf8.count) / dt / 1e6)) MB/s)")
   }
 }
+
+/// Decoding alone (no prompt pass), for profiling: `TOME_DECODE=256 perf record … --filter MicroDecode`;
+/// `TOME_WORKER_TEAM=1` decodes on a spinning `WorkerTeam` instead of Dispatch.
+@Suite("MicroDecode", .enabled(if: ProcessInfo.processInfo.environment["TOME_DECODE"] != nil))
+struct MicroDecode {
+  @Test func decode() throws {
+    let model = try Fixtures.model()
+    let steps = Int(ProcessInfo.processInfo.environment["TOME_DECODE"] ?? "") ?? 256
+    let c = model.makeContext()
+    c.usesWorkerTeam = ProcessInfo.processInfo.environment["TOME_WORKER_TEAM"] != nil
+    var logits = try c.evaluate([1])
+    let t = Date()
+    let cpu = cpuSeconds()
+    for _ in 0..<steps { logits = try c.evaluate([argmax(logits)]) }
+    let dt = Date().timeIntervalSince(t)
+    print(String(format: "[micro] decode %d tokens: %.1f tok/s, %.2f CPU-ms/token", steps, Double(steps) / dt, (cpuSeconds() - cpu) / Double(steps) * 1000))
+  }
+}
