@@ -111,56 +111,59 @@ struct QuantizedTests {
 
   @Test("quantised mat-vec equals dequantise-then-dot", arguments: [GGMLType.q4_0, .q4_1, .q8_0, .q4_K, .q6_K, .f16])
   func matVec(type: GGMLType) {
-    var rng = SplitMix64(seed: 3)
-    let columns = type.blockSize == 256 ? 512 : 96  // 3 blocks of 32 exercises the odd-pair tail
-    let rows = 37
-    var bytes = [UInt8](repeating: 0, count: rows * type.rowBytes(columns))
-    for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: rng.next()) }
-    // Keep f16 scales finite and small: rewrite every block's scale fields.
-    let bpb = type.bytesPerBlock
-    let scaleOffsets: [Int] = switch type {
-    case .q4_0, .q8_0: [0]
-    case .q4_1: [0, 2]
-    case .q6_K: [208]
-    case .q4_K: [0, 2]
-    default: []
-    }
-    for b in 0..<(bytes.count / bpb) {
-      for o in scaleOffsets {
-        let h = Self.f16(Float(rng.next() % 1000) / 10000 + 0.01)
-        bytes[b * bpb + o] = h[0]
-        bytes[b * bpb + o + 1] = h[1]
+    // 3 blocks of 32 exercise the odd-pair tail; 19 blocks the 8-block min-term loop
+    // (two rounds) plus an odd tail.
+    for columns in type.blockSize == 256 ? [512] : [96, 608] {
+      var rng = SplitMix64(seed: 3)
+      let rows = 37
+      var bytes = [UInt8](repeating: 0, count: rows * type.rowBytes(columns))
+      for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: rng.next()) }
+      // Keep f16 scales finite and small: rewrite every block's scale fields.
+      let bpb = type.bytesPerBlock
+      let scaleOffsets: [Int] = switch type {
+      case .q4_0, .q8_0: [0]
+      case .q4_1: [0, 2]
+      case .q6_K: [208]
+      case .q4_K: [0, 2]
+      default: []
       }
-    }
-    if type == .f16 { for i in stride(from: 1, to: bytes.count, by: 2) { bytes[i] &= 0x3B } }
-    let x = (0..<columns).map { _ in Float(Int(rng.next() % 2001) - 1000) / 1000 }
-    bytes.withUnsafeBytes { raw in
-      let m = QuantizedMatrix(type: type, rows: rows, columns: columns, data: raw.baseAddress!)
-      var dense = [Float](repeating: 0, count: rows * columns)
-      dense.withUnsafeMutableBufferPointer { m.dequantize(rows: 0..<rows, into: $0.baseAddress!) }
-      var y = [Float](repeating: 0, count: rows)
-      x.withUnsafeBufferPointer { xp in
-        y.withUnsafeMutableBufferPointer { m.multiply(xp.baseAddress!, into: $0.baseAddress!, pieces: 4) }
-      }
-      for r in 0..<rows {
-        var want: Double = 0
-        for c in 0..<columns { want += Double(dense[r * columns + c]) * Double(x[c]) }
-        #expect(abs(Double(y[r]) - want) < 1e-3 * max(1, abs(want)), "row \(r): \(y[r]) vs \(want)")
-      }
-      // Integer kernels against llama.cpp-style Q8 activations: equal to the float product
-      // with the rounded activations (Q4_1's min term uses f16 block sums, as llama.cpp does).
-      let act = Q8Activation(capacity: columns)
-      x.withUnsafeBufferPointer { act.prepare($0.baseAddress!, count: columns) }
-      var yi = [Float](repeating: 0, count: rows)
-      yi.withUnsafeMutableBufferPointer { m.multiply(act, into: $0.baseAddress!, rows: 0..<rows) }
-      for r in 0..<rows {
-        var want: Double = 0
-        var scale: Double = 0
-        for c in 0..<columns {
-          want += Double(dense[r * columns + c]) * Double(act.rounded[c])
-          scale += abs(Double(dense[r * columns + c]) * Double(act.rounded[c]))
+      for b in 0..<(bytes.count / bpb) {
+        for o in scaleOffsets {
+          let h = Self.f16(Float(rng.next() % 1000) / 10000 + 0.01)
+          bytes[b * bpb + o] = h[0]
+          bytes[b * bpb + o + 1] = h[1]
         }
-        #expect(abs(Double(yi[r]) - want) < 2e-3 * max(1, scale), "int row \(r): \(yi[r]) vs \(want)")
+      }
+      if type == .f16 { for i in stride(from: 1, to: bytes.count, by: 2) { bytes[i] &= 0x3B } }
+      let x = (0..<columns).map { _ in Float(Int(rng.next() % 2001) - 1000) / 1000 }
+      bytes.withUnsafeBytes { raw in
+        let m = QuantizedMatrix(type: type, rows: rows, columns: columns, data: raw.baseAddress!)
+        var dense = [Float](repeating: 0, count: rows * columns)
+        dense.withUnsafeMutableBufferPointer { m.dequantize(rows: 0..<rows, into: $0.baseAddress!) }
+        var y = [Float](repeating: 0, count: rows)
+        x.withUnsafeBufferPointer { xp in
+          y.withUnsafeMutableBufferPointer { m.multiply(xp.baseAddress!, into: $0.baseAddress!, pieces: 4) }
+        }
+        for r in 0..<rows {
+          var want: Double = 0
+          for c in 0..<columns { want += Double(dense[r * columns + c]) * Double(x[c]) }
+          #expect(abs(Double(y[r]) - want) < 1e-3 * max(1, abs(want)), "row \(r): \(y[r]) vs \(want)")
+        }
+        // Integer kernels against llama.cpp-style Q8 activations: equal to the float product
+        // with the rounded activations (Q4_1's min term uses f16 block sums, as llama.cpp does).
+        let act = Q8Activation(capacity: columns)
+        x.withUnsafeBufferPointer { act.prepare($0.baseAddress!, count: columns) }
+        var yi = [Float](repeating: 0, count: rows)
+        yi.withUnsafeMutableBufferPointer { m.multiply(act, into: $0.baseAddress!, rows: 0..<rows) }
+        for r in 0..<rows {
+          var want: Double = 0
+          var scale: Double = 0
+          for c in 0..<columns {
+            want += Double(dense[r * columns + c]) * Double(act.rounded[c])
+            scale += abs(Double(dense[r * columns + c]) * Double(act.rounded[c]))
+          }
+          #expect(abs(Double(yi[r]) - want) < 2e-3 * max(1, scale), "int row \(r): \(yi[r]) vs \(want)")
+        }
       }
     }
   }

@@ -21,10 +21,35 @@ struct ForwardTests {
 
   /// llama.cpp rounds activations to Q8 and the KV cache to f16; `.llamaCpp` numerics mimic
   /// that but cannot reproduce each rounding bit for bit, so logits differ by ~0.2–0.4 (about
-  /// 1 %) while the ranking and greedy continuations agree. Measured worst case 0.368
-  /// (chat_fact; plain 0.355, code 0.259, chat_passkey 0.228); the results are deterministic,
-  /// so the bound keeps ~0.05 of margin and fails on a real regression.
-  static let logitTolerance: Float = 0.42
+  /// 1 %) while the ranking and greedy continuations agree. The difference is a noise floor,
+  /// not a bias: a value that lands on the other side of a Q8 rounding boundary moves the
+  /// logits by ~0.1–0.2, so 1-ulp changes elsewhere reshuffle the per-prompt maxima. Measured:
+  /// worst top-10 |Δ| 0.368 (chat_fact; plain 0.355, code 0.259, chat_passkey 0.228); with
+  /// llama.cpp's own 127/max quantisation multiplier and f32 RoPE angle chain, which are more
+  /// faithful, 0.374 and 0.445 (plain). The bound allows those realisations and no more.
+  static let logitTolerance: Float = 0.45
+
+  /// The mean of |Δlogit| over all four prompts' top-10 is far steadier than the maximum
+  /// (0.159 as shipped, 0.160 and 0.161 for the two variants above), so it is the sharper
+  /// regression check.
+  static let meanTolerance: Float = 0.21
+
+  @Test("prefill: mean |Δlogit| over every prompt's top-10 stays at the rounding-noise level")
+  func meanLogitError() throws {
+    let model = try Fixtures.model()
+    var total: Float = 0
+    var n = 0
+    for g in try Fixtures.golden().logits {
+      let logits = try model.makeContext().evaluate(g.ids)
+      for t in g.top10 {
+        total += abs(logits[t.id] - t.logit)
+        n += 1
+      }
+    }
+    let mean = total / Float(n)
+    print("[golden] mean |Δlogit| over \(n) top-10 logits = \(mean)")
+    #expect(mean < Self.meanTolerance)
+  }
 
   @Test("prefill: top-1 equal and top-10 logits within tolerance", arguments: ["plain", "code", "chat_passkey", "chat_fact"])
   func prefillLogits(name: String) throws {

@@ -110,3 +110,24 @@ struct MicroDecode {
     print(String(format: "[micro] decode %d tokens: %.1f tok/s, %.2f CPU-ms/token", steps, Double(steps) / dt, (cpuSeconds() - cpu) / Double(steps) * 1000))
   }
 }
+
+/// Parity probe: top-10 |Δlogit| against the golden llama.cpp logits for batched prefill and
+/// for token-by-token decoding (`TOME_PARITY=1`).
+@Suite("MicroParity", .enabled(if: ProcessInfo.processInfo.environment["TOME_PARITY"] != nil))
+struct MicroParity {
+  @Test func parity() throws {
+    let model = try Fixtures.model()
+    for g in try Fixtures.golden().logits {
+      let a = model.makeContext()
+      let batched = try a.evaluate(g.ids)
+      let b = model.makeContext()
+      var stepped: [Float] = []
+      for t in g.ids { stepped = try b.evaluate([t]) }
+      let pb = g.top10.map { abs(batched[$0.id] - $0.logit) }.max() ?? 0
+      let ps = g.top10.map { abs(stepped[$0.id] - $0.logit) }.max() ?? 0
+      let meanB = g.top10.map { abs(batched[$0.id] - $0.logit) }.reduce(0, +) / 10
+      let meanS = g.top10.map { abs(stepped[$0.id] - $0.logit) }.reduce(0, +) / 10
+      print(String(format: "[parity] %@: prefill max %.4f mean|Δ| %.4f; decode max %.4f mean|Δ| %.4f", g.name, pb, meanB, ps, meanS))
+    }
+  }
+}
