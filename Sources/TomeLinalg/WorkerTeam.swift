@@ -7,12 +7,14 @@ import Glibc
 
 /// Persistent threads for short, frequent fork-join regions (single-token decoding).
 ///
-/// Decoding one token runs ~150 parallel regions of 20–200 µs each. `DispatchQueue
+/// Decoding one token runs ~180 parallel regions of 5–200 µs each. `DispatchQueue
 /// .concurrentPerform` parks its workers between calls, so every region pays a thread wake-up
 /// (several µs, more on a loaded VM). A team's helpers instead spin for a short while after each
-/// region (`spin`, default 1 ms) and only then park on a condition, so back-to-back regions
-/// start at once; the caller always works too and never waits for a helper that has not
-/// claimed a piece, so a helper the OS has descheduled costs nothing but its own pieces.
+/// region (`spin`, default 30 µs: longer than the gaps inside a token, shorter than most
+/// gaps between tokens) and only then park on a condition, so back-to-back regions
+/// start at once. The caller always works too and never waits for a helper that has not
+/// claimed a piece; it does wait (polling 5 µs, then sleeping) for a claimed piece, which on
+/// an oversubscribed machine can take a time slice when the OS preempts that helper.
 ///
 /// Pieces are claimed one at a time from a shared ticket (generation, count and next index
 /// in one atomic word), so a slow core takes fewer pieces. Not reentrant and not `Sendable`:
@@ -25,7 +27,7 @@ public final class WorkerTeam {
   /// - Parameters:
   ///   - helpers: threads besides the caller (default: active cores − 1).
   ///   - spin: how long a helper keeps polling for work after its last region before it parks.
-  public init(helpers: Int? = nil, spin: Duration = .milliseconds(1)) {
+  public init(helpers: Int? = nil, spin: Duration = .microseconds(30)) {
     let helpers = helpers ?? max(0, ProcessInfo.processInfo.activeProcessorCount - 1)
     precondition(helpers >= 0, "negative helper count")
     helperCount = helpers
@@ -85,7 +87,7 @@ public final class WorkerTeam {
     /// The owner sleeps on `condition` until the last piece is done.
     let ownerWaiting = Atomic<Bool>(false)
     /// How long the owner polls for the helpers' last pieces before it sleeps.
-    static let waitSpinNanoseconds: UInt64 = 50_000
+    static let waitSpinNanoseconds: UInt64 = 5_000
     let stopped = Atomic<Bool>(false)
     let condition = NSCondition()
     let spinNanoseconds: UInt64

@@ -60,13 +60,12 @@ public final class LlamaContext {
   /// Post-RoPE query capture (nil: none).
   var queryTap: QueryTap?
 
-  /// Threads for decoding's parallel regions (persistent, so each region starts without a
-  /// thread wake-up); created on first use.
   /// Run decoding's parallel regions on a persistent, spinning `WorkerTeam` instead of
-  /// Dispatch's pool. Off by default: on this project's shared 2-core machine (load 8–11) it
-  /// decoded about half as fast as Dispatch, whose parked workers get the scheduler's wake-up
-  /// preference; it has not been measured on an idle machine, where it should save the
-  /// per-region wake-ups. Set before the first `evaluate`.
+  /// Dispatch's pool. Off by default: on this project's shared 2-core machine under load 8–11
+  /// (other builds) it decoded at 37–44 tok/s against Dispatch's 39–68 with ~15 % more CPU,
+  /// and with a 1 ms spin at half Dispatch's speed (a spinning helper gets no wake-up
+  /// preference and is preempted mid-piece). It has not been measured on an idle machine,
+  /// where it should save the ~180 thread wake-ups per token. Set before the first `evaluate`.
   package var usesWorkerTeam = false
   private lazy var team: WorkerTeam? = usesWorkerTeam ? WorkerTeam() : nil
 
