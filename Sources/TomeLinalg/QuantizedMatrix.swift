@@ -171,8 +171,9 @@ public struct MatVec: @unchecked Sendable {
   }
 
   /// Runs several products as one parallel pass (their rows split into about `pieces` ranges),
-  /// so small products share one dispatch instead of paying for one each.
-  public static func run(_ jobs: [MatVec], pieces: Int) {
+  /// so small products share one dispatch instead of paying for one each. With a `team` the
+  /// pass runs on its persistent threads (decoding); without, on Dispatch's pool.
+  public static func run(_ jobs: [MatVec], pieces: Int, team: WorkerTeam? = nil) {
     let total = jobs.reduce(0) { $0 + $1.matrix.rows }
     guard total > 0 else { return }
     if pieces <= 1 {
@@ -181,7 +182,7 @@ public struct MatVec: @unchecked Sendable {
     }
     var step = (total + pieces - 1) / pieces
     step = (step + 15) / 16 * 16
-    Parallel.forRanges(count: total, pieces: (total + step - 1) / step) { range in
+    let body = { (range: Range<Int>) in
       var base = 0
       for j in jobs {
         let lo = max(range.lowerBound, base)
@@ -191,6 +192,11 @@ public struct MatVec: @unchecked Sendable {
         }
         base += j.matrix.rows
       }
+    }
+    if let team {
+      team.forRanges(count: total, pieces: (total + step - 1) / step, body)
+    } else {
+      Parallel.forRanges(count: total, pieces: (total + step - 1) / step, body)
     }
   }
 }

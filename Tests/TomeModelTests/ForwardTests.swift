@@ -80,6 +80,22 @@ struct ForwardTests {
     #expect(worst < 0.02, "max difference \(worst)")
   }
 
+  @Test("decoding on a WorkerTeam gives bit-identical logits to Dispatch")
+  func workerTeamDecode() throws {
+    let model = try Fixtures.model()
+    let g = try #require(try Fixtures.golden().logits.first { $0.name == "code" })
+    let a = model.makeContext()
+    a.usesWorkerTeam = false
+    let b = model.makeContext()
+    b.usesWorkerTeam = true
+    var la: [Float] = [], lb: [Float] = []
+    for t in g.ids {
+      la = try a.evaluate([t])
+      lb = try b.evaluate([t])
+    }
+    #expect(la == lb)
+  }
+
   /// Greedy decoding follows llama.cpp's 16 tokens. Where our argmax differs, llama.cpp's
   /// token must be a near-tie (within `tieTolerance` of our best logit: the two engines
   /// round differently, ~0.2–0.4 logits); decoding then continues from llama.cpp's token.

@@ -93,6 +93,24 @@ struct MicroTokenizer {
   }
 }
 
+/// Decoding alone (no prompt pass), for profiling: `TOME_DECODE=256 perf record … --filter MicroDecode`;
+/// `TOME_WORKER_TEAM=0` decodes on Dispatch instead of the spinning `WorkerTeam`.
+@Suite("MicroDecode", .enabled(if: ProcessInfo.processInfo.environment["TOME_DECODE"] != nil))
+struct MicroDecode {
+  @Test func decode() throws {
+    let model = try Fixtures.model()
+    let steps = Int(ProcessInfo.processInfo.environment["TOME_DECODE"] ?? "") ?? 256
+    let c = model.makeContext()
+    c.usesWorkerTeam = ProcessInfo.processInfo.environment["TOME_WORKER_TEAM"] != "0"
+    var logits = try c.evaluate([1])
+    let t = Date()
+    let cpu = cpuSeconds()
+    for _ in 0..<steps { logits = try c.evaluate([argmax(logits)]) }
+    let dt = Date().timeIntervalSince(t)
+    print(String(format: "[micro] decode %d tokens: %.1f tok/s, %.2f CPU-ms/token", steps, Double(steps) / dt, (cpuSeconds() - cpu) / Double(steps) * 1000))
+  }
+}
+
 /// Parity probe: top-10 |Δlogit| against the golden llama.cpp logits for batched prefill and
 /// for token-by-token decoding (`TOME_PARITY=1`).
 @Suite("MicroParity", .enabled(if: ProcessInfo.processInfo.environment["TOME_PARITY"] != nil))
