@@ -181,7 +181,9 @@ struct ChatREPL {
           printer.show(event)
           if case .finished(let answer) = event { ending = .finished(standalone: standalone, answer: answer) }
         }
-        return ending
+        // A strategy whose model stream was cut by Ctrl-C may still finish with the partial
+        // text; that is a stopped answer, not a turn to keep.
+        return Task.isCancelled ? .stopped : ending
       } catch is CancellationError {
         return .stopped
       } catch {
