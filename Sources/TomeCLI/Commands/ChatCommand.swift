@@ -271,7 +271,7 @@ struct ChatREPL {
   /// file changed or is a PDF.
   private func open(_ n: Int) {
     guard let last = session.turns.last?.answer else { return print("no answer yet; ask a question first") }
-    guard (1...max(1, last.passages.count)).contains(n), n <= last.passages.count else {
+    guard n >= 1, n <= last.passages.count else {
       return Terminal.error("no passage \(n); the last answer has \(last.passages.count) (see /sources)")
     }
     let span = last.passages[n - 1].span
