@@ -40,20 +40,33 @@ public func runTome(arguments: [String] = Array(CommandLine.arguments.dropFirst(
     } else {
       try command.run()
     }
+    leave(0)
   } catch let error as ExitCode {
-    exit(error.rawValue)
+    leave(error.rawValue)
   } catch {
     let code = TomeCommand.exitCode(for: error)
-    if code == .success { TomeCommand.exit(withError: error) }
     let message = TomeCommand.fullMessage(for: error)
+    if code == .success {  // --help, --version
+      print(message)
+      leave(0)
+    }
     if code == .validationFailure {
       FileHandle.standardError.write(Data((message + "\n").utf8))
-      exit(2)
+      leave(2)
     }
     // One line, whatever the error's own description looks like.
     var line = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
     if line.count > 600 { line = String(line.prefix(600)) + "…" }
     FileHandle.standardError.write(Data("error: \(line)\n".utf8))
-    exit(1)
+    leave(1)
   }
+}
+
+/// Ends the process without running library destructors. OpenBLAS 0.3.21 (Debian bookworm) joins
+/// its worker threads in one, and that join can wait forever: `tome chat` hung after Ctrl-D with
+/// the exiting thread in `blas_thread_shutdown_`. Tome's own state is closed by then (the index
+/// is released when the command returns), so only buffered standard output needs flushing.
+private func leave(_ code: Int32) -> Never {
+  fflush(nil)
+  _exit(code)
 }

@@ -62,8 +62,9 @@ import TomeTestSupport
 
     tmux.send(literal: "what is a super-angel?")
     tmux.send(keys: "Enter")
-    try tmux.waitFor("Answer", timeout: 240)
-    // Stop it while it writes (an answer of up to 400 tokens takes seconds); the prompt returns.
+    // Stop it once the evidence is shown, while the model reads the passages (seconds) or writes;
+    // waiting for the answer's first words instead would race a short answer to its end.
+    try tmux.waitFor("Evidence", timeout: 240)
     tmux.send(keys: "C-c")
     try tmux.waitFor("[stopped]", timeout: 60)
     #expect(tmux.isAlive)
@@ -80,45 +81,32 @@ import TomeTestSupport
   }
 }
 
-/// A detached tmux session running one command, read through capture-pane.
+/// A detached tmux session running one command, read through capture-pane. It has a server of
+/// its own (a socket in the test's folder), started through `CleanSpawn` so that the server gets
+/// the signals it needs, and stopped with the session.
 struct Tmux {
   static var available: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") }
 
-  let name = "tome-test-\(UUID().uuidString.prefix(8))"
+  let name = "tome-test"
+  let socket: String
   /// Printed by the pane's shell, with the exit status, when `tome` has exited.
   static let exitMarker = "TOME-EXITED"
 
   init(directory: URL, command: [String]) throws {
+    socket = directory.appendingPathComponent("tmux.sock").path
     let quoted = command.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
-    // The first tmux call starts the server, which would inherit (and hold open) a pipe given as
-    // its output, so this one writes nowhere.
-    try run(["new-session", "-d", "-s", name, "-x", "160", "-y", "50", "-c", directory.path, "env -u TOME_INDEX TERM=xterm \(quoted); echo \(Self.exitMarker) $?; sleep 30"], capture: false)
+    let started = try run(["new-session", "-d", "-s", name, "-x", "160", "-y", "50", "-c", directory.path, "env -u TOME_INDEX TERM=xterm \(quoted); echo \(Self.exitMarker) $?; sleep 30"], capture: false)
+    try #require(started.status == 0, "tmux new-session exited with \(started.status)")
   }
 
   @discardableResult
-  func run(_ arguments: [String], capture: Bool = true) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
-    process.arguments = arguments
-    guard capture else {
-      process.standardOutput = FileHandle.nullDevice
-      process.standardError = FileHandle.nullDevice
-      try process.run()
-      process.waitUntilExit()
-      return ""
-    }
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
+  func run(_ arguments: [String], capture: Bool = true) throws -> CleanSpawn.Outcome {
+    try CleanSpawn.run("/usr/bin/tmux", ["-S", socket, "-f", "/dev/null"] + arguments, captureOutput: capture)
   }
 
   func send(literal text: String) { _ = try? run(["send-keys", "-t", name, "-l", text]) }
   func send(keys: String) { _ = try? run(["send-keys", "-t", name, keys]) }
-  func capture() -> String { (try? run(["capture-pane", "-p", "-t", name, "-S", "-200"])) ?? "" }
+  func capture() -> String { (try? run(["capture-pane", "-p", "-t", name, "-S", "-200"]).stdout) ?? "" }
 
   /// Whether `tome` still runs in the pane.
   var isAlive: Bool { !capture().contains(Self.exitMarker) }
@@ -154,5 +142,5 @@ struct Tmux {
     Issue.record("tome did not exit; screen:\n\(capture())")
   }
 
-  func kill() { _ = try? run(["kill-session", "-t", name]) }
+  func kill() { _ = try? run(["kill-server"]) }
 }
