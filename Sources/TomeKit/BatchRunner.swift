@@ -44,9 +44,26 @@ public struct BatchRunner: Sendable {
     self.parallel = parallel
   }
 
-  /// The settings that change answers, as text: retrieval, strategy, model and sampling.
+  /// The settings that change answers, as text: retrieval, strategy, model, the prompt
+  /// templates (their folder and a digest of what they say) and sampling.
   public static func settingsText(_ settings: AnswererSettings, parameters: GenerationParameters) -> String {
-    "\(settings.retrieval) \(settings.strategy) \(settings.model) prompts=\(settings.prompts.standardizedFileURL.path) \(parameters)"
+    let prompts = settings.prompts.standardizedFileURL
+    return "\(settings.retrieval) \(settings.strategy) \(settings.model) prompts=\(prompts.path)@\(templatesDigest(prompts)) \(parameters)"
+  }
+
+  /// SHA-256 over the names and contents of the `.txt` templates in `directory`, in name order,
+  /// so that editing a prompt starts a new job instead of mixing old and new answers.
+  /// An unreadable folder digests as empty; opening the answerer reports it properly.
+  static func templatesDigest(_ directory: URL) -> String {
+    let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
+      .filter { $0.hasSuffix(".txt") }.sorted()
+    var hash = SHA256()
+    for name in names {
+      hash.update(Data((name + "\n").utf8))
+      hash.update((try? Data(contentsOf: directory.appendingPathComponent(name))) ?? Data())
+      hash.update(Data("\n".utf8))
+    }
+    return hash.finalize()
   }
 
   /// The job key: SHA-256 of the input's digest and the settings text.

@@ -38,14 +38,14 @@ public struct ModelDirectory: Sendable, Hashable {
   /// Loads the in-process sentence encoder and its WordPiece tokenizer.
   ///
   /// - Throws: `EmbedError` naming the missing or corrupt file and how to fetch the weights.
-  public func loadEncoder() throws -> Encoder {
+  public func loadEncoder() throws -> SentenceEncoder {
     let encoder = try BERTEncoder(modelDirectory: encoderURL)
-    return Encoder(embedder: encoder, tokenCounter: encoder.tokenizer)
+    return SentenceEncoder(embedder: encoder, tokenCounter: encoder.tokenizer)
   }
 }
 
 /// An encoder and the tokenizer that measures chunk budgets in its own tokens.
-public struct Encoder: Sendable {
+public struct SentenceEncoder: Sendable {
   public let embedder: any TextEmbedder
   public let tokenCounter: any TokenCounter
 }

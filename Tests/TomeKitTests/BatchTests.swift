@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TomeCore
 import TomeKit
 import TomeStore
 import TomeTestSupport
@@ -75,6 +76,23 @@ import TomeTestSupport
     #expect(BatchRunner.jobKey(inputDigest: a.digest, settings: "k=3") == BatchRunner.jobKey(inputDigest: a.digest, settings: "k=3"))
     #expect(BatchRunner.jobKey(inputDigest: a.digest, settings: "k=3") != BatchRunner.jobKey(inputDigest: b.digest, settings: "k=3"))
     #expect(BatchRunner.jobKey(inputDigest: a.digest, settings: "k=3") != BatchRunner.jobKey(inputDigest: a.digest, settings: "k=4"))
+  }
+
+  @Test("editing a prompt template changes the job's settings, so the job starts afresh")
+  func promptEditsChangeTheJob() throws {
+    let dir = try TemporaryDirectory()
+    let template = dir.url.appendingPathComponent("rag-answer.txt")
+    try "Answer from the passages.".write(to: template, atomically: true, encoding: .utf8)
+    let settings = AnswererSettings(prompts: dir.url)
+    let before = BatchRunner.settingsText(settings, parameters: .greedy(maxTokens: 8))
+    #expect(BatchRunner.settingsText(settings, parameters: .greedy(maxTokens: 8)) == before)
+    try "Answer from the passages, briefly.".write(to: template, atomically: true, encoding: .utf8)
+    #expect(BatchRunner.settingsText(settings, parameters: .greedy(maxTokens: 8)) != before)
+    // Files that are not templates do not count.
+    try "notes".write(to: dir.url.appendingPathComponent("README.md"), atomically: true, encoding: .utf8)
+    let after = BatchRunner.settingsText(settings, parameters: .greedy(maxTokens: 8))
+    try "other notes".write(to: dir.url.appendingPathComponent("README.md"), atomically: true, encoding: .utf8)
+    #expect(BatchRunner.settingsText(settings, parameters: .greedy(maxTokens: 8)) == after)
   }
 
   static let runA = """

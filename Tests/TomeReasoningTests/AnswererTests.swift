@@ -9,7 +9,7 @@ import TomeTestSupport
 final class EssayCollection: Sendable {
   let directory: TemporaryDirectory
   let collection: TomeKit.Collection
-  let encoder: Encoder
+  let encoder: SentenceEncoder
   let model: any LanguageModel
   let prompts = PromptLibrary(directory: SharedData.repositoryRoot.appendingPathComponent("Prompts"))
 

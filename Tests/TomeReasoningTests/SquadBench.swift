@@ -22,29 +22,6 @@ struct SquadBench {
     var data: [Article]
   }
 
-  /// SQuAD's answer normalisation: lower case, no punctuation, no articles, single spaces.
-  static func normalise(_ s: String) -> String {
-    let lowered = s.lowercased().filter { !$0.isPunctuation && !$0.isSymbol }
-    return lowered.split(whereSeparator: { $0.isWhitespace }).filter { !["a", "an", "the"].contains($0) }.joined(separator: " ")
-  }
-
-  static func f1(_ prediction: String, _ gold: String) -> Double {
-    let p = normalise(prediction).split(separator: " ")
-    let g = normalise(gold).split(separator: " ")
-    guard !p.isEmpty, !g.isEmpty else { return p.isEmpty && g.isEmpty ? 1 : 0 }
-    var counts: [Substring: Int] = [:]
-    for t in g { counts[t, default: 0] += 1 }
-    var common = 0
-    for t in p where counts[t, default: 0] > 0 {
-      common += 1
-      counts[t]! -= 1
-    }
-    guard common > 0 else { return 0 }
-    let precision = Double(common) / Double(p.count)
-    let recall = Double(common) / Double(g.count)
-    return 2 * precision * recall / (precision + recall)
-  }
-
   static func percentile(_ values: [Double], _ q: Double) -> Double {
     guard !values.isEmpty else { return .nan }
     let sorted = values.sorted()
@@ -85,13 +62,13 @@ struct SquadBench {
       var em = 0.0, f1 = 0.0, contains = 0, top1 = 0, top2 = 0, cited = 0, citedGood = 0, quotes = 0, quotesOK = 0, notFound = 0
       var ttft: [Double] = [], total: [Double] = [], promptTokens: [Double] = []
       for q in questions {
-        let golds = (answers[q.id] ?? []).map(Self.normalise)
+        let gold = answers[q.id] ?? []
         let a = try await answerer.answer(q.text, parameters: .greedy(maxTokens: 64))
-        var prediction = a.text
-        for c in a.citations { prediction = prediction.replacingOccurrences(of: "[\(c.number)]", with: " ") }
-        em += golds.contains(Self.normalise(prediction)) ? 1 : 0
-        f1 += golds.map { Self.f1(prediction, $0) }.max() ?? 0
-        func holds(_ text: String) -> Bool { let t = Self.normalise(text); return golds.contains { t.contains($0) } }
+        let prediction = AnswerScoring.strippingCitationMarkers(a.text)
+        em += AnswerScoring.exactMatch(prediction, gold: gold)
+        f1 += AnswerScoring.f1(prediction, gold: gold)
+        let normalisedGold = gold.map(AnswerScoring.normalize)
+        func holds(_ text: String) -> Bool { let t = AnswerScoring.normalize(text); return normalisedGold.contains { t.contains($0) } }
         if holds(prediction) { contains += 1 }
         if let e = a.evidence.first, holds(e.text) { top1 += 1 }
         if a.evidence.prefix(2).contains(where: { holds($0.text) }) { top2 += 1 }

@@ -95,7 +95,7 @@ struct LongEmbedBenchCommand: AsyncParsableCommand {
     if let json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      try encoder.encode(LongEmbedJSON(command: NIAHBenchCommand.commandLine(), documents: docs, results: results))
+      try encoder.encode(LongEmbedJSON(command: Terminal.commandLine(), documents: docs, results: results))
         .write(to: URL(fileURLWithPath: json))
     }
     let charts = parsedTasks.map { chart(kind: $0, results: results) }
@@ -105,7 +105,7 @@ struct LongEmbedBenchCommand: AsyncParsableCommand {
     }
     if let reportHTML {
       var page = HTMLReport(
-        title: "tome bench longembed", command: NIAHBenchCommand.commandLine(),
+        title: "tome bench longembed", command: Terminal.commandLine(),
         details: ["\(docs) candidate documents and \(docs) queries per length; Acc@1 = the query's own document ranks first."])
       for (kind, chart) in zip(parsedTasks, charts) {
         let rows = results.filter { $0.task == kind }.map {

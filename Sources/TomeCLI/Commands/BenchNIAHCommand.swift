@@ -141,7 +141,7 @@ struct NIAHBenchCommand: AsyncParsableCommand {
     var lastReport = ContinuousClock.now - .seconds(60)
     var builds: [NIAHIndexBuild] = []
     var finished: [NIAHCell] = []
-    let command = Self.commandLine()
+    let command = Terminal.commandLine()
     let report = try await benchmark.run { event in
       switch event {
       case .status(let line):
@@ -202,13 +202,6 @@ struct NIAHBenchCommand: AsyncParsableCommand {
       }
       try page.html().write(to: URL(fileURLWithPath: reportHTML), atomically: true, encoding: .utf8)
     }
-  }
-
-  /// The command line as typed (arguments quoted where needed).
-  static func commandLine() -> String {
-    (["tome"] + CommandLine.arguments.dropFirst()).map { arg in
-      arg.allSatisfy { $0.isLetter || $0.isNumber || "-_=.,/:%+".contains($0) } ? arg : "'" + arg.replacingOccurrences(of: "'", with: "'\\''") + "'"
-    }.joined(separator: " ")
   }
 
   static func fraction(_ v: Double?) -> String { v.map { String(format: "%.2f", $0) } ?? "–" }

@@ -92,7 +92,7 @@ struct RetrievalBenchCommand: AsyncParsableCommand {
     }
     if let reportHTML {
       let page = HTMLReport(
-        title: "tome bench retrieval \(set.name)", command: NIAHBenchCommand.commandLine(),
+        title: "tome bench retrieval \(set.name)", command: Terminal.commandLine(),
         details: ["\(set.documents.count) documents, \(set.queries.count) queries."],
         sections: [
           .init(

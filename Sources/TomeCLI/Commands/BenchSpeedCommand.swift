@@ -116,7 +116,7 @@ struct SpeedBenchCommand: AsyncParsableCommand {
       print("model   not measured (not an in-process model)")
     }
     if let json {
-      let output = SpeedJSON(command: NIAHBenchCommand.commandLine(), folder: source.path, ingest: ingest, search: searches, model: modelResult)
+      let output = SpeedJSON(command: Terminal.commandLine(), folder: source.path, ingest: ingest, search: searches, model: modelResult)
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
       try encoder.encode(output).write(to: URL(fileURLWithPath: json))
@@ -142,7 +142,7 @@ struct SpeedJSON: Encodable {
     var decodeTokensPerSecond: Double?
   }
 
-  func encode(to encoder: any Swift.Encoder) throws {
+  func encode(to encoder: any Encoder) throws {
     var c = encoder.container(keyedBy: CodingKeys.self)
     try c.encode(command, forKey: .command)
     try c.encode(folder, forKey: .folder)

@@ -43,6 +43,14 @@ enum Terminal {
   }
 
   /// Writes a JSON value to standard output.
+  /// The command line as typed, arguments quoted for a shell where needed: what a report
+  /// prints so its reader can run it again.
+  static func commandLine() -> String {
+    (["tome"] + CommandLine.arguments.dropFirst()).map { arg in
+      arg.allSatisfy { $0.isLetter || $0.isNumber || "-_=.,/:%+".contains($0) } ? arg : "'" + arg.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }.joined(separator: " ")
+  }
+
   static func printJSON<T: Encodable>(_ value: T) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -30,7 +30,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
     }
   }
 
-  public func encode(to encoder: any Swift.Encoder) throws {
+  public func encode(to encoder: any Encoder) throws {
     var c = encoder.singleValueContainer()
     switch self {
     case .string(let s): try c.encode(s)

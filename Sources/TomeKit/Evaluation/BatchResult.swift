@@ -139,7 +139,7 @@ public struct BatchResult: Sendable, Hashable, Codable {
     self.extra = extra
   }
 
-  public func encode(to encoder: any Swift.Encoder) throws {
+  public func encode(to encoder: any Encoder) throws {
     var c = encoder.container(keyedBy: CodingKeys.self)
     try c.encode(id, forKey: .id)
     try c.encode(question, forKey: .question)

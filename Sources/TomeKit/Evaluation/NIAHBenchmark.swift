@@ -53,10 +53,10 @@ public struct NIAHBenchmark: Sendable {
   }
 
   public let configuration: Configuration
-  public let encoder: Encoder
+  public let encoder: SentenceEncoder
   public let model: any LanguageModel
 
-  public init(configuration: Configuration, encoder: Encoder, model: any LanguageModel) {
+  public init(configuration: Configuration, encoder: SentenceEncoder, model: any LanguageModel) {
     self.configuration = configuration
     self.encoder = encoder
     self.model = model

@@ -45,7 +45,7 @@ public struct SpeedBenchmark: Sendable {
   }
 
   /// Ingests `folder` into a fresh index at `collection` (chunking, then embedding).
-  public static func ingest(folder: URL, into collection: Collection, encoder: Encoder, progress: (String) -> Void = { _ in }) throws -> Ingest {
+  public static func ingest(folder: URL, into collection: Collection, encoder: SentenceEncoder, progress: (String) -> Void = { _ in }) throws -> Ingest {
     let report = try IngestPipeline(collection: collection, tokenCounter: encoder.tokenCounter).run(roots: [folder.path])
     progress(String(format: "chunked %d files into %d chunks in %.1fs; embedding…", report.indexed.count, report.chunks, report.elapsed.seconds))
     let embedding = try EmbeddingPipeline(collection: collection, embedder: encoder.embedder).run()
