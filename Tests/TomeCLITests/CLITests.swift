@@ -14,6 +14,14 @@ import TomeTestSupport
     for word in ["ingest", "search", "status", "--index"] { #expect(result.stdout.contains(word)) }
   }
 
+  @Test("a child that outlives its time limit is killed and says so (a hang fails one test, not the suite)")
+  func childTimeLimit() throws {
+    let dir = try TemporaryDirectory()
+    let server = try TomeBinary.run(["serve", "--port", "0"], in: dir.url, timeout: 3)
+    #expect(server.status != 0)
+    #expect(server.stderr.contains("was killed after 3 s"), "\(server.stderr)")
+  }
+
   @Test("usage errors exit 2, runtime failures exit 1, each with a one-line message")
   func exitCodes() throws {
     let dir = try TemporaryDirectory()

@@ -1,4 +1,5 @@
 package import Foundation
+import Synchronization
 
 /// Runs the built `tome` executable as a child process, the way a user would.
 package enum TomeBinary {
@@ -42,11 +43,22 @@ package enum TomeBinary {
     return (process, out, err)
   }
 
-  /// Runs `tome` to completion and returns its exit status and output.
+  /// Runs `tome` to completion and returns its exit status and output. A child still running
+  /// after `timeout` seconds is killed and its stderr says so, so a hang fails one test instead
+  /// of stalling the suite.
   package static func run(
-    _ arguments: [String], in directory: URL, environment: [String: String] = [:], input: String? = nil
+    _ arguments: [String], in directory: URL, environment: [String: String] = [:], input: String? = nil,
+    timeout: Double = 600
   ) throws -> Result {
     let (process, out, err) = try start(arguments, in: directory, environment: environment, input: input)
+    let timedOut = Flag()
+    let pid = process.processIdentifier
+    let watchdog = DispatchWorkItem {
+      timedOut.raise()
+      kill(pid, SIGKILL)
+    }
+    DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
+    defer { watchdog.cancel() }
     // Read both pipes fully before waiting, so a chatty child never blocks on a full pipe.
     let errData = LockedData()
     let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
@@ -54,9 +66,9 @@ package enum TomeBinary {
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     while !errData.isSet { Thread.sleep(forTimeInterval: 0.005) }
-    return Result(
-      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-      stderr: String(decoding: errData.value, as: UTF8.self))
+    var stderr = String(decoding: errData.value, as: UTF8.self)
+    if timedOut.isRaised { stderr += "\n[test] tome \(arguments.joined(separator: " ")) was killed after \(Int(timeout)) s" }
+    return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: stderr)
   }
 }
 
@@ -68,4 +80,11 @@ final class LockedData: @unchecked Sendable {
   func set(_ d: Data) { lock.lock(); data = d; done = true; lock.unlock() }
   var isSet: Bool { lock.lock(); defer { lock.unlock() }; return done }
   var value: Data { lock.lock(); defer { lock.unlock() }; return data }
+}
+
+/// A flag raised once from another thread.
+final class Flag: Sendable {
+  private let state = Mutex(false)
+  func raise() { state.withLock { $0 = true } }
+  var isRaised: Bool { state.withLock { $0 } }
 }
