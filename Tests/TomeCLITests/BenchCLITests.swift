@@ -49,9 +49,10 @@ import TomeTestSupport
     let html = try String(contentsOf: dir.url.appendingPathComponent("niah.html"), encoding: .utf8)
     #expect(html.contains("<svg ") && html.contains("tome bench niah"))
 
-    // A second run reuses the index: nothing is re-embedded for the haystack itself.
+    // A second run reuses the index: nothing is re-embedded for the haystack itself. Its
+    // multi-needle cells spread their sentences over several files and put them all back.
     let again = try TomeBinary.run(
-      ["bench", "niah", "--lengths", "2k", "--depths", "50", "--max-tokens", "8", "--work", "work",
+      ["bench", "niah", "--lengths", "2k", "--depths", "50", "--kinds", "multikey,multivalue", "--max-tokens", "8", "--work", "work",
        "--haystack", SharedData.data("paul_graham_essays/essays").path, "--json", "again.json"],
       in: dir.url, environment: environment)
     #expect(again.status == 0, "\(again.stderr)")
@@ -59,6 +60,13 @@ import TomeTestSupport
       try JSONSerialization.jsonObject(with: Data(contentsOf: dir.url.appendingPathComponent("again.json"))) as? [String: Any])
     let build = try #require(((second["report"] as? [String: Any])?["indexes"] as? [[String: Any]])?.first)
     #expect(build["filesWritten"] as? Int == 0 && build["filesIngested"] as? Int == 0)
+    let multi = try #require((second["report"] as? [String: Any])?["cells"] as? [[String: Any]])
+    #expect(multi.compactMap { $0["kind"] as? String } == ["multikey", "multivalue"])
+    #expect(multi.compactMap { ($0["expected"] as? [String])?.count } == [1, 4])
+    let work = dir.url.appendingPathComponent("work")
+    let files = FileManager.default.enumerator(at: work, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? []
+    let texts = files.filter { $0.pathExtension == "txt" }.compactMap { try? String(contentsOf: $0, encoding: .utf8) }
+    #expect(!texts.isEmpty && !texts.contains { $0.contains("special magic number") })
   }
 
   @Test("bench commands refuse bad values with one line and a non-zero exit")

@@ -41,7 +41,7 @@ final class CountingEmbedder: TextEmbedder, @unchecked Sendable {
     for kind in NeedleKind.allCases {
       let a = NIAHBenchmark.needle(kind: kind, length: 4096, depth: 50, seed: 7)
       #expect(a == NIAHBenchmark.needle(kind: kind, length: 4096, depth: 50, seed: 7))
-      #expect(!a.expected.isEmpty && a.isFound(in: a.text))
+      #expect(!a.expected.isEmpty && a.isFound(in: a.sentences.joined(separator: " ")))
       #expect(a.text.hasSuffix("."))
     }
     let passkeys = Set([0, 25, 50, 75, 100].flatMap { d in [4096, 8192].map { NIAHBenchmark.needle(kind: .passkey, length: $0, depth: d, seed: 7).expected } })
@@ -52,27 +52,58 @@ final class CountingEmbedder: TextEmbedder, @unchecked Sendable {
     #expect(p.text == "The pass key is \(key). Remember it. \(key) is the pass key." && p.question == "What is the pass key?")
   }
 
-  @Test("multikey needles have distinct keys and values and ask one of them; multivalue asks for all distinct values")
+  @Test("multikey: four distinct keys and values, the asked one at the cell's depth, the rest spread; multivalue: four values of one key, all asked")
   func multi() {
+    /// "One of the special magic numbers for KEY is: VALUE." as (key, value).
+    func pair(_ sentence: String) -> (key: String, value: String) {
+      let parts = sentence.components(separatedBy: "for ")[1].components(separatedBy: " is: ")
+      return (parts[0], parts[1].trimmingCharacters(in: CharacterSet(charactersIn: ".")))
+    }
+    var depths: Set<Double> = []
     for seed in UInt64(0)..<50 {
       var rng = SeededGenerator(seed: seed)
       let mk = Needle.make(.multikey, using: &rng)
-      // "One of the special magic numbers for KEY is: VALUE." × 4
-      let pairs = mk.text.components(separatedBy: ". ").map { sentence in
-        sentence.components(separatedBy: "for ")[1].components(separatedBy: " is: ")
-      }
-      let keys = pairs.map { $0[0] }
-      let values = pairs.map { $0[1].trimmingCharacters(in: CharacterSet(charactersIn: ".")) }
-      #expect(Set(keys).count == 4, "\(mk.text)")
-      #expect(Set(values).count == 4 && values.contains(mk.expected[0]) && mk.expected.count == 1)
-      let asked = keys[values.firstIndex(of: mk.expected[0]) ?? 0]
-      #expect(mk.question.contains(asked))
+      let pairs = mk.sentences.map(pair)
+      #expect(pairs.count == 4 && Set(pairs.map(\.key)).count == 4 && Set(pairs.map(\.value)).count == 4, "\(mk.sentences)")
+      #expect(mk.expected == [pairs[0].value] && mk.question.contains(pairs[0].key))
+      #expect(mk.companions.allSatisfy { (0...100).contains($0.depth) })
+      depths.formUnion(mk.companions.map(\.depth))
 
       let mv = Needle.make(.multivalue, using: &rng)
-      #expect(mv.expected.count == 4 && Set(mv.expected).count == 4)
-      #expect(mv.expected.allSatisfy { mv.text.contains($0) })
+      let values = mv.sentences.map(pair)
+      #expect(Set(values.map(\.key)).count == 1 && mv.question.contains(values[0].key))
+      #expect(mv.expected == values.map(\.value) && Set(mv.expected).count == 4)
       #expect(mv.isFound(in: mv.expected.joined(separator: ", ")) && !mv.isFound(in: mv.expected.dropLast().joined(separator: " ")))
     }
+    // Spread, not bunched: 150 companions land on many different depths.
+    #expect(depths.count > 40)
+  }
+
+  @Test("several sentences at once: each lands once, at its own boundary, in the documents it names; the rest is untouched")
+  func spreadInsertion() throws {
+    let haystack = essays.prefix(tokens: 16_384, counter: counter)
+    let sentences = [("Needle A is here.", 50.0), ("Needle B is here.", 5.0), ("Needle C is here.", 95.0), ("Needle D is here.", 50.0), ("Needle E is here.", 100.0)]
+    let (texts, placements) = haystack.insert(sentences, counter: counter)
+    #expect(placements.count == sentences.count)
+    for (sentence, placement) in zip(sentences, placements) {
+      let text = try #require(texts[placement.document])
+      #expect(text.components(separatedBy: sentence.0).count == 2, "\(sentence.0)")
+      #expect(abs(Double(placement.tokensBefore) / Double(haystack.tokens) * 100 - sentence.1) < 5)
+      // The same placement as a single insertion.
+      let single = haystack.insert(sentence.0, depth: sentence.1, counter: counter)
+      #expect(single.document == placement.document && single.tokensBefore == placement.tokensBefore)
+    }
+    // Two at the same depth keep their order; placements grow with depth.
+    let a = try #require(texts[placements[0].document]?.range(of: "Needle A")), d = try #require(texts[placements[3].document]?.range(of: "Needle D"))
+    #expect(a.lowerBound < d.lowerBound)
+    #expect(placements[1].tokensBefore < placements[0].tokensBefore && placements[0].tokensBefore < placements[2].tokensBefore)
+    // Taking the sentences out gives each changed document back (up to the spaces added).
+    func words(_ text: String) -> [Substring] { text.split(whereSeparator: \.isWhitespace) }
+    for (document, text) in texts {
+      let restored = sentences.reduce(text) { $0.replacingOccurrences(of: $1.0, with: "") }
+      #expect(words(restored) == words(haystack.documents[document].text), "document \(document)")
+    }
+    #expect(Set(texts.keys) == Set(placements.map(\.document)))
   }
 
   @Test("the haystack reaches the length, in essay order, and is the same every time", arguments: [2048, 8192, 30_000])

@@ -141,14 +141,19 @@ public struct NIAHBenchmark: Sendable {
     let started = ContinuousClock.now
     let counter = encoder.tokenCounter
     let needle = Self.needle(kind: kind, length: length, depth: depth, seed: configuration.seed)
-    let insertion = haystack.insert(needle.text, depth: Double(depth), counter: counter)
-    let document = haystack.documents[insertion.document]
-    let file = docs.appendingPathComponent(document.name)
-    try Data(insertion.text.utf8).write(to: file)
-    defer {
-      // Put the file back; the next cell's ingest (or the next run) re-indexes it.
-      try? Data(document.text.utf8).write(to: file)
+    let (texts, placements) = haystack.insert(
+      [(needle.text, Double(depth))] + needle.companions.map { ($0.text, $0.depth) }, counter: counter)
+    let placement = placements[0]
+    func write(_ text: String, of document: Int) throws {
+      try Data(text.utf8).write(to: docs.appendingPathComponent(haystack.documents[document].name))
     }
+    func restore() throws {
+      for document in texts.keys { try write(haystack.documents[document].text, of: document) }
+    }
+    for (document, text) in texts { try write(text, of: document) }
+    // Put the files back however the cell ends; the next cell's ingest (or the next run)
+    // re-indexes them.
+    defer { try? restore() }
     _ = try IngestPipeline(collection: collection, tokenCounter: counter).run(roots: [docs.path])
     _ = try EmbeddingPipeline(collection: collection, embedder: encoder.embedder, cache: cache).run()
     let indexSeconds = (ContinuousClock.now - started).seconds
@@ -160,17 +165,20 @@ public struct NIAHBenchmark: Sendable {
     let answerStarted = ContinuousClock.now
     let answer = try await answerer.answer(needle.question, parameters: configuration.parameters)
     let answerSeconds = (ContinuousClock.now - answerStarted).seconds
-    let retrieved = answer.passages.contains { needle.isFound(in: $0.text) }
-    let evidence = answer.evidence.first.map { needle.isFound(in: $0.text) } ?? false
+    // Multi-needle kinds spread their sentences, so these look at the passages (and the first
+    // evidence sentences, one per expected string) together.
+    let retrieved = needle.isFound(in: answer.passages.map(\.text).joined(separator: "\n"))
+    let evidence = needle.isFound(in: answer.evidence.prefix(needle.expected.count).map(\.text).joined(separator: "\n"))
 
-    // Re-index the clean file now, so the index is whole between cells.
-    try Data(document.text.utf8).write(to: file)
+    // Re-index the clean files now, so the index is whole between cells.
+    try restore()
     _ = try IngestPipeline(collection: collection, tokenCounter: counter).run(roots: [docs.path])
     _ = try EmbeddingPipeline(collection: collection, embedder: encoder.embedder, cache: cache).run()
 
     return NIAHCell(
       kind: kind, length: length, haystackTokens: haystack.tokens, depth: depth,
-      actualDepth: 100 * Double(insertion.tokensBefore) / Double(max(haystack.tokens, 1)), document: document.name,
+      actualDepth: 100 * Double(placement.tokensBefore) / Double(max(haystack.tokens, 1)),
+      document: haystack.documents[placement.document].name,
       question: needle.question, expected: needle.expected, answer: answer.text, correct: needle.isFound(in: answer.text),
       inRetrievedPassages: retrieved, inTopEvidence: evidence, promptTokens: answer.tokens.prompt,
       indexSeconds: indexSeconds, answerSeconds: answerSeconds, seconds: (ContinuousClock.now - started).seconds)
@@ -235,19 +243,19 @@ public struct NIAHCell: Sendable, Hashable, Codable {
   public var depth: Int
   /// Where the needle really went (percent of haystack tokens before it).
   public var actualDepth: Double
-  /// The file that held the needle.
+  /// The file that held the needle (its sentence at the cell's depth).
   public var document: String
   public var question: String
   public var expected: [String]
   public var answer: String
   /// The answer contains every expected value.
   public var correct: Bool
-  /// Some passage shown to the model contains every expected value.
+  /// The passages shown to the model contain every expected value between them.
   public var inRetrievedPassages: Bool
-  /// The top evidence sentence contains every expected value.
+  /// The top evidence sentences (one per expected value) contain every expected value.
   public var inTopEvidence: Bool
   public var promptTokens: Int
-  /// Re-indexing the needle's file.
+  /// Re-indexing the needle's files.
   public var indexSeconds: Double
   public var answerSeconds: Double
   /// The whole cell (index the needle, answer, restore).

@@ -42,20 +42,34 @@ public enum NeedleKind: String, Sendable, CaseIterable, Codable {
   case passkey
   /// A written fact sentence and its question (`FactNeedle.all`).
   case fact
-  /// Four key–value sentences with distinct keys; one key is asked.
+  /// Four key–value sentences with distinct keys, spread through the haystack; one key is asked.
   case multikey
-  /// One key with four distinct values; all are asked for.
+  /// One key with four distinct values, spread through the haystack; all are asked for.
   case multivalue
 }
 
 /// A needle: the text inserted, the question, and what a right answer must contain.
 public struct Needle: Sendable, Hashable, Codable {
+  /// A further sentence and the depth (percent of the haystack's tokens) it goes to.
+  public struct Companion: Sendable, Hashable, Codable {
+    public var text: String
+    public var depth: Double
+  }
+
   public var kind: NeedleKind
-  /// The sentences inserted, joined by spaces (multi-needle kinds insert them together).
+  /// What goes at the cell's depth: the sentence the question asks about (for multivalue, the
+  /// key's first value).
   public var text: String
+  /// The multi-needle kinds' other sentences (the other keys, or the key's other values), each
+  /// at its own seeded depth: RULER spreads them through the haystack rather than next to
+  /// the asked one, so that retrieving one passage is not retrieving them all.
+  public var companions: [Companion] = []
   public var question: String
   /// Every string here must occur in a correct answer (case-insensitive).
   public var expected: [String]
+
+  /// Every sentence inserted: `text`, then the companions.
+  public var sentences: [String] { [text] + companions.map(\.text) }
 
   /// Words for multikey/multivalue keys (RULER uses words as keys).
   static let keyWords = [
@@ -77,17 +91,23 @@ public struct Needle: Sendable, Hashable, Codable {
     case .multikey:
       let keys = distinctKeys(4, using: &rng)
       let values = distinctNumbers(4, using: &rng)
-      let asked = Int.random(in: 0..<keys.count, using: &rng)
-      let text = zip(keys, values).map { "One of the special magic numbers for \($0) is: \($1)." }.joined(separator: " ")
+      let sentences = zip(keys, values).map { "One of the special magic numbers for \($0) is: \($1)." }
       return Needle(
-        kind: kind, text: text, question: "What is the special magic number for \(keys[asked])?", expected: ["\(values[asked])"])
+        kind: kind, text: sentences[0], companions: spread(sentences.dropFirst(), using: &rng),
+        question: "What is the special magic number for \(keys[0])?", expected: ["\(values[0])"])
     case .multivalue:
       let key = distinctKeys(1, using: &rng)[0]
       let values = distinctNumbers(4, using: &rng)
-      let text = values.map { "One of the special magic numbers for \(key) is: \($0)." }.joined(separator: " ")
+      let sentences = values.map { "One of the special magic numbers for \(key) is: \($0)." }
       return Needle(
-        kind: kind, text: text, question: "What are all the special magic numbers for \(key)?", expected: values.map { "\($0)" })
+        kind: kind, text: sentences[0], companions: spread(sentences.dropFirst(), using: &rng),
+        question: "What are all the special magic numbers for \(key)?", expected: values.map { "\($0)" })
     }
+  }
+
+  /// Each sentence at a uniformly drawn depth.
+  static func spread(_ sentences: some Sequence<String>, using rng: inout some RandomNumberGenerator) -> [Companion] {
+    sentences.map { Companion(text: $0, depth: Double.random(in: 0...100, using: &rng).rounded()) }
   }
 
   /// `count` distinct two-word keys such as "cobalt-meadow".
@@ -223,10 +243,59 @@ public struct Haystack: Sendable {
     public var target: Int
   }
 
+  /// Where one sentence goes: a sentence boundary of one document.
+  public struct Placement: Sendable, Hashable {
+    public var document: Int
+    /// Haystack tokens before the sentence, counted in the text without insertions.
+    public var tokensBefore: Int
+    /// The token offset the depth asked for.
+    public var target: Int
+    /// The boundary in the document's original text.
+    var position: String.Index
+  }
+
   /// Inserts `needle` at the sentence boundary nearest to `depth` percent of the haystack's
   /// tokens (0 = before the first sentence, 100 = after the last).
   public func insert(_ needle: String, depth: Double, counter: any TokenCounter) -> Insertion {
+    let (texts, placements) = insert([(needle, depth)], counter: counter)
+    let placement = placements[0]
+    return Insertion(
+      document: placement.document, text: texts[placement.document] ?? "", tokensBefore: placement.tokensBefore,
+      target: placement.target)
+  }
+
+  /// Inserts each sentence at the boundary nearest its depth. Returns the new text of every
+  /// document that changed, by index, and each sentence's placement, in the order given.
+  /// Sentences that land on the same boundary keep their given order.
+  public func insert(_ sentences: [(text: String, depth: Double)], counter: any TokenCounter) -> (texts: [Int: String], placements: [Placement]) {
     precondition(!documents.isEmpty, "an empty haystack has nowhere to hide a needle")
+    let placements = sentences.map { placement(depth: $0.depth, counter: counter) }
+    var texts: [Int: String] = [:]
+    for document in Set(placements.map(\.document)) {
+      let text = documents[document].text
+      let here = placements.indices.filter { placements[$0].document == document }
+        .sorted { (placements[$0].position, $0) < (placements[$1].position, $1) }
+      var out = ""
+      var cursor = text.startIndex
+      for i in here {
+        let position = placements[i].position
+        out += text[cursor..<position]
+        cursor = position
+        if position == text.startIndex {
+          out += sentences[i].text + " "
+        } else if position == text.endIndex {
+          out += (out.hasSuffix("\n") ? "" : " ") + sentences[i].text + "\n"
+        } else {
+          out += " " + sentences[i].text
+        }
+      }
+      texts[document] = out + text[cursor...]
+    }
+    return (texts, placements)
+  }
+
+  /// The sentence boundary nearest to `depth` percent of the haystack's tokens.
+  func placement(depth: Double, counter: any TokenCounter) -> Placement {
     let total = tokens
     let target = Int((depth / 100 * Double(total)).rounded())
     var start = 0
@@ -254,15 +323,7 @@ public struct Haystack: Sendable {
       }
       if start + before > target { break }
     }
-    let joined: String
-    if best.position == text.startIndex {
-      joined = needle + " " + text
-    } else if best.position == text.endIndex {
-      joined = text + (text.hasSuffix("\n") ? "" : " ") + needle + "\n"
-    } else {
-      joined = String(text[..<best.position]) + " " + needle + String(text[best.position...])
-    }
-    return Insertion(document: index, text: joined, tokensBefore: start + best.tokens, target: target)
+    return Placement(document: index, tokensBefore: start + best.tokens, target: target, position: best.position)
   }
 
   /// Sentence ends in `text`: the positions right after a `.`, `!` or `?` that a space or
