@@ -148,14 +148,21 @@ extension Quantized {
   }
 
   /// Two Q4_1 rows at once: the activation loads and widening constants are shared.
+  ///
+  /// Each pair of blocks also reads both blocks' (d, m) headers with one f16→f32 vector
+  /// conversion and scales them by the activation's (d_x, Σ_x) in one multiply, so the min
+  /// term rides along in the main loop instead of a second pass of scalar conversions.
   @inline(__always)
   static func dotQ4_1x2(_ r0: UnsafeRawPointer, _ r1: UnsafeRawPointer, _ a: Q8Activation, blocks: Int) -> (Float, Float) {
     var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+    // Lanes 1 and 3 gather m·Σ_x; lanes 0 and 2 are the d products, summed and ignored.
+    var mins0 = SIMD4<Float>(), mins1 = SIMD4<Float>()
     let mask = SIMD16<UInt16>(repeating: 0x0F)
     let magic = SIMD8<Int32>(repeating: 0x4B40_0000)
     let pairs = (blocks + 1) / 2
     let xs = a.nibbleOrder
     let sc = a.scales
+    let sums = a.sums
     @inline(__always) func partial(_ row: UnsafeRawPointer, _ b0: Int, _ b1: Int, _ x0: SIMD16<Int16>, _ x1: SIMD16<Int16>,
       _ x2: SIMD16<Int16>, _ x3: SIMD16<Int16>) -> SIMD8<Float> {
       let v = SIMD16<UInt16>(
@@ -169,24 +176,28 @@ extension Quantized {
       let s32 = ((w &<< 16) &>> 16) &+ (w &>> 16)
       return unsafeBitCast(s32 &+ magic, to: SIMD8<Float>.self) - SIMD8<Float>(repeating: 12_582_912)
     }
-    var mins0: Float = 0, mins1: Float = 0
+    /// (d, m) of blocks b0 and b1 as floats: [d0, m0, d1, m1].
+    @inline(__always) func headers(_ row: UnsafeRawPointer, _ b0: Int, _ b1: Int) -> SIMD4<Float> {
+      SIMD4<Float>(SIMD4<Float16>(
+        lowHalf: row.loadUnaligned(fromByteOffset: 20 * b0, as: SIMD2<Float16>.self),
+        highHalf: row.loadUnaligned(fromByteOffset: 20 * b1, as: SIMD2<Float16>.self)))
+    }
     for pair in 0..<pairs {
       let b0 = 2 * pair
       let b1 = min(b0 + 1, blocks - 1)
       let xb = xs + 64 * pair
       let x0 = loadI16(xb), x1 = loadI16(xb + 16), x2 = loadI16(xb + 32), x3 = loadI16(xb + 48)
-      let sa = sc[b0]
-      let sb: Float = b0 + 1 < blocks ? sc[b0 + 1] : 0
-      let f0 = partial(r0, b0, b1, x0, x1, x2, x3)
-      acc0.addProduct(f0, SIMD8(lowHalf: SIMD4(repeating: half(r0, 20 * b0) * sa), highHalf: SIMD4(repeating: half(r0, 20 * b1) * sb)))
-      let f1 = partial(r1, b0, b1, x0, x1, x2, x3)
-      acc1.addProduct(f1, SIMD8(lowHalf: SIMD4(repeating: half(r1, 20 * b0) * sa), highHalf: SIMD4(repeating: half(r1, 20 * b1) * sb)))
+      // The second block of an odd tail repeats the first; its activation factors are zero.
+      let second = b0 + 1 < blocks
+      let factors = SIMD4<Float>(sc[b0], sums[b0], second ? sc[b0 + 1] : 0, second ? sums[b0 + 1] : 0)
+      let h0 = headers(r0, b0, b1) * factors
+      acc0.addProduct(partial(r0, b0, b1, x0, x1, x2, x3), SIMD8(lowHalf: SIMD4(repeating: h0[0]), highHalf: SIMD4(repeating: h0[2])))
+      mins0 += h0
+      let h1 = headers(r1, b0, b1) * factors
+      acc1.addProduct(partial(r1, b0, b1, x0, x1, x2, x3), SIMD8(lowHalf: SIMD4(repeating: h1[0]), highHalf: SIMD4(repeating: h1[2])))
+      mins1 += h1
     }
-    for b in 0..<blocks {
-      mins0 += half(r0, 20 * b + 2) * a.sums[b]
-      mins1 += half(r1, 20 * b + 2) * a.sums[b]
-    }
-    return (acc0.sum() + mins0, acc1.sum() + mins1)
+    return (acc0.sum() + (mins0[1] + mins0[3]), acc1.sum() + (mins1[1] + mins1[3]))
   }
 
   @inline(__always)
