@@ -50,7 +50,7 @@ struct ModelInfoCommand: AsyncParsableCommand {
       case .llama3: print("chat template: Llama 3")
       }
     } catch {
-      print("chat template: unknown (\(error.detail))")
+      print("chat template: unknown — \(error.detail)")
     }
   }
 }
@@ -71,6 +71,8 @@ struct GenerateCommand: AsyncParsableCommand {
   @Option(help: "Path to a .gguf model (default: SmolLM2-135M-Instruct.Q4_1.gguf in the models folder).")
   var model: String?
 
+  @OptionGroup var chatTemplate: ChatTemplateOption
+
   @Option(help: "Most tokens to generate.")
   var maxTokens = 256
 
@@ -90,7 +92,8 @@ struct GenerateCommand: AsyncParsableCommand {
     guard FileManager.default.fileExists(atPath: path) else {
       throw CLIError("\(path): model file not found" + (model == nil ? "; run Scripts/bootstrap.sh to fetch the default model" : ""))
     }
-    let lm = try LocalLanguageModel(path: path, template: chat ? nil : .smolLM)
+    // Without --chat no template is used, so a file without one still generates.
+    let lm = try LocalLanguageModel(path: path, template: chatTemplate.format?.template ?? (chat ? nil : .smolLM))
     let parameters = GenerationParameters(maxTokens: maxTokens, temperature: temperature, seed: seed)
     let stream = chat
       ? lm.stream([.user(prompt)], parameters: parameters)

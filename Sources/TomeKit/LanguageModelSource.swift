@@ -1,11 +1,13 @@
 public import Foundation
 public import TomeCore
 import TomeLLM
+public import TomeModel
 
 /// Where the chat model comes from: the in-process GGUF runtime or an OpenAI-compatible server.
 public enum LanguageModelSource: Sendable, Hashable {
-  /// A GGUF file run in process; nil is the default model in the model directory.
-  case local(file: URL?)
+  /// A GGUF file run in process; nil is the default model in the model directory. The chat
+  /// template is detected from the file unless `template` names it.
+  case local(file: URL?, template: ChatTemplate.Format? = nil)
   /// An OpenAI-compatible server at a base URL (`http://host:port`), with the `model` to ask
   /// for and the name of the environment variable holding its bearer token.
   case endpoint(URL, model: String?, tokenVariable: String?)
@@ -17,8 +19,8 @@ public enum LanguageModelSource: Sendable, Hashable {
   ///   when the token variable is named but unset.
   public func load(models: ModelDirectory, environment: [String: String]) throws -> any LanguageModel {
     switch self {
-    case .local(let file):
-      return try models.loadChatModel(file: file)
+    case .local(let file, let template):
+      return try models.loadChatModel(file: file, template: template?.template)
     case .endpoint(let url, let model, let tokenVariable):
       var token: String?
       if let tokenVariable {

@@ -1,7 +1,7 @@
 public import Foundation
 public import TomeCore
 import TomeEmbed
-import TomeModel
+public import TomeModel
 
 /// Where model weights live (`$TOME_MODELS`, default `~/.cache/tome/models`), and the one place
 /// that turns them into concrete encoders and models.
@@ -21,15 +21,17 @@ public struct ModelDirectory: Sendable, Hashable {
   /// The default chat model file (SmolLM2-135M-Instruct, Q4_1).
   public var defaultChatModelURL: URL { url.appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf") }
 
-  /// Loads an in-process GGUF chat model: `file`, or the default model when nil.
+  /// Loads an in-process GGUF chat model: `file`, or the default model when nil, with
+  /// `template` or the one detected from the file.
   ///
-  /// - Throws: `ModelError` naming the file and the cause (missing files say how to fetch them).
-  public func loadChatModel(file: URL? = nil) throws -> any LanguageModel {
+  /// - Throws: `ModelError` naming the file and the cause (missing files say how to fetch them;
+  ///   an unrecognised chat template says how to name one).
+  public func loadChatModel(file: URL? = nil, template: ChatTemplate? = nil) throws -> any LanguageModel {
     let url = file ?? defaultChatModelURL
     if file == nil && !FileManager.default.fileExists(atPath: url.path) {
       throw ModelDirectoryError(path: url.path, reason: "default model not found; run Scripts/bootstrap.sh to fetch it")
     }
-    return try LocalLanguageModel(path: url.path)
+    return try LocalLanguageModel(path: url.path, template: template)
   }
 
   /// The sentence encoder's folder.

@@ -10,6 +10,20 @@ public enum ChatTemplate: Sendable, Hashable {
   /// Llama 3: `<|start_header_id|>role<|end_header_id|>\n\n…<|eot_id|>`.
   case llama3
 
+  /// The formats by name, for a user to choose when detection fails.
+  public enum Format: String, Sendable, CaseIterable, Codable {
+    /// ChatML without a default system prompt.
+    case chatml
+    case llama3
+
+    public var template: ChatTemplate {
+      switch self {
+      case .chatml: .chatML(defaultSystemPrompt: nil)
+      case .llama3: .llama3
+      }
+    }
+  }
+
   /// SmolLM2's template.
   public static let smolLM = ChatTemplate.chatML(
     defaultSystemPrompt: "You are a helpful AI assistant named SmolLM, trained by Hugging Face")
@@ -20,7 +34,7 @@ public enum ChatTemplate: Sendable, Hashable {
     guard let source = file["tokenizer.chat_template"]?.string else {
       throw ModelError(
         .unknownChatTemplate, file: file.path,
-        "no tokenizer.chat_template in the file; pass a ChatTemplate explicitly (chatML or llama3)")
+        "no tokenizer.chat_template in the file; pick chatml or llama3 (tome: --chat-template)")
     }
     try self.init(jinja: source, file: file.path)
   }
@@ -41,7 +55,7 @@ public enum ChatTemplate: Sendable, Hashable {
     } else {
       throw ModelError(
         .unknownChatTemplate, file: file,
-        "chat template not recognised (\(source.prefix(60).debugDescription)…); pass a ChatTemplate explicitly (chatML or llama3)")
+        "chat template not recognised (\(source.prefix(60).debugDescription)…); pick chatml or llama3 (tome: --chat-template)")
     }
   }
 

@@ -67,10 +67,12 @@ struct GenerationTests {
   func stops() throws {
     let model = try Fixtures.model()
     let ids = try Fixtures.golden().logits.first { $0.name == "plain" }?.ids ?? []
-    // Greedy: " Paris.\n\nThe United States…"
+    // Greedy: " Paris.\n\nThe", each token ahead of the next by ≥ 0.77; the word after "The" is a
+    // near-tie (" answer" vs " United", gap 0.05, inside the Q8 rounding noise), so the stop
+    // string sits before it.
     let c = model.makeContext()
-    let r = try c.generate(prompt: ids, parameters: GenerationParameters(maxTokens: 32, stop: ["United"])) { _ in true }
-    #expect(r.text == " Paris.\n\nThe ")
+    let r = try c.generate(prompt: ids, parameters: GenerationParameters(maxTokens: 32, stop: ["The"])) { _ in true }
+    #expect(r.text == " Paris.\n\n")
     #expect(r.finishReason == .stopString)
     let c2 = model.makeContext()
     let r2 = try c2.generate(prompt: ids, parameters: .greedy(maxTokens: 5)) { _ in true }
@@ -124,7 +126,7 @@ struct GenerationTests {
       Issue.record("unknown template accepted")
     } catch {
       #expect(error.kind == .unknownChatTemplate)
-      #expect(error.description.contains("ChatTemplate"))
+      #expect(error.description.contains("chatml or llama3"))
     }
   }
 }

@@ -30,6 +30,8 @@ struct ServeCommand: AsyncParsableCommand {
   @Option(help: ArgumentHelp("GGUF chat model file (default: SmolLM2-135M-Instruct in --models).", valueName: "file"))
   var model: String?
 
+  @OptionGroup var chatTemplate: ChatTemplateOption
+
   @Option(name: .customLong("max-body"), help: ArgumentHelp("Largest request body accepted, in bytes.", valueName: "bytes"))
   var maxBody = 1 << 20
 
@@ -61,7 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
 
   func run() async throws {
     let file = model.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
-    let languageModel = try LanguageModelSource.local(file: file).load(models: models.directory)
+    let languageModel = try LanguageModelSource.local(file: file, template: chatTemplate.format).load(models: models.directory)
     let server = try TomeServer(
       model: languageModel,
       configuration: .init(host: host, port: port, token: resolvedToken, maxBodyBytes: maxBody, maxQueue: maxQueue),

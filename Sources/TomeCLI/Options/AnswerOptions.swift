@@ -21,6 +21,8 @@ struct AnswerOptions: ParsableArguments {
   @Option(name: .long, help: ArgumentHelp("GGUF chat model file. Default: SmolLM2-135M-Instruct in the model folder.", valueName: "file"))
   var model: String?
 
+  @OptionGroup var chatTemplate: ChatTemplateOption
+
   @Option(
     name: .long,
     help: ArgumentHelp(
@@ -61,6 +63,7 @@ struct AnswerOptions: ParsableArguments {
       guard let url = URL(string: endpoint), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
         throw ValidationError("--endpoint must be an http(s) URL such as http://127.0.0.1:8080 (got \(endpoint))")
       }
+      if chatTemplate.format != nil { throw ValidationError("--chat-template is for the in-process model; the server at --endpoint applies its own") }
     } else if endpointModel != nil || tokenVariable != nil {
       throw ValidationError("--endpoint-model and --token-env need --endpoint")
     }
@@ -71,7 +74,7 @@ struct AnswerOptions: ParsableArguments {
     if let endpoint, let url = URL(string: endpoint) {
       return .endpoint(url, model: endpointModel, tokenVariable: tokenVariable)
     }
-    return .local(file: model.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) })
+    return .local(file: model.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }, template: chatTemplate.format)
   }
 
   /// The answerer settings these options describe.

@@ -1,6 +1,7 @@
 public import ArgumentParser
 import Foundation
 public import TomeKit
+public import TomeModel
 
 /// `--models DIR`: where model weights live.
 struct ModelOptions: ParsableArguments {
@@ -21,3 +22,16 @@ struct ModelOptions: ParsableArguments {
 }
 
 extension RetrievalMode: ExpressibleByArgument {}
+
+/// `--chat-template chatml|llama3`: the chat format of an in-process model whose GGUF file has
+/// no recognisable `tokenizer.chat_template` (detection is the default).
+struct ChatTemplateOption: ParsableArguments {
+  @Option(
+    name: .customLong("chat-template"),
+    help: ArgumentHelp(
+      "Chat format of the in-process model when the GGUF file's own template is missing or not recognised: chatml or llama3.",
+      valueName: "format"))
+  var format: ChatTemplate.Format?
+}
+
+extension ChatTemplate.Format: ExpressibleByArgument {}
