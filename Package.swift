@@ -8,13 +8,6 @@ let settings: [SwiftSetting] = [
   .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
-/// Numeric targets are compiled for a Haswell baseline (AVX2 + FMA). Without a target CPU,
-/// Swift's SIMD fused multiply-add becomes a libm call per lane (PERFORMANCE.md).
-#if arch(x86_64)
-let numeric: [SwiftSetting] = settings + [.unsafeFlags(["-target-cpu", "haswell"])]
-#else
-let numeric: [SwiftSetting] = settings
-#endif
 
 let package = Package(
   name: "Tome",
@@ -32,16 +25,19 @@ let package = Package(
   targets: [
     .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+    // SIMD kernels in C, compiled per instruction-set level with function target attributes
+    // and chosen at run time (CPUID): no unsafe flags, and one binary for every x86-64 CPU.
+    .target(name: "CTomeKernels"),
     .target(name: "TomeCore", swiftSettings: settings),
-    .target(name: "TomeLinalg", dependencies: ["TomeCore", "CBLAS"], swiftSettings: numeric),
+    .target(name: "TomeLinalg", dependencies: ["TomeCore", "CBLAS", "CTomeKernels"], swiftSettings: settings),
     .target(name: "TomeIngest", dependencies: ["TomeCore"], swiftSettings: settings),
     .target(
       name: "TomeStore",
       dependencies: ["TomeCore", .product(name: "GRDB", package: "GRDB.swift")],
       swiftSettings: settings),
-    .target(name: "TomeEmbed", dependencies: ["TomeCore", "TomeLinalg"], swiftSettings: numeric),
-    .target(name: "TomeIndex", dependencies: ["TomeCore", "TomeLinalg"], swiftSettings: numeric),
-    .target(name: "TomeModel", dependencies: ["TomeCore", "TomeLinalg"], swiftSettings: numeric),
+    .target(name: "TomeEmbed", dependencies: ["TomeCore", "TomeLinalg"], swiftSettings: settings),
+    .target(name: "TomeIndex", dependencies: ["TomeCore", "TomeLinalg"], swiftSettings: settings),
+    .target(name: "TomeModel", dependencies: ["TomeCore", "TomeLinalg"], swiftSettings: settings),
     .target(name: "TomeLLM", dependencies: ["TomeCore", "CCurl"], swiftSettings: settings),
     .target(name: "TomeReasoning", dependencies: ["TomeCore"], swiftSettings: settings),
     .target(name: "TomeReport", dependencies: ["TomeCore"], swiftSettings: settings),
@@ -70,10 +66,10 @@ let package = Package(
     .testTarget(name: "TomeCoreTests", dependencies: ["TomeCore", "TomeTestSupport"], swiftSettings: settings),
     .testTarget(name: "TomeIngestTests", dependencies: ["TomeIngest", "TomeTestSupport"], swiftSettings: settings),
     .testTarget(name: "TomeStoreTests", dependencies: ["TomeStore", "TomeTestSupport"], swiftSettings: settings),
-    .testTarget(name: "TomeLinalgTests", dependencies: ["TomeLinalg", "TomeTestSupport"], swiftSettings: numeric),
-    .testTarget(name: "TomeEmbedTests", dependencies: ["TomeEmbed", "TomeTestSupport"], swiftSettings: numeric),
-    .testTarget(name: "TomeIndexTests", dependencies: ["TomeIndex", "TomeTestSupport"], swiftSettings: numeric),
-    .testTarget(name: "TomeModelTests", dependencies: ["TomeModel", "TomeTestSupport"], swiftSettings: numeric),
+    .testTarget(name: "TomeLinalgTests", dependencies: ["TomeLinalg", "TomeTestSupport", "CTomeKernels"], swiftSettings: settings),
+    .testTarget(name: "TomeEmbedTests", dependencies: ["TomeEmbed", "TomeTestSupport"], swiftSettings: settings),
+    .testTarget(name: "TomeIndexTests", dependencies: ["TomeIndex", "TomeTestSupport"], swiftSettings: settings),
+    .testTarget(name: "TomeModelTests", dependencies: ["TomeModel", "TomeTestSupport"], swiftSettings: settings),
     .testTarget(name: "TomeLLMTests", dependencies: ["TomeLLM", "TomeTestSupport", "TomeKit", "TomeServe"], swiftSettings: settings),
     .testTarget(name: "TomeReasoningTests", dependencies: ["TomeReasoning", "TomeTestSupport", "TomeKit"], swiftSettings: settings),
     .testTarget(name: "TomeReportTests", dependencies: ["TomeReport", "TomeTestSupport"], swiftSettings: settings),

@@ -1,8 +1,10 @@
+internal import CTomeKernels
+
 /// Dequantisation of GGML block formats and quantised matrix–vector products.
 ///
 /// Layouts follow ggml (`ggml-common.h`): each row is a run of blocks; `f16` scales are IEEE
-/// half floats. Integer→float conversion uses the 2²³ magic-number trick, because Swift's
-/// generic SIMD int→float conversion does not vectorise (PERFORMANCE.md).
+/// half floats. The formats of the shipped models (F32, F16, Q4_0, Q4_1, Q8_0) decode in
+/// CTomeKernels; the rarer ones decode here, block by block.
 public enum Quantized {
   /// Writes `count` floats decoded from `source` (stored as `type`) to `destination`.
   /// `count` must be a multiple of `type.blockSize`.
@@ -13,32 +15,12 @@ public enum Quantized {
     let blocks = count / type.blockSize
     let bpb = type.bytesPerBlock
     switch type {
-    case .f32:
-      destination.update(from: source.assumingMemoryBound(to: Float.self), count: count)
-    case .f16:
-      for i in 0..<count { destination[i] = half(source, 2 * i) }
+    case .f32, .f16, .q4_0, .q4_1, .q8_0:
+      let decoded = tk_dequantize(Int32(type.rawValue), source, count, destination)
+      precondition(decoded != 0, "\(type) has a SIMD decoder")
     case .bf16:
       for i in 0..<count {
         destination[i] = Float(bitPattern: UInt32(source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16)
-      }
-    case .q4_0:
-      for b in 0..<blocks {
-        let p = source + b * bpb
-        let d = half(p, 0)
-        let q = p.loadUnaligned(fromByteOffset: 2, as: SIMD16<UInt8>.self)
-        let y = destination + b * 32
-        store(y, (smallToFloat(q & 0x0F) - SIMD16(repeating: 8)) * SIMD16(repeating: d))
-        store(y + 16, (smallToFloat(q &>> 4) - SIMD16(repeating: 8)) * SIMD16(repeating: d))
-      }
-    case .q4_1:
-      for b in 0..<blocks {
-        let p = source + b * bpb
-        let d = half(p, 0)
-        let m = half(p, 2)
-        let q = p.loadUnaligned(fromByteOffset: 4, as: SIMD16<UInt8>.self)
-        let y = destination + b * 32
-        store(y, smallToFloat(q & 0x0F) * SIMD16(repeating: d) + SIMD16(repeating: m))
-        store(y + 16, smallToFloat(q &>> 4) * SIMD16(repeating: d) + SIMD16(repeating: m))
       }
     case .q5_0, .q5_1:
       let hasMin = type == .q5_1
@@ -62,14 +44,6 @@ public enum Quantized {
           y[j] = x0 * d + m
           y[j + 16] = x1 * d + m
         }
-      }
-    case .q8_0:
-      for b in 0..<blocks {
-        let p = source + b * bpb
-        let d = half(p, 0)
-        let y = destination + b * 32
-        store(y, int8ToFloat(p.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int8>.self)) * SIMD16(repeating: d))
-        store(y + 16, int8ToFloat(p.loadUnaligned(fromByteOffset: 18, as: SIMD16<Int8>.self)) * SIMD16(repeating: d))
       }
     case .q4_K:
       for b in 0..<blocks {
@@ -170,38 +144,6 @@ public enum Quantized {
   static func half(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
     Float(Float16(bitPattern: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
   }
-
-  @inline(__always)
-  static func store(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
-  }
-
-  @inline(__always)
-  static func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-  }
-
-  /// Unsigned bytes to floats, exactly (byte b → lane b).
-  @inline(__always)
-  static func smallToFloat(_ v: SIMD16<UInt8>) -> SIMD16<Float> {
-    // Spread the 16 bytes over four 4-lane words and pick byte k of each with a shift.
-    let w = unsafeBitCast(v, to: SIMD4<UInt32>.self)
-    let m = SIMD4<UInt32>(repeating: 0xFF), magic = SIMD4<UInt32>(repeating: 0x4B00_0000)
-    let b0 = (w & m) | magic, b1 = ((w &>> 8) & m) | magic
-    let b2 = ((w &>> 16) & m) | magic, b3 = (w &>> 24) | magic
-    // Lane j of b_k is byte 4j + k; interleave back to byte order.
-    let f = SIMD16<UInt32>(
-      b0[0], b1[0], b2[0], b3[0], b0[1], b1[1], b2[1], b3[1],
-      b0[2], b1[2], b2[2], b3[2], b0[3], b1[3], b2[3], b3[3])
-    return unsafeBitCast(f, to: SIMD16<Float>.self) - SIMD16<Float>(repeating: 8_388_608)
-  }
-
-  /// Signed bytes to floats, exactly.
-  @inline(__always)
-  static func int8ToFloat(_ v: SIMD16<Int8>) -> SIMD16<Float> {
-    let u = unsafeBitCast(v, to: SIMD16<UInt8>.self) ^ SIMD16<UInt8>(repeating: 0x80)  // b + 128
-    return smallToFloat(u) - SIMD16<Float>(repeating: 128)
-  }
 }
 
 extension Quantized {
@@ -216,61 +158,21 @@ extension Quantized {
     blockSums: UnsafeMutablePointer<Float>? = nil
   ) {
     precondition(n % 32 == 0, "Q8 activation rounding needs whole blocks of 32")
-    for b in 0..<(n / 32) {
-      let a0 = load(x + 32 * b), a1 = load(x + 32 * b + 16)
-      let m0 = a0.replacing(with: -a0, where: a0 .< 0)
-      let m1 = a1.replacing(with: -a1, where: a1 .< 0)
-      let amax = max(m0.max(), m1.max())
-      let d = amax / 127
-      let id: Float = d != 0 ? 1 / d : 0
-      let magic = SIMD16<Float>(repeating: 12_582_912), idv = SIMD16<Float>(repeating: id)
-      let q0 = (a0 * idv + magic) - magic
-      let q1 = (a1 * idv + magic) - magic
-      let dh = Float(Float16(d))
-      store(destination + 32 * b, q0 * SIMD16(repeating: dh))
-      store(destination + 32 * b + 16, q1 * SIMD16(repeating: dh))
-      if let blockSums { blockSums[b] = Float(Float16(d * (q0 + q1).sum())) }
-    }
+    tk_round_like_q8(x, n, destination, blockSums)
   }
 
   /// Rounds `n` floats to half precision and back, in place (llama.cpp's F16 KV cache).
-  public static func roundToHalf(_ x: UnsafeMutablePointer<Float>, count n: Int) {
-    var i = 0
-    while i + 16 <= n {
-      store(x + i, SIMD16<Float>(SIMD16<Float16>(load(x + i))))
-      i += 16
-    }
-    while i < n {
-      x[i] = Float(Float16(x[i]))
-      i += 1
-    }
-  }
+  public static func roundToHalf(_ x: UnsafeMutablePointer<Float>, count n: Int) { tk_round_to_half(x, n) }
 }
 
 extension Quantized {
   /// Converts `n` floats to half precision (round to nearest even).
   public static func toHalf(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float16>, count n: Int) {
-    var i = 0
-    while i + 16 <= n {
-      UnsafeMutableRawPointer(y + i).storeBytes(of: SIMD16<Float16>(load(x + i)), as: SIMD16<Float16>.self)
-      i += 16
-    }
-    while i < n {
-      y[i] = Float16(x[i])
-      i += 1
-    }
+    tk_to_half(x, y, n)
   }
 
   /// Converts `n` half floats to floats.
   public static func fromHalf(_ x: UnsafePointer<Float16>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
-    var i = 0
-    while i + 16 <= n {
-      store(y + i, SIMD16<Float>(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float16>.self)))
-      i += 16
-    }
-    while i < n {
-      y[i] = Float(x[i])
-      i += 1
-    }
+    tk_from_half(x, y, n)
   }
 }

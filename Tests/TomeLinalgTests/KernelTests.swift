@@ -3,41 +3,46 @@ import TomeLinalg
 import Testing
 
 @Suite struct KernelTests {
-  @Test("vectorised exp: relative error below 3e-7 on [-87, 88]")
+  @Test("vectorised exp: relative error below 3e-7 on [-87, 88], finite outside")
   func expAccuracy() {
+    var x = [Float]()
+    var t: Float = -87
+    while t < 88 {
+      x.append(t)
+      t += 0.00591
+    }
+    x += [-1000, 1000]
+    var y = x
+    y.withUnsafeMutableBufferPointer { Activations.exp($0) }
     var worst = 0.0
-    var x: Float = -87
-    while x < 88 {
-      var v = SIMD16<Float>()
-      for i in 0..<16 { v[i] = x + Float(i) * 0.0037 }
-      let y = Activations.exp(v)
-      for i in 0..<16 {
-        let reference = Foundation.exp(Double(v[i]))
-        worst = max(worst, abs(Double(y[i]) - reference) / reference)
-      }
-      x += 0.0591
+    for i in 0..<(x.count - 2) {
+      let reference = Foundation.exp(Double(x[i]))
+      worst = max(worst, abs(Double(y[i]) - reference) / reference)
     }
     #expect(worst < 3e-7, "worst relative error \(worst)")
-    #expect(Activations.exp(SIMD16(repeating: -1000))[0] >= 0)
-    #expect(Activations.exp(SIMD16(repeating: 1000))[0].isFinite)
+    #expect(y[y.count - 2] >= 0)
+    #expect(y[y.count - 1].isFinite)
   }
 
   @Test("vectorised erf: absolute error below 5e-7; GELU matches the erf form")
   func erfAccuracy() {
+    var x = [Float]()
+    var t: Float = -7
+    while t < 7 {
+      x.append(t)
+      t += 0.000713
+    }
+    var e = x
+    e.withUnsafeMutableBufferPointer { Activations.erf($0) }
+    var g = x
+    let zero = [Float](repeating: 0, count: 1)
+    g.withUnsafeMutableBufferPointer { gb in zero.withUnsafeBufferPointer { Activations.biasGELU(gb, bias: $0) } }
     var worstErf = 0.0
     var worstGELU = 0.0
-    var x: Float = -7
-    while x < 7 {
-      var v = SIMD16<Float>()
-      for i in 0..<16 { v[i] = x + Float(i) * 0.00071 }
-      let e = Activations.erf(v)
-      let g = Activations.gelu(v)
-      for i in 0..<16 {
-        let d = Double(v[i])
-        worstErf = max(worstErf, abs(Double(e[i]) - Foundation.erf(d)))
-        worstGELU = max(worstGELU, abs(Double(g[i]) - 0.5 * d * (1 + Foundation.erf(d / 2.0.squareRoot()))))
-      }
-      x += 0.0113
+    for i in x.indices {
+      let d = Double(x[i])
+      worstErf = max(worstErf, abs(Double(e[i]) - Foundation.erf(d)))
+      worstGELU = max(worstGELU, abs(Double(g[i]) - 0.5 * d * (1 + Foundation.erf(d / 2.0.squareRoot()))))
     }
     #expect(worstErf < 5e-7, "erf error \(worstErf)")
     #expect(worstGELU < 4e-6, "GELU error \(worstGELU)")
