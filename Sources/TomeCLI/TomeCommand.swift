@@ -1,5 +1,6 @@
 public import ArgumentParser
 import Foundation
+import TomeKit
 
 /// The `tome` command: a subcommand per job.
 public struct TomeCommand: AsyncParsableCommand {
@@ -13,6 +14,7 @@ public struct TomeCommand: AsyncParsableCommand {
         tome search "how to reset"   # ranked passages as path:first-last
         tome ask "how do I reset it" # evidence, a cited answer, sources
         tome status                  # indexed, skipped or failed, and why
+        tome doctor                  # CPU, BLAS and SIMD kernels, model files
         tome generate --chat "Hi"    # the in-process model (SmolLM2-135M)
 
       Indexes live in Indexes/<name>/ (default Indexes/default); pick one with
@@ -22,7 +24,7 @@ public struct TomeCommand: AsyncParsableCommand {
       """,
     subcommands: [
       IngestCommand.self, SearchCommand.self, AskCommand.self, StatusCommand.self, GenerateCommand.self,
-      ChatCommand.self, BatchCommand.self, ServeCommand.self, ModelCommand.self, BenchCommand.self,
+      ChatCommand.self, BatchCommand.self, ServeCommand.self, ModelCommand.self, BenchCommand.self, DoctorCommand.self,
     ])
 
   public init() {}
@@ -33,6 +35,10 @@ public struct TomeCommand: AsyncParsableCommand {
 /// Maps outcomes to the documented exit codes: 0 ok, 1 runtime failure, 2 usage error
 /// (argument-parser's own default for usage errors is 64).
 public func runTome(arguments: [String] = Array(CommandLine.arguments.dropFirst())) async {
+  // Before the first BLAS call: possibly re-executes with better OpenBLAS kernels.
+  let cache = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/tome/blas-verdicts.json")
+  KernelSelection(verdicts: cache) { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }
+    .prepareProcess(arguments: CommandLine.arguments)
   do {
     var command = try TomeCommand.parseAsRoot(arguments)
     if var asyncCommand = command as? any AsyncParsableCommand {

@@ -69,6 +69,7 @@ struct LongEmbedBenchCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
+    print(SystemReport.kernelSummary)
     var essayWords: [Substring] = []
     if parsedTasks.contains(.needle) {
       essayWords = try LongEmbedTask.essayWords(folder: try NIAHBenchCommand.essaysFolder(essays))

@@ -121,6 +121,7 @@ struct NIAHBenchCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
+    print(SystemReport.kernelSummary)
     let sources = [try Self.essaysFolder(essays)] + (try haystackFolders())
     let workURL = work.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
       ?? FileManager.default.temporaryDirectory.appendingPathComponent("tome-niah")

@@ -50,6 +50,7 @@ struct BenchQACommand: AsyncParsableCommand {
   }
 
   func run() async throws {
+    print(SystemReport.kernelSummary)
     let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
     let folder = URL(fileURLWithPath: (collection as NSString).expandingTildeInPath, isDirectory: true).standardizedFileURL
     let index: TomeKit.Collection

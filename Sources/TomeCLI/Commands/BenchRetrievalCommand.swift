@@ -48,6 +48,7 @@ struct RetrievalBenchCommand: AsyncParsableCommand {
   @OptionGroup var model: ModelOptions
 
   func run() async throws {
+    print(SystemReport.kernelSummary)
     let url = URL(fileURLWithPath: (data as NSString).expandingTildeInPath)
     var set = try dataset == .squad ? RetrievalDataset.squad(at: url) : RetrievalDataset.cranfield(folder: url)
     if let limit { set.queries = Array(set.queries.prefix(limit)) }

@@ -96,6 +96,7 @@ struct SpeedBenchCommand: AsyncParsableCommand {
       modelResult = try SpeedBenchmark.model(languageModel, text: text, prefillTokens: prefill, decodeTokens: decode)
     }
 
+    print(SystemReport.kernelSummary)
     print("ingest  \(source.path)")
     print(String(
       format: "  %d files, %@, %d chunks, %d tokens: chunking %.1fs + embedding %.1fs", ingest.files, Terminal.bytes(ingest.bytes),
@@ -116,7 +117,9 @@ struct SpeedBenchCommand: AsyncParsableCommand {
       print("model   not measured (not an in-process model)")
     }
     if let json {
-      let output = SpeedJSON(command: Terminal.commandLine(), folder: source.path, ingest: ingest, search: searches, model: modelResult)
+      let output = SpeedJSON(
+        command: Terminal.commandLine(), kernels: SystemReport.kernelSummary, folder: source.path, ingest: ingest,
+        search: searches, model: modelResult)
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
       try encoder.encode(output).write(to: URL(fileURLWithPath: json))
@@ -127,12 +130,14 @@ struct SpeedBenchCommand: AsyncParsableCommand {
 /// `--json` output of `tome bench speed` (rates included, not only the raw counts).
 struct SpeedJSON: Encodable {
   var command: String
+  /// The BLAS and SIMD kernels the figures were measured with.
+  var kernels: String
   var folder: String
   var ingest: SpeedBenchmark.Ingest
   var search: [SpeedBenchmark.Search]
   var model: SpeedBenchmark.Model?
 
-  enum CodingKeys: String, CodingKey { case command, folder, ingest, search, model, rates }
+  enum CodingKeys: String, CodingKey { case command, kernels, folder, ingest, search, model, rates }
   struct Rates: Encodable {
     var ingestMegabytesPerSecond: Double
     var ingestChunksPerSecond: Double
@@ -145,6 +150,7 @@ struct SpeedJSON: Encodable {
   func encode(to encoder: any Encoder) throws {
     var c = encoder.container(keyedBy: CodingKeys.self)
     try c.encode(command, forKey: .command)
+    try c.encode(kernels, forKey: .kernels)
     try c.encode(folder, forKey: .folder)
     try c.encode(ingest, forKey: .ingest)
     try c.encode(search, forKey: .search)
