@@ -55,7 +55,7 @@ let package = Package(
     .target(
       name: "TomeCLI",
       dependencies: [
-        "TomeKit", "TomeCore", "TomeIngest", "TomeStore", "TomeModel", "TomeServe", "TomeReport",
+        "TomeKit", "TomeCore", "TomeIngest", "TomeStore", "TomeModel", "TomeLinalg", "TomeServe", "TomeReport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -76,7 +76,7 @@ let package = Package(
     .testTarget(name: "TomeKitTests", dependencies: ["TomeKit", "TomeTestSupport"], swiftSettings: settings),
     .testTarget(
       name: "TomeCLITests",
-      dependencies: ["TomeCLI", "TomeKit", "TomeTestSupport", "tome"],
+      dependencies: ["TomeCLI", "TomeKit", "TomeLinalg", "TomeTestSupport", "tome"],
       swiftSettings: settings),
   ]
 )

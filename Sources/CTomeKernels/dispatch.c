@@ -3,6 +3,8 @@
 #include <string.h>
 #include "tome_kernels.h"
 
+#pragma clang diagnostic ignored "-Wnullability-completeness"
+
 extern const tk_kernels tk_table_portable;
 #if defined(__x86_64__)
 extern const tk_kernels tk_table_avx2;
@@ -122,7 +124,7 @@ const tk_kernels *tk_active(void) {
 void tk_to_half(const float *x, void *y, size_t n) { K->to_half(x, y, n); }
 void tk_from_half(const void *x, float *y, size_t n) { K->from_half(x, y, n); }
 void tk_round_to_half(float *x, size_t n) { K->round_to_half(x, n); }
-void tk_round_like_q8(const float *x, size_t n, float *out, float *block_sums) { K->round_like_q8(x, n, out, block_sums); }
+void tk_round_like_q8(const float *x, size_t n, float *out, float *_Nullable block_sums) { K->round_like_q8(x, n, out, block_sums); }
 int tk_dequantize(int type, const void *src, size_t count, float *dst) { return K->dequantize(type, src, count, dst); }
 void tk_q8_prepare(const tk_q8 *a, const float *x, size_t n) { K->q8_prepare(a, x, n); }
 void tk_matvec_q4_1(const uint8_t *data, size_t row_bytes, size_t blocks, const tk_q8 *a, float *y, size_t r0, size_t r1) {
@@ -136,7 +138,7 @@ void tk_matvec_q8_0(const uint8_t *data, size_t row_bytes, size_t blocks, const 
 }
 float tk_dot_f32(const float *a, const float *b, size_t n) { return K->dot_f32(a, b, n); }
 void tk_matvec_q4_float(int has_min, const uint8_t *data, size_t row_bytes, size_t blocks, const float *x,
-                        const float *block_sums, float *y, size_t r0, size_t r1) {
+                        const float *_Nullable block_sums, float *y, size_t r0, size_t r1) {
   K->matvec_q4_float(has_min, data, row_bytes, blocks, x, block_sums, y, r0, r1);
 }
 void tk_matvec_q8_0_float(const uint8_t *data, size_t row_bytes, size_t blocks, const float *x, float *y, size_t r0,

@@ -9,6 +9,7 @@
 // slower, PERFORMANCE.md).
 #pragma clang fp contract(off)
 #pragma clang diagnostic ignored "-Wpsabi"
+#pragma clang diagnostic ignored "-Wnullability-completeness"
 
 #include <stdlib.h>
 #include <string.h>
@@ -112,7 +113,7 @@ TK_INLINE void FN(q8_block)(const float *x, f32x16 *q0, f32x16 *q1, float *d) {
   *d = dd;
 }
 
-static void FN(round_like_q8)(const float *x, size_t n, float *out, float *block_sums) {
+static void FN(round_like_q8)(const float *x, size_t n, float *out, float *_Nullable block_sums) {
   for (size_t b = 0; b < n / 32; b++) {
     f32x16 q0, q1;
     float d;
@@ -340,7 +341,7 @@ TK_INLINE float FN(nibble_dot_float)(const uint8_t *row, size_t block_bytes, siz
 }
 
 static void FN(matvec_q4_float)(int has_min, const uint8_t *data, size_t row_bytes, size_t blocks, const float *x,
-                                const float *block_sums, float *y, size_t r0, size_t r1) {
+                                const float *_Nullable block_sums, float *y, size_t r0, size_t r1) {
   size_t padded = (blocks + 1) / 2 * 64;
   float *xp = (float *)malloc((padded + blocks) * sizeof(float));
   if (!xp) return;

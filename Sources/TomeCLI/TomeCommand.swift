@@ -36,7 +36,9 @@ public struct TomeCommand: AsyncParsableCommand {
 /// (argument-parser's own default for usage errors is 64).
 public func runTome(arguments: [String] = Array(CommandLine.arguments.dropFirst())) async {
   // Before the first BLAS call: possibly re-executes with better OpenBLAS kernels.
-  let cache = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/tome/blas-verdicts.json")
+  let home = ProcessInfo.processInfo.environment["HOME"].map { URL(fileURLWithPath: $0) }
+    ?? FileManager.default.homeDirectoryForCurrentUser
+  let cache = home.appendingPathComponent(".cache/tome/blas-verdicts.json")
   KernelSelection(verdicts: cache) { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }
     .prepareProcess(arguments: CommandLine.arguments)
   do {

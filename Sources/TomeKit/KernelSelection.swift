@@ -9,13 +9,14 @@ public struct BLASChoice: Sendable, Codable, Equatable {
     case openblas
     /// Tome asked for a better set than OpenBLAS picked and re-executed with it.
     case tome
-    /// `OPENBLAS_CORETYPE` was set by the user; Tome leaves it alone.
+    /// `OPENBLAS_CORETYPE` chose them and Tome kept them: as capable as the CPU allows, or
+    /// `TOME_BLAS=keep` was set.
     case user
   }
 
   /// The kernel set running now (`openblas_get_corename()`).
   public var core: String
-  /// What OpenBLAS picked by itself, when Tome replaced it.
+  /// What ran before Tome replaced it (OpenBLAS's own pick, or `OPENBLAS_CORETYPE`'s).
   public var replaced: String?
   public var source: Source
   /// Why a better set was not used, when one was tried and failed its check.
@@ -27,7 +28,10 @@ public struct BLASChoice: Sendable, Codable, Equatable {
 /// Debian's OpenBLAS 0.3.21 does not know every CPU: on an Emerald Rapids Xeon it runs its
 /// generic Prescott kernels (sgemm 27–31 GFLOP/s instead of 169), on a Zen 5 EPYC its Haswell
 /// ones (53–68 instead of 105–122). OpenBLAS reads `OPENBLAS_CORETYPE` only while it loads, so
-/// the fix is to set it and execute the program again. Before trusting a kernel set, a child
+/// the fix is to set it and execute the program again. A weaker set named by `OPENBLAS_CORETYPE`
+/// is replaced too (this project's machines export `OPENBLAS_CORETYPE=Haswell` everywhere, which
+/// halves sgemm on AVX-512 CPUs); `TOME_BLAS=keep` keeps whatever OpenBLAS loaded. Before
+/// trusting a kernel set, a child
 /// process runs sgemm with it against a plain reference; a set that gives wrong results or
 /// crashes is not used, and that is said once and remembered (`verdicts`, keyed by CPU, OpenBLAS
 /// build and kernel set), so later runs pay only the re-execution (a few milliseconds).
@@ -55,8 +59,8 @@ public struct KernelSelection: Sendable {
     if let replaced = variable(replacedVariable) {
       return BLASChoice(core: core, replaced: replaced, source: .tome, note: nil)
     }
-    if variable("OPENBLAS_CORETYPE") != nil { return BLASChoice(core: core, replaced: nil, source: .user, note: nil) }
-    return BLASChoice(core: core, replaced: nil, source: .openblas, note: variable(noteVariable))
+    let source: BLASChoice.Source = variable("OPENBLAS_CORETYPE") != nil ? .user : .openblas
+    return BLASChoice(core: core, replaced: nil, source: source, note: variable(noteVariable))
   }
 
   /// Call first thing in `main`. In a checking child it exits; when a better kernel set is
@@ -64,13 +68,13 @@ public struct KernelSelection: Sendable {
   /// otherwise it returns and the process goes on with OpenBLAS's own choice.
   public func prepareProcess(arguments: [String]) {
     if Self.variable(Self.probeVariable) != nil { Self.runProbe() }
-    if Self.variable(Self.replacedVariable) != nil || Self.variable("OPENBLAS_CORETYPE") != nil { return }
+    if Self.variable(Self.replacedVariable) != nil || Self.variable("TOME_BLAS") == "keep" { return }
     let cpu = CPUInfo.identify()
     let current = BLAS.coreName
     guard let (wanted, wantedClass) = BLAS.recommendedCore(for: cpu),
       let currentClass = BLAS.CoreClass(core: current), currentClass < wantedClass
     else { return }
-    let key = [cpu.vendor, cpu.brand, "\(cpu.family)/\(cpu.model)", BLAS.configuration, wanted].joined(separator: " | ")
+    let key = Self.verdictKey(cpu: cpu, core: wanted)
     var known = loadVerdicts()
     let failure: String?
     if let remembered = known[key] {
@@ -85,12 +89,20 @@ public struct KernelSelection: Sendable {
       setenv(Self.noteVariable, "\(wanted) failed its check (\(failure)); kept \(current)", 1)
       return
     }
+    let previous = Self.variable("OPENBLAS_CORETYPE") != nil ? "\(current) (OPENBLAS_CORETYPE)" : current
     setenv("OPENBLAS_CORETYPE", wanted, 1)
-    setenv(Self.replacedVariable, current, 1)
+    setenv(Self.replacedVariable, previous, 1)
     Self.execute(arguments)
     // Only reached when exec failed: go on with the kernels already loaded.
-    unsetenv("OPENBLAS_CORETYPE")
     unsetenv(Self.replacedVariable)
+  }
+
+  /// What a check result is remembered under: the CPU, the OpenBLAS build (its description
+  /// without the name of the kernels loaded now) and the kernel set.
+  static func verdictKey(cpu: CPUInfo, core: String) -> String {
+    let loaded = BLAS.coreName.lowercased()
+    let build = BLAS.configuration.split(separator: " ").filter { $0.lowercased() != loaded }.joined(separator: " ")
+    return [cpu.vendor, cpu.brand, "\(cpu.family)/\(cpu.model)", build, core].joined(separator: " | ")
   }
 
   struct Verdict: Codable {

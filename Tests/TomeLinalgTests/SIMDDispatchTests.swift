@@ -126,7 +126,7 @@ import Testing
     }
     compare("round_like_q8", tolerance: 0) { k in
       var y = [Float](repeating: 0, count: columns + blocks)
-      y.withUnsafeMutableBufferPointer { k.pointee.round_like_q8(x, columns, $0.baseAddress, $0.baseAddress! + columns) }
+      y.withUnsafeMutableBufferPointer { k.pointee.round_like_q8(x, columns, $0.baseAddress!, $0.baseAddress! + columns) }
       return y
     }
   }

@@ -15,6 +15,9 @@
 extern "C" {
 #endif
 
+// Every pointer is non-null unless marked _Nullable (Swift imports them as non-optional).
+#pragma clang assume_nonnull begin
+
 /// Instruction-set levels, in increasing order.
 typedef enum tk_level {
   TK_LEVEL_PORTABLE = 0,
@@ -64,7 +67,7 @@ typedef struct tk_kernels {
   void (*to_half)(const float *x, void *y, size_t n);
   void (*from_half)(const void *x, float *y, size_t n);
   void (*round_to_half)(float *x, size_t n);
-  void (*round_like_q8)(const float *x, size_t n, float *out, float *block_sums /* nullable */);
+  void (*round_like_q8)(const float *x, size_t n, float *out, float *_Nullable block_sums);
   /// Decodes `count` elements of a TK_GGML_* type; returns 0 for a type it does not handle.
   int (*dequantize)(int type, const void *src, size_t count, float *dst);
 
@@ -78,7 +81,7 @@ typedef struct tk_kernels {
   // Float products against plain activations, rows [r0, r1): Q4_0/Q4_1 (`has_min` for Q4_1;
   // `block_sums` of x per 32, nullable), Q8_0, Q4_K and Q6_K. Each allocates its own scratch.
   void (*matvec_q4_float)(int has_min, const uint8_t *data, size_t row_bytes, size_t blocks, const float *x,
-                          const float *block_sums, float *y, size_t r0, size_t r1);
+                          const float *_Nullable block_sums, float *y, size_t r0, size_t r1);
   void (*matvec_q8_0_float)(const uint8_t *data, size_t row_bytes, size_t blocks, const float *x, float *y, size_t r0,
                             size_t r1);
   void (*matvec_q4_k)(const uint8_t *data, size_t row_bytes, size_t blocks, const float *x, float *y, size_t r0,
@@ -122,7 +125,7 @@ int tk_requested_level(void);
 void tk_to_half(const float *x, void *y, size_t n);
 void tk_from_half(const void *x, float *y, size_t n);
 void tk_round_to_half(float *x, size_t n);
-void tk_round_like_q8(const float *x, size_t n, float *out, float *block_sums);
+void tk_round_like_q8(const float *x, size_t n, float *out, float *_Nullable block_sums);
 int tk_dequantize(int type, const void *src, size_t count, float *dst);
 void tk_q8_prepare(const tk_q8 *a, const float *x, size_t n);
 void tk_matvec_q4_1(const uint8_t *data, size_t row_bytes, size_t blocks, const tk_q8 *a, float *y, size_t r0, size_t r1);
@@ -130,7 +133,7 @@ void tk_matvec_q4_0(const uint8_t *data, size_t row_bytes, size_t blocks, const 
 void tk_matvec_q8_0(const uint8_t *data, size_t row_bytes, size_t blocks, const tk_q8 *a, float *y, size_t r0, size_t r1);
 float tk_dot_f32(const float *a, const float *b, size_t n);
 void tk_matvec_q4_float(int has_min, const uint8_t *data, size_t row_bytes, size_t blocks, const float *x,
-                        const float *block_sums, float *y, size_t r0, size_t r1);
+                        const float *_Nullable block_sums, float *y, size_t r0, size_t r1);
 void tk_matvec_q8_0_float(const uint8_t *data, size_t row_bytes, size_t blocks, const float *x, float *y, size_t r0,
                           size_t r1);
 void tk_matvec_q4_k(const uint8_t *data, size_t row_bytes, size_t blocks, const float *x, float *y, size_t r0, size_t r1);
@@ -153,6 +156,8 @@ void tk_attention_scores(const float *queries, size_t group, const void *keys, s
                          float scale, float *scores, size_t score_stride);
 void tk_attention_weighted_sum(const float *weights, size_t weight_stride, size_t group, const void *values,
                                size_t stride, size_t length, size_t chunk, float *out);
+
+#pragma clang assume_nonnull end
 
 #ifdef __cplusplus
 }

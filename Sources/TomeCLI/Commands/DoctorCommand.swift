@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TomeKit
+import TomeLinalg
 
 /// `tome doctor`: what this machine gives Tome, and what Tome made of it.
 struct DoctorCommand: ParsableCommand {
@@ -13,9 +14,9 @@ struct DoctorCommand: ParsableCommand {
       re-executes itself. This shows what was chosen and why, measures sgemm for about a \
       second, and checks the model files against their pinned sha256 sums.
 
-      Environment: OPENBLAS_CORETYPE=NAME picks OpenBLAS kernels yourself (Tome then leaves \
-      them alone); TOME_SIMD=portable|avx2|avx512 runs Tome's own kernels at a lower level \
-      than the CPU supports.
+      Environment: TOME_BLAS=keep keeps the kernels OpenBLAS loaded (by itself or from \
+      OPENBLAS_CORETYPE) even when they are weaker than the CPU allows; \
+      TOME_SIMD=portable|avx2|avx512 runs Tome's own kernels at a lower level than the CPU supports.
       """)
 
   @OptionGroup var indexOptions: IndexOptions
@@ -51,14 +52,16 @@ struct DoctorCommand: ParsableCommand {
     let choice = r.blas.choice
     var kernels = choice.core
     switch choice.source {
-    case .tome: kernels += " (Tome asked for it; OpenBLAS had picked \(choice.replaced ?? "?"))"
-    case .user: kernels += " (OPENBLAS_CORETYPE, set by you)"
+    case .tome: kernels += " (Tome asked for it; \(choice.replaced ?? "?") ran before)"
+    case .user: kernels += " (OPENBLAS_CORETYPE, kept)"
     case .openblas: kernels += " (OpenBLAS's own pick)"
     }
     lines.append("BLAS       \(r.blas.library)")
     lines.append("  kernels  \(kernels)")
-    if let recommended = r.blas.recommended, recommended != choice.core, choice.source != .tome {
-      lines.append("  advice   \(recommended) suits this CPU better")
+    if let recommended = r.blas.recommended, let wanted = BLAS.CoreClass(core: recommended),
+      let running = BLAS.CoreClass(core: choice.core), running < wanted
+    {
+      lines.append("  advice   \(recommended) suits this CPU better (unset TOME_BLAS=keep to let Tome choose)")
     }
     if let note = choice.note { lines.append("  note     \(note)") }
     lines.append("  threads  \(r.blas.threads)")
