@@ -4,8 +4,9 @@
 # Each DIR holds a `tome` and its `TomePackageTests.xctest` (release, -enable-testing), e.g. a
 # copy of .build/release from the landed commit and this one. Runs ROUNDS rounds (default 2) of:
 #   - the SIMD kernels alone (MicroBench/kernels, CPU µs per call, one thread),
-#   - `tome bench speed` on FOLDER (default: 25 Paul Graham essays) with each build's defaults,
-#     and the new build again with OLD's OpenBLAS core forced (the SIMD kernels alone differ),
+#   - `tome bench speed` on FOLDER (default: 25 Paul Graham essays) with each build's defaults in
+#     this environment, and the new build again with TOME_BLAS=keep (OpenBLAS's kernels as the
+#     old build loads them, so only Tome's own kernels differ),
 # then ingests CORPUS (default /tmp/py1m: ~1M tokens of the Python docs) once with each build.
 set -euo pipefail
 old=${1:?usage: bench-kernels.sh OLD_DIR NEW_DIR}
@@ -19,8 +20,7 @@ if [[ -z "$folder" ]]; then
   mkdir -p "$folder"
   ls "$(dirname "$0")/../../shared/data/paul_graham_essays/essays"/* | head -25 | xargs -I{} cp {} "$folder/"
 fi
-old_core=$(OPENBLAS_CORETYPE= "$old/tome" doctor --json --sgemm-seconds 0 | python3 -c 'import json,sys; print(json.load(sys.stdin)["blas"]["choice"]["core"])' 2>/dev/null || echo Haswell)
-echo "output in $out; old build's OpenBLAS core: $old_core"
+echo "output in $out; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset)}"
 "$new/tome" doctor --sgemm-seconds 1 | tee "$out/doctor.txt"
 
 for ((r = 1; r <= rounds; r++)); do
@@ -33,7 +33,7 @@ for ((r = 1; r <= rounds; r++)); do
   for side in old new new-oldcore; do
     dir=$old; env=()
     [[ $side == new* ]] && dir=$new
-    [[ $side == new-oldcore ]] && env=(OPENBLAS_CORETYPE="$old_core")
+    [[ $side == new-oldcore ]] && env=(TOME_BLAS=keep)
     env "${env[@]}" "$dir/tome" bench speed "$folder" --queries 100 --prefill 1000 --decode 128 \
       --json "$out/speed-$side-$r.json" > "$out/speed-$side-$r.txt" 2> /dev/null
     echo "[$side] $(grep -m1 kernels "$out/speed-$side-$r.txt")"

@@ -257,24 +257,36 @@ static void FN(matvec_q4_0)(const uint8_t *data, size_t row_bytes, size_t blocks
   }
 }
 
-/// Σ_b d_w·d_x·Σ w·q over Q8_0 rows, 16-bit products (two per lane before widening).
+/// One Q8_0 block's 16-bit products (two per lane before widening, so |sum| ≤ 2·127² fits)
+/// against the activation's byte-ordered values, widened to 8 float lanes.
+TK_INLINE f32x8 FN(q8_0_block)(const uint8_t *p, const int16_t *xb) {
+  i16x16 v;
+  memcpy(&v, p + 2, 32);
+  i16x16 lo = (v << 8) >> 8, hi = v >> 8;
+  i16x16 s = lo * FN(ldi16)(xb) + hi * FN(ldi16)(xb + 16);
+  i32x8 w = (i32x8)s;
+  return __builtin_convertvector(((w << 16) >> 16) + (w >> 16), f32x8);
+}
+
+/// Σ_b d_w·d_x·Σ w·q over Q8_0 rows, in two accumulator chains (even and odd blocks) so that
+/// consecutive blocks' multiply-adds do not wait on each other.
 static void FN(matvec_q8_0)(const uint8_t *data, size_t row_bytes, size_t blocks, const tk_q8 *a, float *y, size_t r0,
                             size_t r1) {
   for (size_t r = r0; r < r1; r++) {
     const uint8_t *row = data + r * row_bytes;
-    f32x8 acc = 0;
-    for (size_t b = 0; b < blocks; b++) {
+    f32x8 acc0 = 0, acc1 = 0;
+    size_t b = 0;
+    for (; b + 1 < blocks; b += 2) {
       const uint8_t *p = row + 34 * b;
-      i16x16 v;
-      memcpy(&v, p + 2, 32);
-      i16x16 lo = (v << 8) >> 8, hi = v >> 8;
-      const int16_t *xb = a->byte_order + 32 * b;
-      i16x16 s = lo * FN(ldi16)(xb) + hi * FN(ldi16)(xb + 16);
-      i32x8 w = (i32x8)s;
-      i32x8 s32 = ((w << 16) >> 16) + (w >> 16);
-      acc = MADD(__builtin_convertvector(s32, f32x8), (f32x8)(FN(half)(p) * a->scales[b]), acc);
+      acc0 = MADD(FN(q8_0_block)(p, a->byte_order + 32 * b), (f32x8)(FN(half)(p) * a->scales[b]), acc0);
+      acc1 = MADD(FN(q8_0_block)(p + 34, a->byte_order + 32 * b + 32), (f32x8)(FN(half)(p + 34) * a->scales[b + 1]),
+                  acc1);
     }
-    y[r] = FN(hsum8)(acc);
+    if (b < blocks) {
+      const uint8_t *p = row + 34 * b;
+      acc0 = MADD(FN(q8_0_block)(p, a->byte_order + 32 * b), (f32x8)(FN(half)(p) * a->scales[b]), acc0);
+    }
+    y[r] = FN(hsum8)(acc0 + acc1);
   }
 }
 
@@ -817,15 +829,38 @@ static void FN(attention_scores)(const float *queries, size_t group, const void 
   }
 }
 
+/// One loop per group size with the accumulators in named variables: an array indexed by
+/// the head made clang keep them on the stack (3× slower than the Swift kernel it replaced).
+#define TK_WEIGHTED_LOOP(body)                                   \
+  for (size_t j = 0; j < length; j++) {                          \
+    f32x16 v = FN(ldh16)(base + j * stride);                     \
+    body                                                         \
+  }
+
 static void FN(attention_weighted_sum)(const float *weights, size_t weight_stride, size_t group, const void *value_data,
                                        size_t stride, size_t length, size_t chunk, float *out) {
-  f32x16 acc[4] = {0, 0, 0, 0};
   const uint16_t *base = (const uint16_t *)value_data + 16 * chunk;
-  for (size_t j = 0; j < length; j++) {
-    f32x16 v = FN(ldh16)(base + j * stride);
-    for (size_t h = 0; h < group; h++) acc[h] = MADD((f32x16)weights[h * weight_stride + j], v, acc[h]);
+  const float *w0 = weights, *w1 = weights + weight_stride, *w2 = weights + 2 * weight_stride,
+              *w3 = weights + 3 * weight_stride;
+  f32x16 a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  switch (group) {
+  case 1:
+    TK_WEIGHTED_LOOP(a0 = MADD((f32x16)w0[j], v, a0);)
+    break;
+  case 2:
+    TK_WEIGHTED_LOOP(a0 = MADD((f32x16)w0[j], v, a0); a1 = MADD((f32x16)w1[j], v, a1);)
+    break;
+  case 3:
+    TK_WEIGHTED_LOOP(a0 = MADD((f32x16)w0[j], v, a0); a1 = MADD((f32x16)w1[j], v, a1);
+                     a2 = MADD((f32x16)w2[j], v, a2);)
+    break;
+  default:
+    TK_WEIGHTED_LOOP(a0 = MADD((f32x16)w0[j], v, a0); a1 = MADD((f32x16)w1[j], v, a1);
+                     a2 = MADD((f32x16)w2[j], v, a2); a3 = MADD((f32x16)w3[j], v, a3);)
+    break;
   }
-  for (size_t h = 0; h < group; h++) FN(st16)(out + 64 * h + 16 * chunk, acc[h]);
+  f32x16 accs[4] = {a0, a1, a2, a3};
+  for (size_t h = 0; h < group && h < 4; h++) FN(st16)(out + 64 * h + 16 * chunk, accs[h]);
 }
 
 // MARK: the table
