@@ -53,13 +53,17 @@ let package = Package(
       ],
       swiftSettings: settings),
     .target(
+      name: "TomeBench",
+      dependencies: ["TomeKit", "TomeCore", "TomeStore", "TomeEmbed", "TomeReasoning"],
+      swiftSettings: settings),
+    .target(
       name: "TomeServe",
       dependencies: ["TomeKit", "TomeCore", "TomeReasoning", .product(name: "Hummingbird", package: "hummingbird")],
       swiftSettings: settings),
     .target(
       name: "TomeCLI",
       dependencies: [
-        "TomeKit", "TomeCore", "TomeIngest", "TomeStore", "TomeModel", "TomeServe", "TomeReport",
+        "TomeKit", "TomeBench", "TomeCore", "TomeIngest", "TomeModel", "TomeServe", "TomeReport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -75,9 +79,10 @@ let package = Package(
     .testTarget(name: "TomeIndexTests", dependencies: ["TomeIndex", "TomeTestSupport"], swiftSettings: numeric),
     .testTarget(name: "TomeModelTests", dependencies: ["TomeModel", "TomeTestSupport"], swiftSettings: numeric),
     .testTarget(name: "TomeLLMTests", dependencies: ["TomeLLM", "TomeTestSupport", "TomeKit", "TomeServe"], swiftSettings: settings),
-    .testTarget(name: "TomeReasoningTests", dependencies: ["TomeReasoning", "TomeTestSupport", "TomeKit"], swiftSettings: settings),
+    .testTarget(name: "TomeReasoningTests", dependencies: ["TomeReasoning", "TomeTestSupport", "TomeKit", "TomeBench"], swiftSettings: settings),
     .testTarget(name: "TomeReportTests", dependencies: ["TomeReport", "TomeTestSupport"], swiftSettings: settings),
     .testTarget(name: "TomeKitTests", dependencies: ["TomeKit", "TomeTestSupport"], swiftSettings: settings),
+    .testTarget(name: "TomeBenchTests", dependencies: ["TomeBench", "TomeKit", "TomeTestSupport"], swiftSettings: settings),
     .testTarget(
       name: "TomeCLITests",
       dependencies: ["TomeCLI", "TomeKit", "TomeTestSupport", "tome"],

@@ -25,7 +25,7 @@ final class EssayCollection: Sendable {
     encoder = try models.loadEncoder()
     model = try models.loadChatModel()
     collection = try Collection(location: IndexLocation(directory: directory.url.appendingPathComponent("ix")), create: true)
-    _ = try IngestPipeline(collection: collection, tokenCounter: encoder.tokenCounter).run(roots: [essays.path])
+    _ = try IngestPipeline(collection: collection, tokenCounter: encoder.tokenCounter).run(roots: [essays])
     _ = try EmbeddingPipeline(collection: collection, embedder: encoder.embedder).run()
   }
 
