@@ -1,5 +1,5 @@
 public import Foundation
-public import TomeStore
+package import TomeStore
 
 extension Collection {
   /// Brings the collection in line with the files under `paths` and embeds what is new: the
@@ -15,15 +15,23 @@ extension Collection {
   ///   - paths: files or folders; empty re-syncs the paths of earlier runs.
   ///   - configuration: chunking, include/exclude rules, `force`.
   ///   - encoder: the sentence encoder, or nil to skip embedding.
-  ///   - cache: vectors by chunk text shared across collections (benchmarks that build many
-  ///     indexes of overlapping text); nil embeds every chunk.
   ///   - progress: called after each file, then after each embedded batch.
   /// - Returns: what each phase did (`embedding` is nil without an encoder).
   /// - Throws: `IngestPipelineError` when a path does not exist; store and encoder errors.
   ///   Problems with single files are reported in the result, not thrown.
   @discardableResult
   public func sync(
-    paths: [URL], configuration: IngestPipeline.Configuration = .init(), encoder: SentenceEncoder?, cache: VectorCache? = nil,
+    paths: [URL], configuration: IngestPipeline.Configuration = .init(), encoder: SentenceEncoder?,
+    progress: (SyncProgress) -> Void = { _ in }
+  ) throws -> SyncReport {
+    try sync(paths: paths, configuration: configuration, encoder: encoder, cache: nil, progress: progress)
+  }
+
+  /// `sync` with a vector cache shared across collections (vectors by chunk text, for
+  /// benchmarks that build many indexes of overlapping text).
+  @discardableResult
+  package func sync(
+    paths: [URL], configuration: IngestPipeline.Configuration = .init(), encoder: SentenceEncoder?, cache: VectorCache?,
     progress: (SyncProgress) -> Void = { _ in }
   ) throws -> SyncReport {
     let pipeline = IngestPipeline(
