@@ -47,8 +47,7 @@ struct SquadBench {
     let encoder = try models.loadEncoder()
     let model = try models.loadChatModel()
     let collection = try Collection(location: IndexLocation(directory: dir.url.appendingPathComponent("ix")), create: true)
-    _ = try IngestPipeline(collection: collection, tokenCounter: encoder.tokenCounter).run(roots: [docs])
-    _ = try EmbeddingPipeline(collection: collection, embedder: encoder.embedder).run()
+    try collection.sync(paths: [docs], encoder: encoder)
     let retriever = try HybridRetriever(collection: collection, embedder: encoder.embedder)
     let prompts = PromptLibrary(directory: SharedData.repositoryRoot.appendingPathComponent("Prompts"))
 
