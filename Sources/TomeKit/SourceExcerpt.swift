@@ -34,7 +34,8 @@ public struct SourceExcerpt: Sendable, Hashable {
   /// Reads `passage`'s file and keeps `context` lines on each side of its span.
   public init(passage: Passage, context: Int = 2) {
     precondition(context >= 0, "context must not be negative")
-    span = passage.span
+    let span = passage.span
+    self.span = span
     // PDF pages and HTML are shown as indexed (extracted) text; other files from disk.
     let extracted = span.page != nil || ["html", "htm", "xhtml"].contains(URL(fileURLWithPath: span.path).pathExtension.lowercased())
     let lines = extracted ? nil : Self.lines(of: span.path)
