@@ -17,8 +17,10 @@ if [[ ! -d "$clone/.git" ]]; then
 fi
 head=$(git rev-parse HEAD)
 git -C "$clone" fetch --quiet --force "$root" "$head"
-git -C "$clone" tag --force 0.1.0 "$head" >/dev/null
-say "Tome $head tagged 0.1.0 in $clone"
+git -C "$clone" tag --list | xargs -r git -C "$clone" tag --delete >/dev/null
+version="0.1.$(date +%s)"
+git -C "$clone" tag "$version" "$head"
+say "Tome $head tagged $version in $clone"
 
 docs="$work/docs"
 rm -rf "$docs" && mkdir -p "$docs"
@@ -28,7 +30,7 @@ cp "$essays/superangels.txt" "$essays/vcsqueeze.txt" "$essays/founders.txt" "$do
 export TOME_PACKAGE_URL="file://$clone"
 cd Examples
 started=$(date +%s)
-# The tag moves with HEAD: update re-resolves it (the pin is not committed).
+# Resolve to the new tag (the example's pins are not committed).
 swift package --scratch-path "$work/build" update >/dev/null
 swift build -c release --scratch-path "$work/build"
 built=$(date +%s)
