@@ -51,10 +51,11 @@ public struct SourceExcerpt: Sendable, Hashable {
       (from...to).map { Line(number: $0, text: lines[$0 - 1], cited: $0 >= span.firstLine && $0 <= span.lastLine) })
   }
 
-  /// The file's lines (`\r\n` or `\n`), nil when it cannot be read as UTF-8.
+  /// The file's lines (`\r\n` or `\n`), nil when it cannot be read as UTF-8. Swift reads
+  /// `\r\n` as one `Character`, so both are separators here.
   static func lines(of path: String) -> [String]? {
     guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else { return nil }
-    var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
+    var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init)
     if lines.last == "" { lines.removeLast() }
     return lines
   }
