@@ -49,13 +49,17 @@ let package = Package(
       ],
       swiftSettings: settings),
     .target(
+      name: "TomeBench",
+      dependencies: ["TomeKit", "TomeCore", "TomeStore", "TomeEmbed", "TomeReasoning"],
+      swiftSettings: settings),
+    .target(
       name: "TomeServe",
       dependencies: ["TomeKit", "TomeCore", "TomeReasoning", .product(name: "Hummingbird", package: "hummingbird")],
       swiftSettings: settings),
     .target(
       name: "TomeCLI",
       dependencies: [
-        "TomeKit", "TomeCore", "TomeIngest", "TomeStore", "TomeModel", "TomeLinalg", "TomeServe", "TomeReport",
+        "TomeKit", "TomeBench", "TomeCore", "TomeIngest", "TomeModel", "TomeLinalg", "TomeServe", "TomeReport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -71,9 +75,10 @@ let package = Package(
     .testTarget(name: "TomeIndexTests", dependencies: ["TomeIndex", "TomeTestSupport"], swiftSettings: settings),
     .testTarget(name: "TomeModelTests", dependencies: ["TomeModel", "TomeTestSupport"], swiftSettings: settings),
     .testTarget(name: "TomeLLMTests", dependencies: ["TomeLLM", "TomeTestSupport", "TomeKit", "TomeServe"], swiftSettings: settings),
-    .testTarget(name: "TomeReasoningTests", dependencies: ["TomeReasoning", "TomeTestSupport", "TomeKit"], swiftSettings: settings),
+    .testTarget(name: "TomeReasoningTests", dependencies: ["TomeReasoning", "TomeTestSupport", "TomeKit", "TomeBench"], swiftSettings: settings),
     .testTarget(name: "TomeReportTests", dependencies: ["TomeReport", "TomeTestSupport"], swiftSettings: settings),
     .testTarget(name: "TomeKitTests", dependencies: ["TomeKit", "TomeTestSupport"], swiftSettings: settings),
+    .testTarget(name: "TomeBenchTests", dependencies: ["TomeBench", "TomeKit", "TomeTestSupport"], swiftSettings: settings),
     .testTarget(
       name: "TomeCLITests",
       dependencies: ["TomeCLI", "TomeKit", "TomeLinalg", "TomeTestSupport", "tome"],

@@ -30,12 +30,14 @@ extension Answerer {
 
   /// Builds the answerer `settings` describe over `collection`: loads the encoder and the
   /// model (unless `model` is given, e.g. a server's shared one) and checks the prompts.
+  /// `environment` is where an endpoint's token variable is looked up (the CLI passes the
+  /// process environment; a library never reads it on its own).
   ///
   /// - Throws: `CollectionError.empty` for an index without chunks; the loaders' errors for
   ///   missing or corrupt weights; `ReasoningError.missingTemplate` for a missing template.
   public static func open(
     collection: Collection, models: ModelDirectory, settings: AnswererSettings,
-    model: (any LanguageModel)? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
+    model: (any LanguageModel)? = nil, environment: [String: String]
   ) throws -> Answerer {
     if try collection.store.totals().chunks == 0 {
       throw CollectionError.empty(path: collection.location.directory.path)

@@ -87,3 +87,19 @@ public enum ChatSessionError: Error, CustomStringConvertible, Sendable, Hashable
     }
   }
 }
+
+extension ChatSession {
+  /// The conversations stored in `collection`, most recently updated first.
+  public static func stored(in collection: Collection, limit: Int) throws -> [StoredChat] {
+    try collection.store.chats(limit: limit).map { StoredChat(id: $0.id, title: $0.title, updated: $0.updated, turnCount: $0.turnCount) }
+  }
+}
+
+/// A conversation kept in an index: what `tome chat --list` shows and `--chat N` resumes.
+public struct StoredChat: Sendable, Hashable {
+  public var id: ChatID
+  /// The first question, shortened.
+  public var title: String
+  public var updated: Date
+  public var turnCount: Int
+}

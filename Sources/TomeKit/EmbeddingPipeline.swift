@@ -1,6 +1,6 @@
 public import TomeCore
 import TomeIngest
-public import TomeStore
+package import TomeStore
 
 /// Gives every chunk of an index a vector from `embedder`, in batches, resumably.
 ///
@@ -13,10 +13,15 @@ public struct EmbeddingPipeline: Sendable {
   public let embedder: any TextEmbedder
   /// Chunks per encoder call; larger batches feed sgemm better, smaller ones report sooner.
   public var batchSize: Int
-  /// Vectors by chunk text, shared across indexes; nil embeds every chunk.
-  public var cache: VectorCache?
+  /// Vectors by chunk text, shared across indexes (benchmarks that index overlapping text many
+  /// times); nil embeds every chunk.
+  package var cache: VectorCache?
 
-  public init(collection: Collection, embedder: any TextEmbedder, batchSize: Int = 32, cache: VectorCache? = nil) {
+  public init(collection: Collection, embedder: any TextEmbedder, batchSize: Int = 32) {
+    self.init(collection: collection, embedder: embedder, batchSize: batchSize, cache: nil)
+  }
+
+  package init(collection: Collection, embedder: any TextEmbedder, batchSize: Int = 32, cache: VectorCache?) {
     precondition(batchSize > 0, "batch size must be positive")
     self.collection = collection
     self.embedder = embedder

@@ -47,6 +47,18 @@ public struct HybridRetriever: Sendable {
     index = flat
   }
 
+  /// A retriever for `mode`, loading the encoder from `models` only when the mode ranks by
+  /// vectors and the collection has them. A collection never embedded (`--no-embed`) gets no
+  /// encoder: hybrid search then ranks by BM25 alone (`RetrievalResult.fellBackToBM25`) and
+  /// dense search throws `RetrievalError.noVectors`, so that rule lives in `search` only.
+  ///
+  /// - Throws: the encoder's load errors; `RetrievalError.encoderMismatch`.
+  public static func open(collection: Collection, mode: RetrievalMode, models: ModelDirectory) throws -> HybridRetriever {
+    let embedded = try collection.store.meta(.encoder) != nil
+    let encoder = mode == .bm25 || !embedded ? nil : try models.loadEncoder()
+    return try HybridRetriever(collection: collection, embedder: encoder?.embedder)
+  }
+
   /// Number of chunks with a vector.
   public var vectorCount: Int { index?.count ?? 0 }
 

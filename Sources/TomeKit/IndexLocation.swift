@@ -22,9 +22,11 @@ public struct IndexLocation: Sendable, Hashable, CustomStringConvertible {
     }
   }
 
-  /// The default, `Indexes/default`.
-  public static func defaultLocation(workingDirectory: URL) -> IndexLocation {
-    IndexLocation(argument: "default", workingDirectory: workingDirectory)
+  /// The index `tome` uses when none is named: `$TOME_INDEX` when set and not empty (a name
+  /// or a path, as for `--index`), else `Indexes/default` under `workingDirectory`.
+  public static func `default`(environment: [String: String], workingDirectory: URL) -> IndexLocation {
+    if let argument = environment["TOME_INDEX"], !argument.isEmpty { return IndexLocation(argument: argument, workingDirectory: workingDirectory) }
+    return IndexLocation(argument: "default", workingDirectory: workingDirectory)
   }
 
   public var description: String { directory.path }

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import TomeCore
 public import TomeIngest
 import TomeStore
@@ -44,13 +44,16 @@ public struct IngestPipeline: Sendable {
 
   /// Ingests `roots` (files or folders). With no roots, re-syncs the roots of earlier runs.
   ///
-  /// - Parameter progress: called after each file (from the calling thread).
+  /// - Parameters:
+  ///   - roots: file URLs; a relative one resolves against its base URL (the CLI makes them
+  ///     relative to its working directory, so errors name the path as it was typed).
+  ///   - progress: called after each file (from the calling thread).
   /// - Returns: what happened to each file.
   /// - Throws: `IngestPipelineError` when a root does not exist; `StoreError` when the index
   ///   cannot be written. Problems with single files are reported in the result, not thrown.
-  public func run(roots: [String], progress: (IngestProgress) -> Void = { _ in }) throws -> IngestReport {
+  public func run(roots: [URL], progress: (IngestProgress) -> Void = { _ in }) throws -> IngestReport {
     let store = collection.store
-    let absoluteRoots = try resolve(roots.isEmpty ? try store.roots() : roots)
+    let absoluteRoots = try resolve(roots.isEmpty ? try store.roots().map { URL(fileURLWithPath: $0) } : roots)
     if absoluteRoots.isEmpty { throw IngestPipelineError.nothingToIngest }
     let started = ContinuousClock.now
 
@@ -93,12 +96,10 @@ public struct IngestPipeline: Sendable {
     return report
   }
 
-  private func resolve(_ roots: [String]) throws -> [String] {
-    let cwd = FileManager.default.currentDirectoryPath
-    return try roots.map { root in
-      let url = URL(fileURLWithPath: (root as NSString).expandingTildeInPath, relativeTo: URL(fileURLWithPath: cwd, isDirectory: true))
-      let path = url.standardizedFileURL.path
-      guard FileManager.default.fileExists(atPath: path) else { throw IngestPipelineError.missingRoot(root) }
+  private func resolve(_ roots: [URL]) throws -> [String] {
+    try roots.map { root in
+      let path = root.standardizedFileURL.path
+      guard FileManager.default.fileExists(atPath: path) else { throw IngestPipelineError.missingRoot(root.relativePath) }
       return path
     }
   }
@@ -148,6 +149,7 @@ extension IngestPipeline {
 
 /// Why an ingest could not start.
 public enum IngestPipelineError: Error, CustomStringConvertible, Sendable {
+  /// A root that does not exist, as the caller gave it.
   case missingRoot(String)
   case nothingToIngest
 

@@ -32,11 +32,6 @@ public enum LanguageModelSource: Sendable, Hashable {
       return OpenAIClient(configuration: .init(baseURL: url, model: model, token: token))
     }
   }
-
-  /// `load(models:environment:)` with the process environment.
-  public func load(models: ModelDirectory) throws -> any LanguageModel {
-    try load(models: models, environment: ProcessInfo.processInfo.environment)
-  }
 }
 
 /// A model source that cannot be used as given.

@@ -3,8 +3,7 @@ public import TomeCore
 import TomeEmbed
 public import TomeModel
 
-/// Where model weights live (`$TOME_MODELS`, default `~/.cache/tome/models`), and the one place
-/// that turns them into concrete encoders and models.
+/// Where model weights live, and the one place that turns them into concrete encoders and models.
 public struct ModelDirectory: Sendable, Hashable {
   /// The folder holding `all-MiniLM-L6-v2/` and GGUF files.
   public var url: URL
@@ -13,9 +12,12 @@ public struct ModelDirectory: Sendable, Hashable {
     self.url = url
   }
 
-  /// `~/.cache/tome/models`.
-  public static var userDefault: ModelDirectory {
-    ModelDirectory(url: FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/tome/models"))
+  /// The folder `tome` uses when none is named: `$TOME_MODELS` when set and not empty, else
+  /// `.cache/tome/models` in the user's home (where `Scripts/bootstrap.sh` puts the weights).
+  /// The caller passes the environment, so a library user decides whether it counts.
+  public static func `default`(environment: [String: String]) -> ModelDirectory {
+    if let path = environment["TOME_MODELS"], !path.isEmpty { return ModelDirectory(url: URL(fileURLWithPath: path)) }
+    return ModelDirectory(url: FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/tome/models"))
   }
 
   /// The default chat model file (SmolLM2-135M-Instruct, Q4_1).

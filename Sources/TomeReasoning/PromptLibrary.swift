@@ -62,20 +62,4 @@ public struct PromptLibrary: Sendable, Hashable {
     }
     return PromptTemplate(name: url.path, text: String(decoding: data, as: UTF8.self))
   }
-
-  /// The default folder: `$TOME_PROMPTS` when given, else the first `Prompts/` holding
-  /// `rag-answer.txt` found walking up from the executable's folder (a build folder sits inside
-  /// the repository), else `Prompts/` in the working directory.
-  public static func defaultDirectory(
-    executable: URL, workingDirectory: URL, environment: [String: String] = ProcessInfo.processInfo.environment
-  ) -> URL {
-    if let env = environment["TOME_PROMPTS"], !env.isEmpty { return URL(fileURLWithPath: env, isDirectory: true) }
-    var folder = executable.resolvingSymlinksInPath().deletingLastPathComponent()
-    while folder.path != "/" && !folder.path.isEmpty {
-      let candidate = folder.appendingPathComponent("Prompts", isDirectory: true)
-      if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("rag-answer.txt").path) { return candidate }
-      folder = folder.deletingLastPathComponent()
-    }
-    return workingDirectory.appendingPathComponent("Prompts", isDirectory: true)
-  }
 }

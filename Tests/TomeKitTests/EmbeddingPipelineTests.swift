@@ -25,7 +25,7 @@ struct RenamedEmbedder: TextEmbedder {
       at: SharedData.data("paul_graham_essays/essays/aord.txt"), to: dir.url.appendingPathComponent("d/aord.txt"))
     let collection = try Collection(location: IndexLocation(directory: dir.url.appendingPathComponent("ix")), create: true)
     let encoder = try models.loadEncoder()
-    let report = try IngestPipeline(collection: collection, tokenCounter: encoder.tokenCounter).run(roots: [dir.url.appendingPathComponent("d").path])
+    let report = try IngestPipeline(collection: collection, tokenCounter: encoder.tokenCounter).run(roots: [dir.url.appendingPathComponent("d")])
     #expect(report.chunks > 3)
     // Chunks were sized by the encoder's own tokens.
     for document in try collection.store.documents() {
@@ -62,7 +62,7 @@ struct RenamedEmbedder: TextEmbedder {
     try dir.write("d/c.txt", "Quarterly revenue grew by twelve percent, driven by cloud services.\n")
     let collection = try Collection(location: IndexLocation(directory: dir.url.appendingPathComponent("ix")), create: true)
     let encoder = try models.loadEncoder()
-    _ = try IngestPipeline(collection: collection, tokenCounter: encoder.tokenCounter).run(roots: [dir.url.appendingPathComponent("d").path])
+    _ = try IngestPipeline(collection: collection, tokenCounter: encoder.tokenCounter).run(roots: [dir.url.appendingPathComponent("d")])
     _ = try EmbeddingPipeline(collection: collection, embedder: encoder.embedder).run()
     let retriever = try HybridRetriever(collection: collection, embedder: encoder.embedder)
     #expect(retriever.vectorCount == 3)

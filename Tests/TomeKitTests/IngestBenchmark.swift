@@ -22,10 +22,10 @@ struct IngestBenchmark {
     let collection = try Collection(location: IndexLocation(directory: dir.url), create: true)
     let pipeline = IngestPipeline(collection: collection)
 
-    let first = try pipeline.run(roots: [corpus])
+    let first = try pipeline.run(roots: [URL(fileURLWithPath: corpus)])
     let seconds = first.elapsed.seconds
     let totals = try collection.store.totals()
-    let rerun = try pipeline.run(roots: [corpus])
+    let rerun = try pipeline.run(roots: [URL(fileURLWithPath: corpus)])
 
     // 100 queries: the first eight words of seeded random chunks.
     var rng = SeededGenerator(seed: 42)

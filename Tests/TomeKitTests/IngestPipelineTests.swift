@@ -33,7 +33,7 @@ import TomeTestSupport
   @Test("first run indexes, second run skips everything, edits and deletions are synced")
   func incremental() throws {
     let dir = try TemporaryDirectory()
-    let docs = dir.url.appendingPathComponent("docs").path
+    let docs = dir.url.appendingPathComponent("docs")
     try dir.write("docs/a.md", "# Alpha\n\nThe alpha file talks about aardvarks.\n")
     try dir.write("docs/b.txt", "Bravo mentions badgers.\nAnd more badgers.\n")
     try dir.write("docs/sub/c.py", "def charlie():\n    return 'cheetah'\n")
@@ -70,8 +70,8 @@ import TomeTestSupport
     try dir.write("two/b.txt", "bananas\n")
     let collection = try makeCollection(dir)
     let pipeline = IngestPipeline(collection: collection)
-    _ = try pipeline.run(roots: [dir.url.appendingPathComponent("one").path])
-    _ = try pipeline.run(roots: [dir.url.appendingPathComponent("two").path])
+    _ = try pipeline.run(roots: [dir.url.appendingPathComponent("one")])
+    _ = try pipeline.run(roots: [dir.url.appendingPathComponent("two")])
     #expect(try collection.store.totals().documents == 2)
     try dir.write("one/c.txt", "cherries\n")
     let resync = try pipeline.run(roots: [])
@@ -86,7 +86,7 @@ import TomeTestSupport
     let collection = try makeCollection(dir)
     let small = IngestPipeline(collection: collection, configuration: .init(chunker: try .init(maxTokens: 64, overlapTokens: 0)))
     let large = IngestPipeline(collection: collection, configuration: .init(chunker: try .init(maxTokens: 256, overlapTokens: 0)))
-    let root = dir.url.appendingPathComponent("d").path
+    let root = dir.url.appendingPathComponent("d")
     let many = try small.run(roots: [root]).chunks
     let few = try large.run(roots: [root]).chunks
     #expect(many > few && few > 0)
@@ -104,7 +104,7 @@ import TomeTestSupport
     try FileManager.default.createSymbolicLink(
       atPath: dir.url.appendingPathComponent("d/loop").path, withDestinationPath: dir.url.appendingPathComponent("d").path)
     let collection = try makeCollection(dir)
-    let report = try IngestPipeline(collection: collection).run(roots: [dir.url.appendingPathComponent("d").path])
+    let report = try IngestPipeline(collection: collection).run(roots: [dir.url.appendingPathComponent("d")])
 
     #expect(report.empty.map { URL(fileURLWithPath: $0).lastPathComponent } == ["empty.txt"])
     #expect(report.skipped.count == 1 && report.skipped[0].path.hasSuffix("binary.dat"))
@@ -131,13 +131,13 @@ import TomeTestSupport
     try dir.write("d/c.txt", "charlie\n")
     let collection = try makeCollection(dir)
     let pipeline = IngestPipeline(collection: collection)
-    let report = try pipeline.run(roots: [dir.url.appendingPathComponent("d").path]) { progress in
+    let report = try pipeline.run(roots: [dir.url.appendingPathComponent("d")]) { progress in
       if progress.filesDone == 1 { try? FileManager.default.removeItem(at: doomed) }
     }
     #expect(report.failed.count == 1 && report.failed[0].path == doomed.path)
     #expect(report.failed.first?.message.contains("vanished") == true)
     #expect(report.indexed.count == 2)
-    let again = try pipeline.run(roots: [dir.url.appendingPathComponent("d").path])
+    let again = try pipeline.run(roots: [dir.url.appendingPathComponent("d")])
     #expect(again.pruned == [doomed.path])
     #expect(try collection.store.totals().documents == 2)
   }
@@ -146,7 +146,7 @@ import TomeTestSupport
   func missingRoot() throws {
     let dir = try TemporaryDirectory()
     let collection = try makeCollection(dir)
-    let error = #expect(throws: IngestPipelineError.self) { try IngestPipeline(collection: collection).run(roots: ["/no/such/dir"]) }
+    let error = #expect(throws: IngestPipelineError.self) { try IngestPipeline(collection: collection).run(roots: [URL(fileURLWithPath: "/no/such/dir")]) }
     #expect(error?.description.contains("/no/such/dir") == true)
   }
 }

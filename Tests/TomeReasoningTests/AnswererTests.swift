@@ -25,8 +25,7 @@ final class EssayCollection: Sendable {
     encoder = try models.loadEncoder()
     model = try models.loadChatModel()
     collection = try Collection(location: IndexLocation(directory: directory.url.appendingPathComponent("ix")), create: true)
-    _ = try IngestPipeline(collection: collection, tokenCounter: encoder.tokenCounter).run(roots: [essays.path])
-    _ = try EmbeddingPipeline(collection: collection, embedder: encoder.embedder).run()
+    try collection.sync(paths: [essays], encoder: encoder)
   }
 
   func answerer(k: Int = 4, strategy: RAGStrategy = RAGStrategy(configuration: .init(contextTokens: 1_500))) throws -> Answerer {

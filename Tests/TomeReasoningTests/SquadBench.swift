@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TomeCore
+import TomeBench
 import TomeKit
 import TomeReasoning
 import TomeTestSupport
@@ -46,8 +47,7 @@ struct SquadBench {
     let encoder = try models.loadEncoder()
     let model = try models.loadChatModel()
     let collection = try Collection(location: IndexLocation(directory: dir.url.appendingPathComponent("ix")), create: true)
-    _ = try IngestPipeline(collection: collection, tokenCounter: encoder.tokenCounter).run(roots: [docs.path])
-    _ = try EmbeddingPipeline(collection: collection, embedder: encoder.embedder).run()
+    try collection.sync(paths: [docs], encoder: encoder)
     let retriever = try HybridRetriever(collection: collection, embedder: encoder.embedder)
     let prompts = PromptLibrary(directory: SharedData.repositoryRoot.appendingPathComponent("Prompts"))
 

@@ -3,7 +3,6 @@ import Foundation
 import TomeCore
 import TomeKit
 import TomeReasoning
-import TomeStore
 
 /// `tome ask "question"`: an answer with evidence sentences and checked citations.
 struct AskCommand: AsyncParsableCommand {
@@ -44,7 +43,8 @@ struct AskCommand: AsyncParsableCommand {
   func run() async throws {
     let collection = try Collection(location: index.location, create: false)
     try answering.checkModelFile(models.directory)
-    let answerer = try Answerer.open(collection: collection, models: models.directory, settings: answering.settings)
+    let answerer = try Answerer.open(collection: collection, models: models.directory, settings: answering.settings,
+      environment: ProcessInfo.processInfo.environment)
     let parameters = answering.parameters
 
     var printer = AnswerPrinter(tty: Terminal.stdoutIsTTY, quiet: output.quiet)

@@ -3,7 +3,6 @@ import Dispatch
 import Foundation
 import TomeCore
 import TomeKit
-import TomeStore
 
 /// `tome batch …`: answer a file of questions, resumably, and score the answers.
 struct BatchCommand: AsyncParsableCommand {
@@ -78,7 +77,8 @@ struct BatchRunCommand: AsyncParsableCommand {
   }
 }
 
-/// One `tome batch` run, shared by `batch run` and `bench qa`.
+/// One `tome batch` run, shared by `batch run` and `bench qa`: the job itself is TomeKit's
+/// `BatchJob`; this says what happens on standard error and prints the summary.
 struct BatchExecution {
   var inputURL: URL
   var outputURL: URL?
@@ -86,12 +86,6 @@ struct BatchExecution {
   var parallel: Int
   var answering: AnswerOptions
   var models: ModelOptions
-
-  /// `questions.jsonl` → `questions.results.jsonl` in the same folder.
-  static func defaultOutput(for input: URL) -> URL {
-    let stem = input.pathExtension == "jsonl" ? input.deletingPathExtension().lastPathComponent : input.lastPathComponent
-    return input.deletingLastPathComponent().appendingPathComponent(stem + ".results.jsonl")
-  }
 
   /// Reads the input, opens or resumes the job, answers what is left, writes the output and
   /// prints the summary. Throws `ExitCode.failure` after writing when questions failed.
@@ -103,43 +97,33 @@ struct BatchExecution {
       throw CLIError(error.description)
     }
     for problem in input.problems { Terminal.error("skipped: \(problem)") }
-    guard !input.questions.isEmpty else {
-      throw CLIError("\(inputURL.lastPathComponent): no usable question (\(input.problems.count) line(s) skipped)")
-    }
-    let output = outputURL ?? Self.defaultOutput(for: inputURL)
-    let store = collection.store
-    let settings = answering.settings
-    let parameters = answering.parameters
-    let settingsText = BatchRunner.settingsText(settings, parameters: parameters)
-    let job = try BatchRunner.openJob(store: store, input: input, inputPath: inputURL.path, settings: settingsText, restart: restart)
-    let remaining = try BatchRunner.remaining(input, job: job, store: store)
-    let done = input.questions.count - remaining.count
-    if done > 0 {
-      Terminal.error("resuming job \(job.id): \(done)/\(input.questions.count) done")
+    let output = outputURL ?? BatchJob.defaultOutput(for: inputURL)
+    let job = try BatchJob.open(
+      collection: collection, input: input, inputURL: inputURL, settings: answering.settings, parameters: answering.parameters,
+      restart: restart)
+    if job.done > 0 {
+      Terminal.error("resuming job \(job.id): \(job.done)/\(input.questions.count) done")
     } else {
       Terminal.error("job \(job.id): \(input.questions.count) questions\(restart ? " (restarted)" : "")")
     }
 
     var report: BatchRunner.Report?
-    if !remaining.isEmpty {
+    if !job.remaining.isEmpty {
       try answering.checkModelFile(models.directory)
-      let answerer = try Answerer.open(collection: collection, models: models.directory, settings: settings)
-      var width = parallel
-      if answering.endpoint == nil && parallel > 1 {
+      if BatchJob.parallelism(requested: parallel, model: answering.modelSource) < parallel {
         Terminal.error("note: the in-process model answers one question at a time; --parallel applies to --endpoint")
-        width = 1
       }
-      let runner = BatchRunner(answerer: answerer, store: store, parameters: parameters, parallel: width)
-      let interrupt = InterruptNotice(store: store, job: job)
-      let progress = BatchProgress(total: input.questions.count, done: done, tty: Terminal.stderrIsTTY)
-      report = try await runner.run(job: job, questions: remaining) { event in progress.record(event) }
+      let interrupt = InterruptNotice(job: job)
+      let progress = BatchProgress(total: input.questions.count, done: job.done, tty: Terminal.stderrIsTTY)
+      report = try await job.answer(models: models.directory, parallel: parallel, environment: ProcessInfo.processInfo.environment) {
+        event in progress.record(event)
+      }
       progress.finish()
       interrupt.cancel()
     }
 
-    let written = try BatchRunner.writeOutput(of: job, store: store, to: output)
-    let results = try BatchRunner.results(of: job, store: store)
-    let summary = BatchSummary(results: results, answeredThisRun: report?.answered ?? 0, elapsedSeconds: report?.elapsedSeconds ?? 0)
+    let written = try job.writeOutput(to: output)
+    let summary = BatchSummary(results: try job.results(), answeredThisRun: report?.answered ?? 0, elapsedSeconds: report?.elapsedSeconds ?? 0)
     print(Self.table(summary))
     Terminal.error("wrote \(written) result(s) to \(Terminal.displayPath(output.path))")
     if let report, !report.failed.isEmpty {
@@ -237,11 +221,11 @@ final class BatchProgress {
 final class InterruptNotice {
   private let source: any DispatchSourceSignal
 
-  init(store: IndexStore, job: JobRecord) {
+  init(job: BatchJob) {
     signal(SIGINT, SIG_IGN)
     source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
     source.setEventHandler {
-      let kept = (try? store.jobResultCount(jobID: job.id)).map { "\($0)/\(job.total)" } ?? "the finished"
+      let kept = (try? job.storedResults()).map { "\($0)/\(job.input.questions.count)" } ?? "the finished"
       FileHandle.standardError.write(Data("\ninterrupted: \(kept) answers of job \(job.id) are kept; run the same command again to resume\n".utf8))
       exit(130)
     }

@@ -1,5 +1,6 @@
 public import ArgumentParser
 import Foundation
+public import TomeBench
 public import TomeKit
 
 /// `tome bench convert squad|hotpot|qmsum|babi INPUT OUTPUT_DIR`.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TomeBench
 import TomeKit
 import TomeReport
 

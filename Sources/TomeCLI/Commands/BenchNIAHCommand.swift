@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TomeCore
+import TomeBench
 import TomeKit
 import TomeReport
 
@@ -132,7 +133,7 @@ struct NIAHBenchCommand: AsyncParsableCommand {
     try answering.checkModelFile(models.directory)
     let settings = answering.settings
     let encoder = try models.directory.loadEncoder()
-    let model = try settings.model.load(models: models.directory)
+    let model = try settings.model.load(models: models.directory, environment: ProcessInfo.processInfo.environment)
     let benchmark = NIAHBenchmark(
       configuration: .init(
         lengths: parsedLengths, depths: parsedDepths, kinds: parsedKinds, seed: seed, work: workURL, sources: sources,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TomeBench
 import TomeKit
 import TomeReport
 
@@ -64,11 +65,10 @@ struct BenchQACommand: AsyncParsableCommand {
       let location = IndexLocation(directory: folder.deletingLastPathComponent().appendingPathComponent(folder.lastPathComponent + ".index"))
       index = try Collection(location: location, create: true)
       let encoder = try models.directory.loadEncoder()
-      let ingest = try IngestPipeline(collection: index, tokenCounter: encoder.tokenCounter).run(roots: [folder.path])
-      let embedding = try EmbeddingPipeline(collection: index, embedder: encoder.embedder).run()
+      let synced = try index.sync(paths: [folder], encoder: encoder)
       Terminal.error(
-        "index \(Terminal.displayPath(location.directory.path)): \(ingest.chunks) chunks written, \(embedding.embedded) embedded")
-      for entry in ingest.failed { Terminal.error("failed: \(Terminal.displayPath(entry.path)): \(entry.message)") }
+        "index \(Terminal.displayPath(location.directory.path)): \(synced.ingest.chunks) chunks written, \(synced.embedding?.embedded ?? 0) embedded")
+      for entry in synced.ingest.failed { Terminal.error("failed: \(Terminal.displayPath(entry.path)): \(entry.message)") }
     }
     let execution = BatchExecution(
       inputURL: URL(fileURLWithPath: (questions as NSString).expandingTildeInPath),

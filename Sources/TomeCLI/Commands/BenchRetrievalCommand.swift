@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TomeBench
 import TomeKit
 import TomeReport
 
@@ -60,11 +61,11 @@ struct RetrievalBenchCommand: AsyncParsableCommand {
 
     let collection = try Collection(location: IndexLocation(directory: work.appendingPathComponent("index")), create: true)
     let encoder = try model.directory.loadEncoder()
-    let ingest = try IngestPipeline(collection: collection, tokenCounter: encoder.tokenCounter).run(roots: [docs.path])
-    let embedding = try EmbeddingPipeline(collection: collection, embedder: encoder.embedder).run()
+    let synced = try collection.sync(paths: [docs], encoder: encoder)
+    let embedding = synced.embedding
     Terminal.error(String(
-      format: "indexed %d chunks in %.1fs, embedded at %.0f tokens/s", ingest.chunks, ingest.elapsed.seconds,
-      Double(embedding.tokens) / max(embedding.elapsed.seconds, 1e-9)))
+      format: "indexed %d chunks in %.1fs, embedded at %.0f tokens/s", synced.ingest.chunks, synced.ingest.elapsed.seconds,
+      Double(embedding?.tokens ?? 0) / max(embedding?.elapsed.seconds ?? 0, 1e-9)))
 
     let evaluation = RetrievalEvaluation(retriever: try HybridRetriever(collection: collection, embedder: encoder.embedder))
     var rows: [BenchRow] = []

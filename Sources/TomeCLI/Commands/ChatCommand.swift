@@ -4,7 +4,6 @@ import Synchronization
 import TomeCore
 import TomeKit
 import TomeReasoning
-import TomeStore
 
 /// `tome chat`: a conversation over the index, kept in the index.
 struct ChatCommand: AsyncParsableCommand {
@@ -53,27 +52,28 @@ struct ChatCommand: AsyncParsableCommand {
 
   func run() async throws {
     let collection = try Collection(location: index.location, create: false)
-    if list { return try listChats(collection.store) }
+    if list { return try listChats(collection) }
     try answering.checkModelFile(models.directory)
-    let answerer = try Answerer.open(collection: collection, models: models.directory, settings: answering.settings)
+    let answerer = try Answerer.open(collection: collection, models: models.directory, settings: answering.settings,
+      environment: ProcessInfo.processInfo.environment)
     _ = try answerer.prompts.template(FollowUpRewriter.templateName)
     var session = ChatSession(collection: collection, answerer: answerer)
-    if let id = try resumedChat(collection.store) {
+    if let id = try resumedChat(collection) {
       session = try ChatSession.resume(id, collection: collection, answerer: answerer)
     }
     let repl = ChatREPL(session: session, parameters: answering.parameters, interactive: isatty(STDIN_FILENO) == 1, tty: Terminal.stdoutIsTTY)
     try await repl.run(banner: banner(collection, model: answerer.model, session: session))
   }
 
-  private func resumedChat(_ store: IndexStore) throws -> ChatID? {
+  private func resumedChat(_ collection: Collection) throws -> ChatID? {
     if let chat { return ChatID(chat) }
     guard resume else { return nil }
-    guard let last = try store.chats(limit: 1).first else { throw CLIError("no stored conversation to resume in this index; start one with `tome chat`") }
+    guard let last = try ChatSession.stored(in: collection, limit: 1).first else { throw CLIError("no stored conversation to resume in this index; start one with `tome chat`") }
     return last.id
   }
 
-  private func listChats(_ store: IndexStore) throws {
-    let chats = try store.chats(limit: 200)
+  private func listChats(_ collection: Collection) throws {
+    let chats = try ChatSession.stored(in: collection, limit: 200)
     if chats.isEmpty { return Terminal.error("no conversations yet; start one with `tome chat`") }
     let formatter = DateFormatter()
     formatter.dateFormat = "yyyy-MM-dd HH:mm"
@@ -83,7 +83,7 @@ struct ChatCommand: AsyncParsableCommand {
   }
 
   private func banner(_ collection: Collection, model: any LanguageModel, session: ChatSession) throws -> String {
-    let totals = try collection.store.totals()
+    let totals = try collection.totals()
     var text = "tome chat · \(Terminal.displayPath(collection.location.directory.path)) (\(totals.documents) files, \(totals.chunks) chunks) · \(model.identifier)"
     if let chat = session.chat { text += "\nresumed conversation \(chat) (\(session.turns.count) turns)" }
     return text + "\n/help for commands, Ctrl-D to leave"
@@ -274,41 +274,20 @@ struct ChatREPL {
     guard n >= 1, n <= last.passages.count else {
       return Terminal.error("no passage \(n); the last answer has \(last.passages.count) (see /sources)")
     }
-    let span = last.passages[n - 1].span
+    let excerpt = SourceExcerpt(passage: last.passages[n - 1], context: 2)
+    let span = excerpt.span
     print(Terminal.bold(AnswerPrinter.location(span.path, span.firstLine, span.lastLine, span.page), tty))
-    // PDF pages and HTML are shown as indexed (extracted) text; other files from disk.
-    let extracted = span.page != nil || ["html", "htm", "xhtml"].contains(URL(fileURLWithPath: span.path).pathExtension.lowercased())
-    let lines = extracted ? nil : Self.lines(of: span.path)
-    guard let lines, span.lastLine <= lines.count,
-      Self.same(lines[(span.firstLine - 1)..<span.lastLine].joined(separator: "\n"), last.passages[n - 1].text)
-    else {
-      if !extracted { Terminal.error("note: \(Terminal.displayPath(span.path)) changed or is gone since it was indexed; showing the indexed text") }
-      print(last.passages[n - 1].text)
-      return
+    switch excerpt.content {
+    case .indexedText(let text, let stale):
+      if stale { Terminal.error("note: \(Terminal.displayPath(span.path)) changed or is gone since it was indexed; showing the indexed text") }
+      print(text)
+    case .lines(let lines):
+      let width = String(lines.last?.number ?? 0).count
+      for line in lines {
+        let gutter = String(repeating: " ", count: width - String(line.number).count) + "\(line.number)" + (line.cited ? " │ " : " ┆ ")
+        print(line.cited ? gutter + line.text : Terminal.dim(gutter + line.text, tty))
+      }
     }
-    let context = 2
-    let from = max(1, span.firstLine - context)
-    let to = min(lines.count, span.lastLine + context)
-    let width = String(to).count
-    for number in from...to {
-      let inside = number >= span.firstLine && number <= span.lastLine
-      let gutter = String(repeating: " ", count: width - String(number).count) + "\(number)" + (inside ? " │ " : " ┆ ")
-      print(inside ? gutter + lines[number - 1] : Terminal.dim(gutter + lines[number - 1], tty))
-    }
-  }
-
-  static func lines(of path: String) -> [String]? {
-    guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else { return nil }
-    var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
-    if lines.last == "" { lines.removeLast() }
-    return lines
-  }
-
-  /// The file's lines still hold the passage (whitespace aside: HTML passages are extracted text).
-  static func same(_ a: String, _ b: String) -> Bool {
-    let squash = { (s: String) in s.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
-    let x = squash(a), y = squash(b)
-    return x == y || x.contains(y) || y.contains(x)
   }
 
   static func describe(_ error: any Error) -> String {

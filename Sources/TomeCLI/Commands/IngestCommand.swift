@@ -61,25 +61,24 @@ struct IngestCommand: AsyncParsableCommand {
     let chunker = try Chunker.Configuration(maxTokens: chunkTokens, overlapTokens: overlap)
     let rules = IgnoreRules(include: include, exclude: exclude)
     let encoder = noEmbed ? nil : try model.directory.loadEncoder()
-    let pipeline = IngestPipeline(
-      collection: collection, configuration: .init(chunker: chunker, rules: rules, force: force),
-      tokenCounter: encoder?.tokenCounter ?? IngestPipeline.estimatingTokenCounter)
+    let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+    let roots = paths.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath, relativeTo: cwd) }
 
     let showProgress = Terminal.stderrIsTTY && !output.quiet && !output.json
-    let throttle = ProgressThrottle()
-    let report = try pipeline.run(roots: paths) { (progress: IngestProgress) -> Void in
-      if showProgress && throttle.due(final: progress.filesDone == progress.filesTotal) { Self.draw(progress) }
+    let ingestThrottle = ProgressThrottle()
+    let embedThrottle = ProgressThrottle()
+    let synced = try collection.sync(
+      paths: roots, configuration: .init(chunker: chunker, rules: rules, force: force), encoder: encoder
+    ) { (event: SyncProgress) -> Void in
+      guard showProgress else { return }
+      switch event {
+      case .ingest(let p): if ingestThrottle.due(final: p.filesDone == p.filesTotal) { Self.draw(p) }
+      case .embed(let p): if embedThrottle.due(final: p.done == p.total) { Self.draw(p) }
+      }
     }
     if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-
-    var embedding: EmbeddingReport?
-    if let encoder {
-      let throttle = ProgressThrottle()
-      embedding = try EmbeddingPipeline(collection: collection, embedder: encoder.embedder).run { (p: EmbeddingProgress) -> Void in
-        if showProgress && throttle.due(final: p.done == p.total) { Self.draw(p) }
-      }
-      if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-    }
+    let report = synced.ingest
+    let embedding = synced.embedding
 
     if output.json {
       try Terminal.printJSON(IngestSummary(report: report, embedding: embedding, index: collection.location.directory.path))

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import TomeCore
 import TomeKit
-import TomeStore
 
 /// `tome search "query"`: ranked passages with their spans.
 struct SearchCommand: AsyncParsableCommand {
@@ -44,22 +43,17 @@ struct SearchCommand: AsyncParsableCommand {
 
   func run() async throws {
     let collection = try Collection(location: index.location, create: false)
-    // An index built with --no-embed has no vectors: hybrid becomes BM25 (said on stderr).
-    let hasVectors = try collection.store.meta(.encoder) != nil
-    if mode == .dense && !hasVectors { throw RetrievalError.noVectors(collection.location.directory.path) }
-    let effective: RetrievalMode = mode == .hybrid && !hasVectors ? .bm25 : mode
-    if effective != mode && !output.quiet && !output.json {
-      Terminal.error("note: the index has no vectors (ingested with --no-embed); ranking by BM25 only")
-    }
-    if effective != .bm25 && !output.quiet && !output.json {
-      let pending = try collection.store.pendingVectorCount()
-      if pending > 0 {
-        Terminal.error("note: \(pending) chunks have no vector yet (an ingest was interrupted?); run `tome ingest` to finish embedding")
+    let vectors = try collection.vectors()
+    let retrieval = try HybridRetriever.open(collection: collection, mode: mode, models: model.directory).search(query, k: k, mode: mode)
+    if !output.quiet && !output.json {
+      if retrieval.fellBackToBM25 && vectors.encoder == nil {
+        Terminal.error("note: the index has no vectors (ingested with --no-embed); ranking by BM25 only")
+      }
+      if mode != .bm25 && vectors.encoder != nil && vectors.pending > 0 {
+        Terminal.error("note: \(vectors.pending) chunks have no vector yet (an ingest was interrupted?); run `tome ingest` to finish embedding")
       }
     }
-    let encoder = effective == .bm25 ? nil : try model.directory.loadEncoder()
-    let retriever = try HybridRetriever(collection: collection, embedder: encoder?.embedder)
-    let results = try retriever.search(query, k: k, mode: effective).results
+    let results = retrieval.results
     if output.json {
       try Terminal.printJSON(results.map(SearchResultJSON.init))
       return
@@ -86,10 +80,10 @@ struct SearchCommand: AsyncParsableCommand {
     var inMatch = false
     var current = ""
     for ch in excerpt {
-      if ch == TextSearchHit.highlightStart || ch == TextSearchHit.highlightEnd {
+      if ch == SearchResult.highlightStart || ch == SearchResult.highlightEnd {
         out += inMatch ? Terminal.highlight(current, tty) : current
         current = ""
-        inMatch = ch == TextSearchHit.highlightStart
+        inMatch = ch == SearchResult.highlightStart
       } else {
         current.append(ch.isNewline ? " " : ch)
       }

@@ -63,7 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
 
   func run() async throws {
     let file = model.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
-    let languageModel = try LanguageModelSource.local(file: file, template: chatTemplate.format).load(models: models.directory)
+    let languageModel = try LanguageModelSource.local(file: file, template: chatTemplate.format).load(models: models.directory, environment: ProcessInfo.processInfo.environment)
     let server = try TomeServer(
       model: languageModel,
       configuration: .init(host: host, port: port, token: resolvedToken, maxBodyBytes: maxBody, maxQueue: maxQueue),
@@ -77,7 +77,8 @@ struct ServeCommand: AsyncParsableCommand {
   private func makeAnswerer(index: String, model: any LanguageModel) throws -> Answerer {
     let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
     let collection = try Collection(location: IndexLocation(argument: index, workingDirectory: cwd), create: false)
-    let prompts = PromptLibrary.defaultDirectory(executable: AnswerOptions.executableURL, workingDirectory: cwd)
-    return try Answerer.open(collection: collection, models: models.directory, settings: AnswererSettings(prompts: prompts), model: model)
+    let prompts = AnswerOptions.defaultPrompts(environment: ProcessInfo.processInfo.environment, executable: AnswerOptions.executableURL, workingDirectory: cwd)
+    return try Answerer.open(collection: collection, models: models.directory, settings: AnswererSettings(prompts: prompts), model: model,
+      environment: ProcessInfo.processInfo.environment)
   }
 }

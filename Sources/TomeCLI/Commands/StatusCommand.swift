@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import TomeCore
 import TomeKit
-import TomeStore
 
 /// `tome status`: every file's state and the index totals.
 struct StatusCommand: AsyncParsableCommand {
@@ -24,9 +23,10 @@ struct StatusCommand: AsyncParsableCommand {
     let status = try collection.status()
     let documents = problems ? status.documents.filter { $0.status == .skipped || $0.status == .failed } : status.documents
     if output.json {
+      let vectors = try collection.vectors()
       var json = StatusJSON(status: status, documents: documents)
-      json.vectors = try collection.store.vectorCount()
-      json.encoder = try collection.store.meta(.encoder)
+      json.vectors = vectors.count
+      json.encoder = vectors.encoder
       try Terminal.printJSON(json)
       return
     }
@@ -40,8 +40,9 @@ struct StatusCommand: AsyncParsableCommand {
       }
     }
     let t = status.totals
-    let vectors = try collection.store.vectorCount()
-    let encoder = try collection.store.meta(.encoder)
+    let embedded = try collection.vectors()
+    let vectors = embedded.count
+    let encoder = embedded.encoder
     let counts = DocumentStatus.allCases.compactMap { s in t.byStatus[s].map { "\($0) \(s.rawValue)" } }
     print("\(t.documents) files (\(counts.joined(separator: ", "))), \(t.chunks) chunks, \(t.tokens) tokens, \(Terminal.bytes(t.bytes)) in \(Terminal.displayPath(collection.location.directory.path))")
     if let encoder {

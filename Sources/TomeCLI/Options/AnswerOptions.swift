@@ -81,7 +81,7 @@ struct AnswerOptions: ParsableArguments {
   var settings: AnswererSettings {
     let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
     let promptDirectory = prompts.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath, isDirectory: true) }
-      ?? PromptLibrary.defaultDirectory(executable: Self.executableURL, workingDirectory: cwd)
+      ?? Self.defaultPrompts(environment: ProcessInfo.processInfo.environment, executable: Self.executableURL, workingDirectory: cwd)
     var strategy = RAGStrategy.Configuration(ordering: noReorder ? .rank : .edge)
     strategy.contextTokens = context
     return AnswererSettings(retrieval: .init(k: k), strategy: strategy, model: modelSource, prompts: promptDirectory)
@@ -103,6 +103,20 @@ struct AnswerOptions: ParsableArguments {
     } else if !FileManager.default.fileExists(atPath: directory.defaultChatModelURL.path) {
       throw CLIError("model file \(directory.defaultChatModelURL.path) does not exist; run Scripts/bootstrap.sh or pass --model FILE")
     }
+  }
+
+  /// The prompt folder when `--prompts` is not given: `$TOME_PROMPTS` when set, else the first
+  /// `Prompts/` holding `rag-answer.txt` found walking up from the executable's folder (a build
+  /// folder sits inside the repository), else `Prompts/` in the working directory.
+  static func defaultPrompts(environment: [String: String], executable: URL, workingDirectory: URL) -> URL {
+    if let env = environment["TOME_PROMPTS"], !env.isEmpty { return URL(fileURLWithPath: env, isDirectory: true) }
+    var folder = executable.resolvingSymlinksInPath().deletingLastPathComponent()
+    while folder.path != "/" && !folder.path.isEmpty {
+      let candidate = folder.appendingPathComponent("Prompts", isDirectory: true)
+      if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("rag-answer.txt").path) { return candidate }
+      folder = folder.deletingLastPathComponent()
+    }
+    return workingDirectory.appendingPathComponent("Prompts", isDirectory: true)
   }
 
   /// The running executable (through /proc on Linux, so a `tome` found on PATH resolves too).

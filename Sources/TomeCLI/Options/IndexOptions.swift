@@ -15,10 +15,7 @@ struct IndexOptions: ParsableArguments {
   var location: IndexLocation {
     let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
     if let index { return IndexLocation(argument: index, workingDirectory: cwd) }
-    if let env = ProcessInfo.processInfo.environment["TOME_INDEX"], !env.isEmpty {
-      return IndexLocation(argument: env, workingDirectory: cwd)
-    }
-    return .defaultLocation(workingDirectory: cwd)
+    return .default(environment: ProcessInfo.processInfo.environment, workingDirectory: cwd)
   }
 }
 

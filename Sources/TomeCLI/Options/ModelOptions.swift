@@ -14,10 +14,7 @@ struct ModelOptions: ParsableArguments {
 
   var directory: ModelDirectory {
     if let models { return ModelDirectory(url: URL(fileURLWithPath: (models as NSString).expandingTildeInPath)) }
-    if let env = ProcessInfo.processInfo.environment["TOME_MODELS"], !env.isEmpty {
-      return ModelDirectory(url: URL(fileURLWithPath: env))
-    }
-    return .userDefault
+    return .default(environment: ProcessInfo.processInfo.environment)
   }
 }
 

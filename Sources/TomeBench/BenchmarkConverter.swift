@@ -1,5 +1,6 @@
 public import Foundation
 import TomeCore
+public import TomeKit
 
 /// Turns public QA datasets into a collection of files to ingest plus a `questions.jsonl`
 /// for `tome batch`, with gold answers and gold citations as file paths and lines.

@@ -1,5 +1,6 @@
 import Foundation
 import TomeCore
+public import TomeKit
 
 /// Runs a `RetrievalDataset` against an index built from it, for each retrieval mode.
 public struct RetrievalEvaluation: Sendable {

@@ -1,6 +1,7 @@
 public import Foundation
 public import TomeCore
 import TomeEmbed
+public import TomeKit
 
 /// The LongEmbed synthetic tasks (Zhu et al. 2024; METHODS-INDEX-KV.md §1), scaled to this
 /// machine: for a length, `count` candidate documents and one query per document, whose gold

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TomeCore
+import TomeBench
 import TomeKit
 import TomeStore
 import TomeTestSupport
@@ -187,7 +188,7 @@ final class CountingEmbedder: TextEmbedder, @unchecked Sendable {
     var vectors: [[Float]] = []
     for name in ["one", "two"] {
       let collection = try Collection(location: IndexLocation(directory: dir.url.appendingPathComponent(name)), create: true)
-      _ = try IngestPipeline(collection: collection, tokenCounter: counter).run(roots: [dir.url.appendingPathComponent("d").path])
+      _ = try IngestPipeline(collection: collection, tokenCounter: counter).run(roots: [dir.url.appendingPathComponent("d")])
       let report = try EmbeddingPipeline(collection: collection, embedder: embedder, cache: cache).run()
       #expect(report.embedded == 2)
       #expect(report.cached == (name == "one" ? 0 : 2))

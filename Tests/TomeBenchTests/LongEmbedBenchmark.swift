@@ -1,4 +1,5 @@
 import Foundation
+import TomeBench
 import TomeKit
 import TomeTestSupport
 import Testing

@@ -1,6 +1,7 @@
 public import Foundation
 public import TomeCore
 public import TomeReasoning
+public import TomeKit
 public import TomeStore
 
 /// Needle in a haystack over real text and a real index, RULER-style: for each context length a
@@ -91,17 +92,18 @@ public struct NIAHBenchmark: Sendable {
       let started = ContinuousClock.now
       let rewritten = try Self.write(haystack, to: docs)
       let collection = try Collection(location: IndexLocation(directory: folder.appendingPathComponent("index")), create: true)
-      let ingest = try IngestPipeline(collection: collection, tokenCounter: counter).run(roots: [docs.path]) {
-        progress(.ingest(length: length, $0))
+      let synced = try collection.sync(paths: [docs], encoder: encoder, cache: cache) { event in
+        switch event {
+        case .ingest(let p): progress(.ingest(length: length, p))
+        case .embed(let p): progress(.embed(length: length, p))
+        }
       }
-      let embedding = try EmbeddingPipeline(collection: collection, embedder: encoder.embedder, cache: cache).run {
-        progress(.embed(length: length, $0))
-      }
+      let ingest = synced.ingest
       let totals = try collection.store.totals()
       let build = NIAHIndexBuild(
         length: length, tokens: haystack.tokens, documents: haystack.documents.count, chunks: totals.chunks,
-        filesWritten: rewritten, filesIngested: ingest.indexed.count + ingest.empty.count, chunksEmbedded: embedding.embedded,
-        chunksFromCache: embedding.cached, seconds: (ContinuousClock.now - started).seconds)
+        filesWritten: rewritten, filesIngested: ingest.indexed.count + ingest.empty.count, chunksEmbedded: synced.embedding?.embedded ?? 0,
+        chunksFromCache: synced.embedding?.cached ?? 0, seconds: (ContinuousClock.now - started).seconds)
       indexes.append(build)
       progress(.built(build))
 
@@ -154,8 +156,7 @@ public struct NIAHBenchmark: Sendable {
     // Put the files back however the cell ends; the next cell's ingest (or the next run)
     // re-indexes them.
     defer { try? restore() }
-    _ = try IngestPipeline(collection: collection, tokenCounter: counter).run(roots: [docs.path])
-    _ = try EmbeddingPipeline(collection: collection, embedder: encoder.embedder, cache: cache).run()
+    try collection.sync(paths: [docs], encoder: encoder, cache: cache)
     let indexSeconds = (ContinuousClock.now - started).seconds
 
     let answerer = Answerer(
@@ -172,8 +173,7 @@ public struct NIAHBenchmark: Sendable {
 
     // Re-index the clean files now, so the index is whole between cells.
     try restore()
-    _ = try IngestPipeline(collection: collection, tokenCounter: counter).run(roots: [docs.path])
-    _ = try EmbeddingPipeline(collection: collection, embedder: encoder.embedder, cache: cache).run()
+    try collection.sync(paths: [docs], encoder: encoder, cache: cache)
 
     return NIAHCell(
       kind: kind, length: length, haystackTokens: haystack.tokens, depth: depth,

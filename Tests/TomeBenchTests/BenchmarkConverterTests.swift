@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TomeBench
 import TomeKit
 import TomeTestSupport
 

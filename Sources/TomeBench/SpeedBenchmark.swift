@@ -1,5 +1,6 @@
 public import Foundation
 public import TomeCore
+public import TomeKit
 import TomeStore
 
 /// Throughput and latency of the pieces a question goes through: ingest (chunking and
@@ -46,12 +47,25 @@ public struct SpeedBenchmark: Sendable {
 
   /// Ingests `folder` into a fresh index at `collection` (chunking, then embedding).
   public static func ingest(folder: URL, into collection: Collection, encoder: SentenceEncoder, progress: (String) -> Void = { _ in }) throws -> Ingest {
-    let report = try IngestPipeline(collection: collection, tokenCounter: encoder.tokenCounter).run(roots: [folder.path])
-    progress(String(format: "chunked %d files into %d chunks in %.1fs; embedding…", report.indexed.count, report.chunks, report.elapsed.seconds))
-    let embedding = try EmbeddingPipeline(collection: collection, embedder: encoder.embedder).run()
+    var chunked: IngestProgress?
+    var embedding = false
+    let synced = try collection.sync(paths: [folder], encoder: encoder) { event in
+      switch event {
+      case .ingest(let p): chunked = p
+      case .embed:
+        // Said once, when the embedding phase reports its first batch.
+        if !embedding, let p = chunked {
+          progress(String(format: "chunked %d files into %d chunks in %.1fs; embedding…", p.filesDone, p.chunksWritten, (ContinuousClock.now - p.started).seconds))
+        }
+        embedding = true
+      }
+    }
+    let report = synced.ingest
+    let tokens = synced.embedding?.tokens ?? 0
+    let embeddingSeconds = synced.embedding?.elapsed.seconds ?? 0
     let result = Ingest(
-      files: report.indexed.count + report.empty.count, bytes: report.bytes, chunks: report.chunks, tokens: embedding.tokens,
-      chunkingSeconds: report.elapsed.seconds, embeddingSeconds: embedding.elapsed.seconds)
+      files: report.indexed.count + report.empty.count, bytes: report.bytes, chunks: report.chunks, tokens: tokens,
+      chunkingSeconds: report.elapsed.seconds, embeddingSeconds: embeddingSeconds)
     return result
   }
 

@@ -1,9 +1,9 @@
 public import Foundation
 public import TomeCore
-public import TomeStore
+package import TomeStore
 import TomeIngest
 
-/// Runs a batch job: answers each question not yet answered, committing each result as its
+/// Runs a batch job (through `BatchJob`, which opens it): answers each question not yet answered, committing each result as its
 /// question finishes, so a killed job loses only the questions in flight and a re-run resumes.
 ///
 /// Results live in the index's `job_results` table (one row per question id), which is the
@@ -31,12 +31,12 @@ public struct BatchRunner: Sendable {
   }
 
   public var answerer: Answerer
-  public var store: IndexStore
+  package var store: IndexStore
   public var parameters: GenerationParameters
   /// Questions answered at once.
   public var parallel: Int
 
-  public init(answerer: Answerer, store: IndexStore, parameters: GenerationParameters, parallel: Int = 1) {
+  package init(answerer: Answerer, store: IndexStore, parameters: GenerationParameters, parallel: Int = 1) {
     precondition(parallel >= 1, "parallel must be at least 1")
     self.answerer = answerer
     self.store = store
@@ -74,7 +74,7 @@ public struct BatchRunner: Sendable {
   }
 
   /// The job for `input` with `settings`, created when new; `restart` drops its results.
-  public static func openJob(
+  package static func openJob(
     store: IndexStore, input: BatchInput, inputPath: String, settings: String, restart: Bool
   ) throws -> JobRecord {
     let key = jobKey(inputDigest: input.digest, settings: settings)
@@ -88,7 +88,7 @@ public struct BatchRunner: Sendable {
   }
 
   /// The questions of `input` that `job` has not answered yet, in input order.
-  public static func remaining(_ input: BatchInput, job: JobRecord, store: IndexStore) throws -> [BatchQuestion] {
+  package static func remaining(_ input: BatchInput, job: JobRecord, store: IndexStore) throws -> [BatchQuestion] {
     let done = try store.answeredQuestionIDs(jobID: job.id)
     return input.questions.filter { !done.contains($0.key) }
   }
@@ -99,7 +99,7 @@ public struct BatchRunner: Sendable {
   ///
   /// - Throws: `CancellationError` when the task is cancelled; store errors when a result
   ///   cannot be committed. A question's own failure is reported, not thrown.
-  public func run(
+  package func run(
     job: JobRecord, questions: [BatchQuestion], onEvent: (Event) -> Void = { _ in }
   ) async throws -> Report {
     let started = ContinuousClock.now
@@ -145,14 +145,14 @@ public struct BatchRunner: Sendable {
   }
 
   /// Every result of `job`, in input order, decoded.
-  public static func results(of job: JobRecord, store: IndexStore) throws -> [BatchResult] {
+  package static func results(of job: JobRecord, store: IndexStore) throws -> [BatchResult] {
     try store.jobResults(jobID: job.id).map { try JSONDecoder().decode(BatchResult.self, from: Data($0.result.utf8)) }
   }
 
   /// Writes the job's results as JSONL to `url` (input order), replacing the file atomically.
   /// - Returns: the number of lines written.
   @discardableResult
-  public static func writeOutput(of job: JobRecord, store: IndexStore, to url: URL) throws -> Int {
+  package static func writeOutput(of job: JobRecord, store: IndexStore, to url: URL) throws -> Int {
     let rows = try store.jobResults(jobID: job.id)
     var text = rows.map(\.result).joined(separator: "\n")
     if !rows.isEmpty { text += "\n" }
