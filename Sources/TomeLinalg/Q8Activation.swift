@@ -66,12 +66,20 @@ public final class Q8Activation: @unchecked Sendable {
       let d = amax / 127
       let id: Float = d != 0 ? 1 / d : 0
       let magic = SIMD16<Float>(repeating: 12_582_912), idv = SIMD16<Float>(repeating: id)
-      let q0 = (a0 * idv + magic) - magic
-      let q1 = (a1 * idv + magic) - magic
-      let dh = Float(Float16(d))
+      var q0 = (a0 * idv + magic) - magic
+      var q1 = (a1 * idv + magic) - magic
+      var dh = Float(Float16(d))
+      // A NaN or infinite input (damaged weights) must not trap in the Int16 conversion
+      // below: the block becomes zeros with a NaN scale, so the NaN reaches the logits,
+      // where the caller can see it (issue 11).
+      if any(q0 .!= q0) || any(q1 .!= q1) {
+        q0 = .zero
+        q1 = .zero
+        dh = .nan
+      }
       let total = (q0 + q1).sum()
       scales[b] = dh
-      sums[b] = Float(Float16(d * total))
+      sums[b] = dh.isNaN ? .nan : Float(Float16(d * total))
       exactSums[b] = dh * total
       let dv = SIMD16<Float>(repeating: dh)
       UnsafeMutableRawPointer(rounded + 32 * b).storeBytes(of: q0 * dv, as: SIMD16<Float>.self)

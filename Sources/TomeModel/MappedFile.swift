@@ -15,7 +15,9 @@ final class MappedFile: @unchecked Sendable {
 
   init(path: String) throws(ModelError) {
     self.path = path
-    let fd = open(path, O_RDONLY)
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever;
+    // the regular-file check below then refuses it. It changes nothing for regular files.
+    let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
     guard fd >= 0 else {
       throw ModelError(.io, file: path, "cannot open (\(String(cString: strerror(errno))))")
     }
