@@ -50,7 +50,20 @@ public struct IngestPipeline: Sendable {
   ///   cannot be written. Problems with single files are reported in the result, not thrown.
   public func run(roots: [String], progress: (IngestProgress) -> Void = { _ in }) throws -> IngestReport {
     let store = collection.store
-    let absoluteRoots = try resolve(roots.isEmpty ? try store.roots() : roots)
+    let lock = try IndexWriterLock(directory: collection.location.directory, purpose: "tome ingest")
+    defer { withExtendedLifetime(lock) {} }
+    var report = IngestReport()
+    let absoluteRoots: [String]
+    if roots.isEmpty {
+      // Re-sync: a root that has vanished (deleted, unmounted) must not block the others.
+      // Its documents are kept, and the report names it so the caller can say how to drop it.
+      let stored = try store.roots()
+      absoluteRoots = stored.filter { FileManager.default.fileExists(atPath: $0) }
+      report.missingRoots = stored.filter { !FileManager.default.fileExists(atPath: $0) }
+      if absoluteRoots.isEmpty, let first = report.missingRoots.first { throw IngestPipelineError.missingRoot(first) }
+    } else {
+      absoluteRoots = try resolve(roots)
+    }
     if absoluteRoots.isEmpty { throw IngestPipelineError.nothingToIngest }
     let started = ContinuousClock.now
 
@@ -63,9 +76,14 @@ public struct IngestPipeline: Sendable {
     try store.setMeta(.chunker, chunkerSignature)
     try store.addRoots(absoluteRoots)
 
-    let walk = FileWalker(roots: absoluteRoots, rules: configuration.rules).walk()
-    var report = IngestReport()
+    var walk = FileWalker(roots: absoluteRoots, rules: configuration.rules).walk()
     report.walkSkipped = walk.skipped.map { IngestReport.Entry(path: $0.path, message: "\($0.reason)") }
+    // The index's own folder may lie inside an ingested folder: never ingest its database.
+    let indexFolder = collection.location.directory.standardizedFileURL.resolvingSymlinksInPath().path + "/"
+    walk.files.removeAll { file in
+      let resolved = URL(fileURLWithPath: file.path).resolvingSymlinksInPath().path
+      return resolved.hasPrefix(indexFolder) || file.path.hasPrefix(indexFolder)
+    }
 
     let known = Dictionary(try store.documents().map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
     let chunker = Chunker(configuration: configuration.chunker, counter: tokenCounter)
@@ -91,6 +109,32 @@ public struct IngestPipeline: Sendable {
     report.elapsed = ContinuousClock.now - started
     report.bytes = state.bytesDone
     return report
+  }
+
+  /// Forgets the ingest root `path` and removes the documents under it, so a root that was
+  /// deleted or moved stops being re-synced (issue 11).
+  ///
+  /// - Returns: the paths of the documents removed.
+  /// - Throws: `IngestPipelineError.notARoot` (listing the roots) when `path` is not one.
+  public func dropRoot(_ path: String) throws -> [String] {
+    let store = collection.store
+    let lock = try IndexWriterLock(directory: collection.location.directory, purpose: "tome ingest --drop-root")
+    defer { withExtendedLifetime(lock) {} }
+    let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+    let absolute = URL(fileURLWithPath: (path as NSString).expandingTildeInPath, relativeTo: cwd).standardizedFileURL.path
+    let roots = try store.roots()
+    guard let root = roots.first(where: { $0 == absolute || $0 == path }) else {
+      throw IngestPipelineError.notARoot(path, roots: roots)
+    }
+    let prefix = root.hasSuffix("/") ? root : root + "/"
+    // Documents that another remaining root also covers stay.
+    let others = roots.filter { $0 != root }.map { $0.hasSuffix("/") ? $0 : $0 + "/" }
+    let doomed = try store.documents().map(\.path).filter { p in
+      (p == root || p.hasPrefix(prefix)) && !others.contains { p.hasPrefix($0) || p + "/" == $0 }
+    }
+    try store.removeDocuments(paths: doomed)
+    try store.removeRoot(root)
+    return doomed
   }
 
   private func resolve(_ roots: [String]) throws -> [String] {
@@ -150,11 +194,15 @@ extension IngestPipeline {
 public enum IngestPipelineError: Error, CustomStringConvertible, Sendable {
   case missingRoot(String)
   case nothingToIngest
+  case notARoot(String, roots: [String])
 
   public var description: String {
     switch self {
-    case .missingRoot(let path): return "\(path): no such file or directory"
+    case .missingRoot(let path):
+      return "\(path): no such file or directory (to forget an ingested root that is gone: tome ingest --drop-root \(path))"
     case .nothingToIngest: return "nothing to ingest: give one or more paths (tome ingest PATH...)"
+    case .notARoot(let path, let roots):
+      return "\(path) is not an ingested root (roots: \(roots.isEmpty ? "none" : roots.joined(separator: ", ")))"
     }
   }
 }
@@ -212,6 +260,9 @@ public struct IngestReport: Sendable {
   /// Paths the walk could not follow (symlink loops, unreadable folders).
   public var walkSkipped: [Entry] = []
   public var pruned: [String] = []
+  /// Roots of earlier runs that no longer exist; re-syncing skipped them and kept their
+  /// documents (`tome ingest --drop-root PATH` forgets one).
+  public var missingRoots: [String] = []
   public var chunks = 0
   public var bytes = 0
   public var elapsed: Duration = .zero
