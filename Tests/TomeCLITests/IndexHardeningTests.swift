@@ -57,7 +57,7 @@ import TomeTestSupport
     try dir.write("a/three.txt", "Gamma text about cherries.\n")
     let resync = try TomeBinary.run(["ingest", "--no-embed"], in: dir.url)
     #expect(resync.status == 0, "\(resync.stderr)")
-    #expect(resync.stderr.contains("--drop-root") && resync.stderr.contains("/b"), "\(resync.stderr)")
+    #expect(resync.stderr.contains("tome ingest --drop-root b"), "\(resync.stderr)")
     let found = try TomeBinary.run(["search", "cherries", "--mode", "bm25"], in: dir.url)
     #expect(found.stdout.contains("three.txt"), "the other root was not re-synced: \(found.stdout)")
 
@@ -76,7 +76,7 @@ import TomeTestSupport
     let dir = try TemporaryDirectory()
     try dir.write("docs/a.txt", "Some text.\n")
     try dir.write("plain-file", "not a folder\n")
-    for arguments in [["search", "text", "--index", "plain-file"], ["ingest", "docs", "--no-embed", "--index", "plain-file"]] {
+    for arguments in [["search", "text", "--index", "./plain-file"], ["ingest", "docs", "--no-embed", "--index", "./plain-file"]] {
       let r = try TomeBinary.run(arguments, in: dir.url)
       #expect(r.status == 1, "\(r.stderr)")
       #expect(r.stderr.contains("not an index folder") && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
