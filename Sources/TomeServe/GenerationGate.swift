@@ -1,3 +1,23 @@
+import Synchronization
+
+/// One admission through a `GenerationGate`: `release()` leaves the gate once, and a ticket
+/// that is dropped without being released (a streaming response Hummingbird never wrote
+/// because the client had gone) releases itself, so the model is never left marked busy.
+final class GateTicket: Sendable {
+  private let gate: GenerationGate
+  private let released = Atomic<Bool>(false)
+
+  init(_ gate: GenerationGate) { self.gate = gate }
+
+  func release() {
+    guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
+    let gate = self.gate
+    Task { await gate.leave() }
+  }
+
+  deinit { release() }
+}
+
 /// Admits one generation at a time and queues up to `maxQueue` more; beyond that, `enter`
 /// refuses at once (the server answers 503). A waiter whose task is cancelled (its client
 /// went away) leaves the queue at once instead of holding a place it will never use.

@@ -210,18 +210,19 @@ public struct TomeServer: Sendable {
     } catch {
       return self.error(.badRequest, "invalid JSON body: \(Self.describe(decoding: error))")
     }
-    guard await admit(channel) else { return busy() }
+    guard let ticket = await admit(channel) else { return busy() }
     let id = "chatcmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
     let created = Int(Date().timeIntervalSince1970)
     let name = modelName
     let model = self.model
-    let gate = self.gate
     if chat.stream ?? false {
       var headers = HTTPFields()
       headers[.contentType] = "text/event-stream"
       headers[.cacheControl] = "no-cache"
+      // The ticket goes with the body: released when the body ends, or when the response is
+      // dropped unwritten (the client left first), never leaked.
       let body = ResponseBody { writer in
-        defer { Task { await gate.leave() } }
+        defer { ticket.release() }
         func send(_ chunk: ChatCompletionChunk) async throws {
           try await writer.write(ByteBuffer(string: "data: \(Self.encode(chunk))\n\n"))
         }
@@ -247,7 +248,7 @@ public struct TomeServer: Sendable {
       }
       return Response(status: .ok, headers: headers, body: body)
     }
-    defer { Task { await gate.leave() } }
+    defer { ticket.release() }
     do {
       let text = try await Self.untilClientLeaves(channel) { try await model.reply(to: messages, parameters: parameters) }
       let promptTokens = (try? model.promptTokenCount(messages)) ?? 0
@@ -279,8 +280,8 @@ public struct TomeServer: Sendable {
     } catch {
       return self.error(.badRequest, "invalid JSON body: \(Self.describe(decoding: error))")
     }
-    guard await admit(channel) else { return busy() }
-    defer { Task { await gate.leave() } }
+    guard let ticket = await admit(channel) else { return busy() }
+    defer { ticket.release() }
     do {
       return json(.ok, try await Self.untilClientLeaves(channel) { try await answerer.answer(ask) })
     } catch let problem as ReasoningError where problem.isRequestProblem {
@@ -299,10 +300,11 @@ public struct TomeServer: Sendable {
     }
   }
 
-  /// Waits for the model; false when the queue is full or the client left while waiting.
-  func admit(_ channel: (any Channel)?) async -> Bool {
+  /// Waits for the model; nil when the queue is full or the client left while waiting.
+  func admit(_ channel: (any Channel)?) async -> GateTicket? {
     let gate = self.gate
-    return (try? await Self.untilClientLeaves(channel) { await gate.enter() }) ?? false
+    let admitted = (try? await Self.untilClientLeaves(channel) { await gate.enter() }) ?? false
+    return admitted ? GateTicket(gate) : nil
   }
 
   func busy() -> Response {
