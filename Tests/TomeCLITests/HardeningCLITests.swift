@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TomeEmbed
 import TomeLinalg
 import TomeModel
 import TomeTestSupport
@@ -74,6 +75,28 @@ import Glibc
     // The real file still loads and says so.
     let info = try TomeBinary.run(["model", "info", Self.smolLM.path], in: dir.url)
     #expect(info.status == 0 && info.stdout.contains("weights:       checked"), "\(info.stdout) \(info.stderr)")
+  }
+
+  @Test("NaN encoder weights are refused naming the file and tensor; no vector is stored")
+  func damagedEncoder() throws {
+    let dir = try TemporaryDirectory()
+    let models = dir.url.appendingPathComponent("models")
+    let encoder = models.appendingPathComponent("all-MiniLM-L6-v2")
+    try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(at: SharedData.models.appendingPathComponent("all-MiniLM-L6-v2"), to: encoder)
+    let weights = encoder.appendingPathComponent("model.safetensors")
+    let tensor = "encoder.layer.2.attention.self.query.weight"
+    let info = try #require(try SafeTensorsFile(contentsOf: weights).tensors[tensor])
+    let handle = try FileHandle(forUpdating: weights)
+    try Self.write(handle, at: info.byteRange.lowerBound + 4 * 100, [0x00, 0x00, 0xC0, 0x7F])  // NaN
+    try handle.close()
+    try dir.write("docs/a.txt", "Super-angels invest in startups.\n")
+    let ingest = try TomeBinary.run(["ingest", "docs", "--models", models.path], in: dir.url)
+    #expect(ingest.status == 1, "\(ingest.stderr)")
+    #expect(ingest.stderr.contains(tensor) && ingest.stderr.contains(weights.path), "\(ingest.stderr)")
+    let status = try TomeBinary.run(["status", "--json"], in: dir.url)
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any], "\(status.stdout)")
+    #expect((json["vectors"] as? Int ?? 0) == 0, "\(status.stdout)")
   }
 
   @Test("a FIFO where a file belongs is refused at once, not waited on")
