@@ -17,7 +17,9 @@ public final class IndexStore: Sendable {
   public let directory: URL
   /// The database file.
   public var databaseURL: URL { directory.appendingPathComponent(Self.fileName) }
-  let pool: DatabasePool
+  /// A `DatabasePool` (WAL, readers beside the writer); a read-only `DatabaseQueue` when the
+  /// index is not writable.
+  let pool: any DatabaseWriter
 
   /// True when the index was opened read-only (its file or folder is not writable): search
   /// and status work, writes fail with SQLite's read-only error.
@@ -58,7 +60,11 @@ public final class IndexStore: Sendable {
       throw StoreError(.cannotOpen, databasePath: path, message: "the index is not writable (\(Self.reason(for: directory))); fix its permissions or pick another --index")
     }
     isReadOnly = !writable
-    if exists { try Self.checkIsTomeIndex(path: path) }
+    // Read-only: SQLite cannot open a WAL database read-only when it may not create the
+    // `-shm` file next to it, so an unwritable index is opened as immutable (no locks, no
+    // WAL; what a clean close left is all there is to read).
+    let openPath = isReadOnly ? Self.immutableURI(path) : path
+    if exists { try Self.checkIsTomeIndex(path: path, openPath: openPath) }
     var configuration = Configuration()
     configuration.readonly = isReadOnly
     configuration.foreignKeysEnabled = true
@@ -70,7 +76,9 @@ public final class IndexStore: Sendable {
       try db.execute(sql: "PRAGMA synchronous = NORMAL")
     }
     do {
-      pool = try DatabasePool(path: path, configuration: configuration)
+      pool = isReadOnly
+        ? try DatabaseQueue(path: openPath, configuration: configuration)
+        : try DatabasePool(path: path, configuration: configuration)
       if isReadOnly {
         if try !pool.read({ db in try Schema.migrator.hasCompletedMigrations(db) }) {
           throw StoreError(.cannotOpen, databasePath: path, message: "the index is read-only and has an older schema; open it once where it is writable to upgrade it")
@@ -95,12 +103,12 @@ public final class IndexStore: Sendable {
 
   /// Refuses a SQLite file that is not a Tome index before anything writes to it: opening
   /// a foreign database used to add GRDB's migrations table to it, even for a search.
-  private static func checkIsTomeIndex(path: String) throws {
+  private static func checkIsTomeIndex(path: String, openPath: String) throws {
     var configuration = Configuration()
     configuration.readonly = true
     let tables: Set<String>
     do {
-      let queue = try DatabaseQueue(path: path, configuration: configuration)
+      let queue = try DatabaseQueue(path: openPath, configuration: configuration)
       tables = Set(try queue.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") })
       try queue.close()
     } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
@@ -114,6 +122,11 @@ public final class IndexStore: Sendable {
         .notAnIndex, databasePath: path,
         message: "a SQLite database of another program (tables: \(tables.sorted().prefix(5).joined(separator: ", "))); it was left unchanged")
     }
+  }
+
+  /// A SQLite URI opening `path` read-only and immutable.
+  static func immutableURI(_ path: String) -> String {
+    "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?mode=ro&immutable=1"
   }
 
   /// Why `url` (or the nearest existing folder above it) cannot be written, in words.

@@ -102,6 +102,53 @@ import TomeTestSupport
     #expect(proc.stderr.split(separator: "\n").count == 1)
   }
 
+  @Test("an index that is not writable opens read-only: search and status work, ingest says why not")
+  func readOnlyIndex() throws {
+    let dir = try TemporaryDirectory()
+    try dir.write("docs/a.txt", "The harbour has boats.\n")
+    #expect(try TomeBinary.run(["ingest", "docs", "--no-embed", "-q"], in: dir.url).status == 0)
+    // Root ignores permissions, so as root the commands run as `nobody` (the index stays
+    // root's); otherwise the index is made read-only.
+    let asRoot = getuid() == 0
+    if asRoot {
+      try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.url.path)
+    } else {
+      for p in ["Indexes/default/tome.sqlite", "Indexes/default"] {
+        try FileManager.default.setAttributes([.posixPermissions: p.hasSuffix("sqlite") ? 0o444 : 0o555], ofItemAtPath: dir.url.appendingPathComponent(p).path)
+      }
+    }
+    defer {
+      try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.url.appendingPathComponent("Indexes/default").path)
+    }
+    func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+      let process = Process()
+      if asRoot {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", TomeBinary.url.path] + arguments
+      } else {
+        process.executableURL = TomeBinary.url
+        process.arguments = arguments
+      }
+      process.currentDirectoryURL = dir.url
+      let out = Pipe()
+      let err = Pipe()
+      process.standardOutput = out
+      process.standardError = err
+      try process.run()
+      let o = out.fileHandleForReading.readDataToEndOfFile()
+      let e = err.fileHandleForReading.readDataToEndOfFile()
+      process.waitUntilExit()
+      return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+    let search = try run(["search", "harbour", "--mode", "bm25"])
+    #expect(search.status == 0 && search.stdout.contains("docs/a.txt"), "\(search.stderr)")
+    let status = try run(["status"])
+    #expect(status.status == 0 && status.stdout.contains("1 indexed"), "\(status.stderr)")
+    let ingest = try run(["ingest", "docs", "--no-embed"])
+    #expect(ingest.status == 1 && ingest.stderr.contains("not writable"), "\(ingest.stderr)")
+    #expect(ingest.stderr.split(separator: "\n").count == 1)
+  }
+
   @Test("an index folder inside the ingested folder is not ingested")
   func indexInsideCollection() throws {
     let dir = try TemporaryDirectory()
