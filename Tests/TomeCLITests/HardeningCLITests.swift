@@ -77,6 +77,41 @@ import Glibc
     #expect(info.status == 0 && info.stdout.contains("weights:       checked"), "\(info.stdout) \(info.stderr)")
   }
 
+  @Test("while the model reads the passages, a terminal sees a spinner (erased before the answer); a pipe never does",
+    .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+  func waitingSpinner() throws {
+    let dir = try TemporaryDirectory()
+    try FileManager.default.createDirectory(at: dir.url.appendingPathComponent("essays"), withIntermediateDirectories: true)
+    try FileManager.default.copyItem(
+      at: SharedData.data("paul_graham_essays/essays/superangels.txt"), to: dir.url.appendingPathComponent("essays/superangels.txt"))
+    #expect(try TomeBinary.run(["ingest", "essays", "-q"], in: dir.url).status == 0)
+    let ask = ["ask", "What is a super-angel?", "--max-tokens", "12", "-k", "4"]
+    let piped = try TomeBinary.run(ask, in: dir.url)
+    #expect(piped.status == 0, "\(piped.stderr)")
+    #expect(!piped.stderr.contains("reading") && !piped.stdout.contains("reading"))
+    // `script` gives the command a pseudo-terminal and copies what it draws.
+    let command = ([TomeBinary.url.path] + ask).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+    let script = Process()
+    script.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+    script.arguments = ["-qc", command, "/dev/null"]
+    script.currentDirectoryURL = dir.url
+    var environment = ProcessInfo.processInfo.environment
+    environment["TERM"] = "xterm"
+    environment.removeValue(forKey: "TOME_INDEX")
+    script.environment = environment
+    let out = Pipe()
+    script.standardOutput = out
+    script.standardInput = FileHandle.nullDevice
+    try script.run()
+    let drawn = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    script.waitUntilExit()
+    let reading = try #require(drawn.range(of: "the model is reading"), "\(drawn.suffix(500))")
+    let answer = try #require(drawn.range(of: "Answer"), "\(drawn.suffix(500))")
+    #expect(reading.lowerBound < answer.lowerBound)
+    // The spinner line is erased before the answer starts.
+    #expect(drawn[reading.upperBound..<answer.lowerBound].contains("\r\u{1B}[K"))
+  }
+
   @Test("NaN encoder weights are refused naming the file and tensor; no vector is stored")
   func damagedEncoder() throws {
     let dir = try TemporaryDirectory()
