@@ -192,6 +192,13 @@ import TomeTestSupport
     #expect(help.stdout.contains("/v1/ask") && !help.stdout.contains("not yet available"), "\(help.stdout)")
     #expect(help.stdout.contains("--prompts") && help.stdout.contains("--allow-origin"))
 
+    // A Foundation file error from a real command, as one line with the path and the reason.
+    try dir.write("squad.json", #"{"data": []}"#)
+    let convert = try TomeBinary.run(["bench", "convert", "squad", "squad.json", "/proc/tome-test/out"], in: dir.url)
+    #expect(convert.status == 1, "\(convert.stderr)")
+    #expect(convert.stderr.hasPrefix("error: cannot") && convert.stderr.contains("/proc/tome-test"), "\(convert.stderr)")
+    #expect(!convert.stderr.contains("Domain=") && convert.stderr.split(separator: "\n").count == 1, "\(convert.stderr)")
+
     let error = NSError(
       domain: NSCocoaErrorDomain, code: CocoaError.fileWriteUnknown.rawValue,
       userInfo: [NSFilePathErrorKey: "/x/y.json", NSUnderlyingErrorKey: NSError(domain: NSPOSIXErrorDomain, code: Int(ENOENT))])

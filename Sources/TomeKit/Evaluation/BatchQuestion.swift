@@ -230,6 +230,7 @@ public struct BatchInput: Sendable {
         if let lines = c.lines, lines.count != 2 || lines[0] < 1 || lines[1] < lines[0] {
           return fail("gold_citations lines must be [first, last] with 1 ≤ first ≤ last")
         }
+        if let page = c.page, page < 1 { return fail("gold_citations page must be at least 1 (got \(page))") }
       }
     }
     var strategy: String?
