@@ -137,6 +137,7 @@ void tk_matvec_q8_0(const uint8_t *data, size_t row_bytes, size_t blocks, const 
   K->matvec_q8_0(data, row_bytes, blocks, a, y, r0, r1);
 }
 float tk_dot_f32(const float *a, const float *b, size_t n) { return K->dot_f32(a, b, n); }
+float tk_dot_f32_f16(const float *q, const void *row, size_t n) { return K->dot_f32_f16(q, row, n); }
 void tk_matvec_q4_float(int has_min, const uint8_t *data, size_t row_bytes, size_t blocks, const float *x,
                         const float *_Nullable block_sums, float *y, size_t r0, size_t r1) {
   K->matvec_q4_float(has_min, data, row_bytes, blocks, x, block_sums, y, r0, r1);

@@ -135,9 +135,16 @@ static void FN(q8_prepare)(const tk_q8 *a, const float *x, size_t n) {
     float d;
     FN(q8_block)(x + 32 * b, &q0, &q1, &d);
     float dh = (float)(_Float16)d;
+    // A NaN or infinite input (damaged weights) has no integer value: the block becomes zeros
+    // with a NaN scale, so the NaN reaches the logits, where the caller can see it.
+    if (__builtin_reduce_or((q0 != q0) | (q1 != q1))) {
+      q0 = 0;
+      q1 = 0;
+      dh = __builtin_nanf("");
+    }
     float total = FN(hsum16)(q0 + q1);
     a->scales[b] = dh;
-    a->sums[b] = (float)(_Float16)(d * total);
+    a->sums[b] = dh != dh ? dh : (float)(_Float16)(d * total);
     a->exact_sums[b] = dh * total;
     FN(st16)(a->rounded + 32 * b, q0 * dh);
     FN(st16)(a->rounded + 32 * b + 16, q1 * dh);
@@ -500,6 +507,22 @@ static void FN(matvec_q6_k)(const uint8_t *data, size_t row_bytes, size_t blocks
     y[r] = FN(hsum8)(acc);
   }
   free(xp);
+}
+
+/// Σ q[i]·row[i] with `row` in half floats: the distance kernel of the graph indexes (one call
+/// per visited node), where the half-float conversion must be one instruction (F16C).
+static float FN(dot_f32_f16)(const float *q, const void *row_data, size_t n) {
+  const uint16_t *row = (const uint16_t *)row_data;
+  f32x16 acc0 = 0, acc1 = 0;
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    acc0 = MADD(FN(ld16)(q + i), FN(ldh16)(row + i), acc0);
+    acc1 = MADD(FN(ld16)(q + i + 16), FN(ldh16)(row + i + 16), acc1);
+  }
+  for (; i + 16 <= n; i += 16) acc0 = MADD(FN(ld16)(q + i), FN(ldh16)(row + i), acc0);
+  float s = FN(hsum16)(acc0 + acc1);
+  for (; i < n; i++) s += q[i] * FN(half)((const uint8_t *)(row + i));
+  return s;
 }
 
 // MARK: dequantisation
@@ -877,6 +900,7 @@ const tk_kernels FN(tk_table) = {
     .matvec_q4_0 = FN(matvec_q4_0),
     .matvec_q8_0 = FN(matvec_q8_0),
     .dot_f32 = FN(dot_f32),
+    .dot_f32_f16 = FN(dot_f32_f16),
     .matvec_q4_float = FN(matvec_q4_float),
     .matvec_q8_0_float = FN(matvec_q8_0_float),
     .matvec_q4_k = FN(matvec_q4_k),

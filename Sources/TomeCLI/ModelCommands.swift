@@ -32,8 +32,18 @@ struct ModelInfoCommand: AsyncParsableCommand {
     }
     print("parameters:    \(parameters)")
     print("tensor types:  \(types.sorted { $0.value > $1.value }.map { "\($0.key)×\($0.value)" }.joined(separator: ", "))")
+    var damage: ModelError?
+    var checked = false
     do {
       let c = try LlamaConfiguration(gguf: gguf)
+      // The full load checks every tensor's scales and runs a probe forward pass: a file
+      // with damaged data must not look healthy here and crash `tome ask` later.
+      do {
+        _ = try LlamaModel(gguf: gguf)
+        checked = true
+      } catch where error.kind == .malformed {
+        damage = error
+      } catch {}
       print("layers:        \(c.layerCount)")
       print("hidden:        \(c.hiddenSize), FFN \(c.feedForwardSize)")
       print("heads:         \(c.headCount) × \(c.headDimension), KV heads \(c.kvHeadCount)")
@@ -52,6 +62,8 @@ struct ModelInfoCommand: AsyncParsableCommand {
     } catch {
       print("chat template: unknown — \(error.detail)")
     }
+    if let damage { throw CLIError(damage.description) }
+    if checked { print("weights:       checked (finite scales, finite probe forward pass)") }
   }
 }
 

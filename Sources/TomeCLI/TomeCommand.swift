@@ -59,11 +59,14 @@ public func runTome(arguments: [String] = Array(CommandLine.arguments.dropFirst(
       leave(0)
     }
     if code == .validationFailure {
-      FileHandle.standardError.write(Data((message + "\n").utf8))
+      // One prefix for every error Tome prints: argument-parser's own says "Error:".
+      let text = message.hasPrefix("Error: ") ? "error: " + message.dropFirst("Error: ".count) : message
+      FileHandle.standardError.write(Data((Terminal.sanitized(String(text), keepNewlines: true) + "\n").utf8))
       leave(2)
     }
     // One line, whatever the error's own description looks like.
-    var line = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
+    let text = Terminal.fileErrorText(error) ?? "\(error)"
+    var line = Terminal.sanitized(text.split(whereSeparator: \.isNewline).joined(separator: " "))
     if line.count > 600 { line = String(line.prefix(600)) + "…" }
     FileHandle.standardError.write(Data("error: \(line)\n".utf8))
     leave(1)

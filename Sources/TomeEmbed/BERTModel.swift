@@ -1,4 +1,5 @@
 import Foundation
+import TomeCore
 import TomeLinalg
 
 /// Hyper-parameters read from a Hugging Face `config.json` of a BERT model.
@@ -25,6 +26,7 @@ public struct BERTConfiguration: Sendable, Equatable, Decodable {
 
   static func load(_ url: URL) throws -> BERTConfiguration {
     guard FileManager.default.fileExists(atPath: url.path) else { throw EmbedError.missing(url.path) }
+    if let problem = RegularFile.problem(url.path) { throw EmbedError(.unreadableFile, path: url.path, reason: problem) }
     let configuration: BERTConfiguration
     do {
       configuration = try JSONDecoder().decode(BERTConfiguration.self, from: Data(contentsOf: url))

@@ -1,4 +1,5 @@
 public import Foundation
+import TomeCore
 
 /// A memory-mapped `.safetensors` file (Hugging Face's format: an 8-byte little-endian header
 /// length, a JSON header mapping tensor names to dtype, shape and byte offsets, then raw data).
@@ -48,6 +49,7 @@ public struct SafeTensorsFile: Sendable {
   public init(contentsOf url: URL) throws {
     let path = url.path
     guard FileManager.default.fileExists(atPath: path) else { throw EmbedError.missing(path) }
+    if let problem = RegularFile.problem(path) { throw EmbedError(.unreadableFile, path: path, reason: problem) }
     let data: Data
     do {
       data = try Data(contentsOf: url, options: .alwaysMapped)
@@ -124,7 +126,7 @@ public struct SafeTensorsFile: Sendable {
       throw EmbedError(.badTensor, path: url.path, reason: "tensor \(name) has dtype \(info.dtype.rawValue), expected F32, F16 or BF16")
     }
     let count = info.count
-    return data.withUnsafeBytes { raw -> [Float] in
+    let values = data.withUnsafeBytes { raw -> [Float] in
       let start = info.byteRange.lowerBound
       switch info.dtype {
       case .f32:
@@ -154,5 +156,11 @@ public struct SafeTensorsFile: Sendable {
         return []
       }
     }
+    // Damaged weights (a NaN or infinity) would otherwise embed every chunk as NaN and
+    // store vectors that match nothing (issue 11).
+    if let bad = values.firstIndex(where: { !$0.isFinite }) {
+      throw EmbedError(.badTensor, path: url.path, reason: "tensor \(name) is damaged: value \(bad) is \(values[bad]); the file is corrupt, fetch it again")
+    }
+    return values
   }
 }

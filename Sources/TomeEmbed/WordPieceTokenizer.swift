@@ -48,6 +48,7 @@ public struct WordPieceTokenizer: TokenCounter, Sendable {
   public init(vocabularyURL: URL, name: String) throws {
     let path = vocabularyURL.path
     guard FileManager.default.fileExists(atPath: path) else { throw EmbedError.missing(path) }
+    if let problem = RegularFile.problem(path) { throw EmbedError(.unreadableFile, path: path, reason: problem) }
     let text: String
     do {
       text = try String(contentsOf: vocabularyURL, encoding: .utf8)

@@ -17,7 +17,50 @@ public struct GlobPattern: Sendable, Hashable, CustomStringConvertible, Expressi
     while trimmed.hasPrefix("./") { trimmed = trimmed.dropFirst(2) }
     if trimmed.hasPrefix("/") { trimmed = trimmed.dropFirst() }
     matchesBasenameOnly = !trimmed.contains("/")
-    segments = trimmed.split(separator: "/", omittingEmptySubsequences: true).map { Array($0) }
+    // `**/**` means the same as `**`; collapsing runs keeps matching linear in their number.
+    var segments: [[Character]] = []
+    for segment in trimmed.split(separator: "/", omittingEmptySubsequences: true).map({ Array($0) }) {
+      if segment == ["*", "*"], segments.last == ["*", "*"] { continue }
+      segments.append(segment)
+    }
+    self.segments = segments
+  }
+
+  /// Why `pattern` is not a usable glob, or nil when it is: an empty pattern, an unclosed or
+  /// empty `[`, a reversed range such as `[z-a]`, or a trailing `/` (patterns match files;
+  /// `dir/**` selects a folder's contents). Such patterns used to match nothing, silently.
+  public static func problem(in pattern: String) -> String? {
+    if pattern.allSatisfy(\.isWhitespace) { return "the pattern is empty" }
+    if pattern.hasSuffix("/") {
+      return "patterns match files, not folders; write \(pattern)** for everything under it"
+    }
+    let chars = Array(pattern)
+    var i = 0
+    while i < chars.count {
+      guard chars[i] == "[" else {
+        i += 1
+        continue
+      }
+      var j = i + 1
+      if j < chars.count, chars[j] == "!" || chars[j] == "^" { j += 1 }
+      let classStart = j
+      var closed = false
+      while j < chars.count {
+        if chars[j] == "]" && j > classStart {
+          closed = true
+          break
+        }
+        if j + 2 < chars.count, chars[j + 1] == "-", chars[j + 2] != "]" {
+          if chars[j] > chars[j + 2] { return "the range \(chars[j])-\(chars[j + 2]) in [...] is reversed" }
+          j += 3
+        } else {
+          j += 1
+        }
+      }
+      if !closed { return "the [ at character \(i + 1) is never closed with ]" }
+      i = j + 1
+    }
+    return nil
   }
 
   public init(stringLiteral value: String) { self.init(value) }
@@ -34,19 +77,36 @@ public struct GlobPattern: Sendable, Hashable, CustomStringConvertible, Expressi
     return Self.matchSegments(segments[...], parts[...])
   }
 
+  /// Matches whole segments, `**` absorbing zero or more of them. Runs as a set of live
+  /// pattern positions advanced one path segment at a time (an NFA), so several `**` cost
+  /// O(pattern × path) segment matches instead of the exponential backtracking a recursive
+  /// matcher needs on `a/**/b/**/c/**/…` against a deep path.
   private static func matchSegments(_ pattern: ArraySlice<[Character]>, _ path: ArraySlice<[Character]>) -> Bool {
-    guard let first = pattern.first else { return path.isEmpty }
-    if first == ["*", "*"] {
-      // `**` absorbs zero or more whole segments.
-      var rest = path
-      while true {
-        if matchSegments(pattern.dropFirst(), rest) { return true }
-        guard !rest.isEmpty else { return false }
-        rest = rest.dropFirst()
-      }
+    let p = Array(pattern)
+    let globstar: [Character] = ["*", "*"]
+    func closure(_ states: inout [Bool]) {
+      for i in 0..<p.count where states[i] && p[i] == globstar { states[i + 1] = true }
     }
-    guard let segment = path.first, matchSegment(first[...], segment[...]) else { return false }
-    return matchSegments(pattern.dropFirst(), path.dropFirst())
+    var states = [Bool](repeating: false, count: p.count + 1)
+    states[0] = true
+    closure(&states)
+    for segment in path {
+      var next = [Bool](repeating: false, count: p.count + 1)
+      var any = false
+      for i in 0..<p.count where states[i] {
+        if p[i] == globstar {
+          next[i] = true
+          any = true
+        } else if matchSegment(p[i][...], segment[...]) {
+          next[i + 1] = true
+          any = true
+        }
+      }
+      guard any else { return false }
+      closure(&next)
+      states = next
+    }
+    return states[p.count]
   }
 
   /// Matches one segment with `*`, `?` and bracket classes (iterative, with one backtrack point

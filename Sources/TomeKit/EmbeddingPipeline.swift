@@ -41,6 +41,8 @@ public struct EmbeddingPipeline: Sendable {
   /// - Returns: counts and timing.
   public func run(progress: (EmbeddingProgress) -> Void = { _ in }) throws -> EmbeddingReport {
     let store = collection.store
+    let lock = try IndexWriterLock(directory: collection.location.directory, purpose: "tome ingest (embedding)")
+    defer { withExtendedLifetime(lock) {} }
     let started = ContinuousClock.now
     var report = EmbeddingReport()
     if try store.meta(.encoder) != embedder.identifier || store.meta(.encoderDimension) != "\(embedder.dimension)" {
@@ -70,13 +72,13 @@ public struct EmbeddingPipeline: Sendable {
 extension EmbeddingPipeline {
   /// Vectors for `texts` in order: from the cache where it has them, the rest from the encoder.
   func vectors(for texts: [String], state: inout EmbeddingProgress) throws -> EmbeddingMatrix {
-    guard let cache else { return try embedder.embed(passages: texts) }
+    guard let cache else { return try checkFinite(embedder.embed(passages: texts)) }
     let digests = texts.map(Self.digest)
     let known = try cache.vectors(for: digests, encoder: embedder.identifier, dimension: embedder.dimension)
     let missing = texts.indices.filter { known[digests[$0]] == nil }
     var computed: [String: ArraySlice<Float>] = [:]
     if !missing.isEmpty {
-      let fresh = try embedder.embed(passages: missing.map { texts[$0] })
+      let fresh = try checkFinite(embedder.embed(passages: missing.map { texts[$0] }))
       let freshDigests = missing.map { digests[$0] }
       try cache.store(digests: freshDigests, vectors: fresh, encoder: embedder.identifier)
       for (row, digest) in freshDigests.enumerated() { computed[digest] = fresh[row: row] }
@@ -88,6 +90,27 @@ extension EmbeddingPipeline {
       if let v = known[digest] { values += v } else if let v = computed[digest] { values += v }
     }
     return EmbeddingMatrix(dimension: embedder.dimension, values: values)
+  }
+}
+
+extension EmbeddingPipeline {
+  /// `matrix` unchanged when every value is finite. A NaN vector is similar to nothing and
+  /// poisons every search it takes part in, so it is never stored or cached (issue 11).
+  func checkFinite(_ matrix: EmbeddingMatrix) throws -> EmbeddingMatrix {
+    if let bad = matrix.values.firstIndex(where: { !$0.isFinite }) {
+      throw NonFiniteVectorError(encoder: embedder.identifier, row: bad / max(1, matrix.dimension))
+    }
+    return matrix
+  }
+}
+
+/// The encoder produced a NaN or infinite vector (damaged weights); nothing of the batch was stored.
+public struct NonFiniteVectorError: Error, CustomStringConvertible, Sendable {
+  public var encoder: String
+  /// The row of the batch whose vector was not finite.
+  public var row: Int
+  public var description: String {
+    "the encoder \(encoder) produced a NaN or infinite vector (batch row \(row)); its weights are damaged — fetch them again with Scripts/bootstrap.sh; no vector of this batch was stored"
   }
 }
 

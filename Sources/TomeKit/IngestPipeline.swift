@@ -53,7 +53,20 @@ public struct IngestPipeline: Sendable {
   ///   cannot be written. Problems with single files are reported in the result, not thrown.
   public func run(roots: [URL], progress: (IngestProgress) -> Void = { _ in }) throws -> IngestReport {
     let store = collection.store
-    let absoluteRoots = try resolve(roots.isEmpty ? try store.roots().map { URL(fileURLWithPath: $0) } : roots)
+    let lock = try IndexWriterLock(directory: collection.location.directory, purpose: "tome ingest")
+    defer { withExtendedLifetime(lock) {} }
+    var report = IngestReport()
+    let absoluteRoots: [String]
+    if roots.isEmpty {
+      // Re-sync: a root that has vanished (deleted, unmounted) must not block the others.
+      // Its documents are kept, and the report names it so the caller can say how to drop it.
+      let stored = try store.roots()
+      absoluteRoots = stored.filter { FileManager.default.fileExists(atPath: $0) }
+      report.missingRoots = stored.filter { !FileManager.default.fileExists(atPath: $0) }
+      if absoluteRoots.isEmpty, let first = report.missingRoots.first { throw IngestPipelineError.missingRoot(first) }
+    } else {
+      absoluteRoots = try resolve(roots)
+    }
     if absoluteRoots.isEmpty { throw IngestPipelineError.nothingToIngest }
     let started = ContinuousClock.now
 
@@ -66,8 +79,13 @@ public struct IngestPipeline: Sendable {
     try store.setMeta(.chunker, chunkerSignature)
     try store.addRoots(absoluteRoots)
 
-    let walk = FileWalker(roots: absoluteRoots, rules: configuration.rules).walk()
-    var report = IngestReport()
+    var walk = FileWalker(roots: absoluteRoots, rules: configuration.rules).walk()
+    // The index's own folder may lie inside an ingested folder: never ingest its database.
+    let indexFolder = collection.location.directory.standardizedFileURL.resolvingSymlinksInPath().path + "/"
+    walk.files.removeAll { file in
+      let resolved = URL(fileURLWithPath: file.path).resolvingSymlinksInPath().path
+      return resolved.hasPrefix(indexFolder) || file.path.hasPrefix(indexFolder)
+    }
     report.walkSkipped = walk.skipped.map { IngestReport.Entry(path: $0.path, message: "\($0.reason)") }
 
     let known = Dictionary(try store.documents().map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
@@ -94,6 +112,33 @@ public struct IngestPipeline: Sendable {
     report.elapsed = ContinuousClock.now - started
     report.bytes = state.bytesDone
     return report
+  }
+
+  /// Forgets the ingest root `root` and removes the documents under it, so a root that was
+  /// deleted or moved stops being re-synced (issue 11).
+  ///
+  /// - Parameter root: a file URL; a relative one resolves against its base URL, and errors
+  ///   name it as given.
+  /// - Returns: the paths of the documents removed.
+  /// - Throws: `IngestPipelineError.notARoot` (listing the roots) when `root` is not one.
+  public func dropRoot(_ root: URL) throws -> [String] {
+    let store = collection.store
+    let lock = try IndexWriterLock(directory: collection.location.directory, purpose: "tome ingest --drop-root")
+    defer { withExtendedLifetime(lock) {} }
+    let absolute = root.standardizedFileURL.path
+    let roots = try store.roots()
+    guard let match = roots.first(where: { $0 == absolute || $0 == root.relativePath }) else {
+      throw IngestPipelineError.notARoot(root.relativePath, roots: roots)
+    }
+    let prefix = match.hasSuffix("/") ? match : match + "/"
+    // Documents that another remaining root also covers stay.
+    let others = roots.filter { $0 != match }.map { $0.hasSuffix("/") ? $0 : $0 + "/" }
+    let doomed = try store.documents().map(\.path).filter { p in
+      (p == match || p.hasPrefix(prefix)) && !others.contains { p.hasPrefix($0) || p + "/" == $0 }
+    }
+    try store.removeDocuments(paths: doomed)
+    try store.removeRoot(match)
+    return doomed
   }
 
   private func resolve(_ roots: [URL]) throws -> [String] {
@@ -152,11 +197,15 @@ public enum IngestPipelineError: Error, CustomStringConvertible, Sendable {
   /// A root that does not exist, as the caller gave it.
   case missingRoot(String)
   case nothingToIngest
+  case notARoot(String, roots: [String])
 
   public var description: String {
     switch self {
-    case .missingRoot(let path): return "\(path): no such file or directory"
+    case .missingRoot(let path):
+      return "\(path): no such file or directory (to forget an ingested root that is gone: tome ingest --drop-root \(path))"
     case .nothingToIngest: return "nothing to ingest: give one or more paths (tome ingest PATH...)"
+    case .notARoot(let path, let roots):
+      return "\(path) is not an ingested root (roots: \(roots.isEmpty ? "none" : roots.joined(separator: ", ")))"
     }
   }
 }
@@ -214,6 +263,9 @@ public struct IngestReport: Sendable {
   /// Paths the walk could not follow (symlink loops, unreadable folders).
   public var walkSkipped: [Entry] = []
   public var pruned: [String] = []
+  /// Roots of earlier runs that no longer exist; re-syncing skipped them and kept their
+  /// documents (`tome ingest --drop-root PATH` forgets one).
+  public var missingRoots: [String] = []
   public var chunks = 0
   public var bytes = 0
   public var elapsed: Duration = .zero

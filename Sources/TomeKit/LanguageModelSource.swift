@@ -9,8 +9,9 @@ public enum LanguageModelSource: Sendable, Hashable {
   /// template is detected from the file unless `template` names it.
   case local(file: URL?, template: ChatTemplate.Format? = nil)
   /// An OpenAI-compatible server at a base URL (`http://host:port`), with the `model` to ask
-  /// for and the name of the environment variable holding its bearer token.
-  case endpoint(URL, model: String?, tokenVariable: String?)
+  /// for, the name of the environment variable holding its bearer token, and how long it may
+  /// stay silent before the request fails.
+  case endpoint(URL, model: String?, tokenVariable: String?, idleTimeout: Duration = .seconds(60))
 
   /// Builds the model. Reads the token variable from `environment` (the CLI passes the
   /// process environment; libraries never read it themselves).
@@ -21,7 +22,7 @@ public enum LanguageModelSource: Sendable, Hashable {
     switch self {
     case .local(let file, let template):
       return try models.loadChatModel(file: file, template: template?.template)
-    case .endpoint(let url, let model, let tokenVariable):
+    case .endpoint(let url, let model, let tokenVariable, let idleTimeout):
       var token: String?
       if let tokenVariable {
         guard let value = environment[tokenVariable], !value.isEmpty else {
@@ -29,7 +30,7 @@ public enum LanguageModelSource: Sendable, Hashable {
         }
         token = value
       }
-      return OpenAIClient(configuration: .init(baseURL: url, model: model, token: token))
+      return OpenAIClient(configuration: .init(baseURL: url, model: model, token: token, idleTimeout: idleTimeout))
     }
   }
 }

@@ -204,8 +204,10 @@ enum CurlTransfer {
         : "no complete response within \(request.totalTimeout.shortDescription)"
       result.failure = LLMError(code: .timeout, endpoint: url, status: status == 0 ? nil : status, isRetryable: true, detail: detail)
     case CURLE_ABORTED_BY_CALLBACK where context.idleFired:
+      // Not retried: the server accepted the request and then went silent; asking again
+      // would wait the whole idle timeout once more per retry (minutes, issue 11).
       result.failure = LLMError(
-        code: .timeout, endpoint: url, status: status == 0 ? nil : status, isRetryable: true,
+        code: .timeout, endpoint: url, status: status == 0 ? nil : status, isRetryable: false,
         detail: "no data for \(request.idleTimeout.shortDescription)")
     case CURLE_GOT_NOTHING:
       result.failure = LLMError(code: .invalidResponse, endpoint: url, isRetryable: true, detail: "empty reply (connection closed without a response)")

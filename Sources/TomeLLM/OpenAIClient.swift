@@ -70,6 +70,27 @@ public struct OpenAIClient: LanguageModel {
 
   public let configuration: Configuration
   private let limiter: ConcurrencyLimiter
+  /// Counts what a stream has delivered against its `maxTokens`.
+  final class StreamLimit: Sendable {
+    let maxTokens: Int
+    private let state = Mutex((pieces: 0, bytes: 0))
+    init(maxTokens: Int) { self.maxTokens = max(1, maxTokens) }
+    /// True while `piece` still fits.
+    func admit(_ piece: String) -> Bool {
+      state.withLock { s in
+        s.pieces += 1
+        s.bytes += piece.utf8.count
+        return s.pieces <= maxTokens && s.bytes <= 8 * maxTokens + 256
+      }
+    }
+  }
+
+  /// Set once when a stream was ended on purpose by the client.
+  final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func set() { flag.store(true, ordering: .relaxed) }
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+  }
   private let load: LoadCounter
 
   public init(configuration: Configuration) {
@@ -96,12 +117,17 @@ public struct OpenAIClient: LanguageModel {
 
   // MARK: Generation
 
+  /// Streams the reply. The client enforces `maxTokens` itself: a server that ignores it
+  /// (or streams forever) is cut off once it has sent `maxTokens` pieces or about twice
+  /// that many tokens of text (4 bytes a token), whichever comes first (issue 11: one
+  /// endpoint streamed 167 MB into the terminal).
   public func stream(_ messages: [ChatMessage], parameters: GenerationParameters) -> AsyncThrowingStream<String, any Error> {
     let body = requestBody(messages, parameters: parameters, stream: true)
+    let limit = StreamLimit(maxTokens: parameters.maxTokens)
     return AsyncThrowingStream { continuation in
       let task = Task {
         do {
-          try await self.run(body: body, streaming: true) { continuation.yield($0) }
+          try await self.run(body: body, streaming: true, shouldContinue: { limit.admit($0) }) { continuation.yield($0) }
           continuation.finish()
         } catch {
           continuation.finish(throwing: error)
@@ -121,7 +147,12 @@ public struct OpenAIClient: LanguageModel {
   }
 
   /// Sends one request with retries, calling `emit` (on the transfer thread) for each piece.
-  func run(body: [UInt8], streaming: Bool, emit: @escaping @Sendable (String) -> Void) async throws {
+  /// When `shouldContinue` says no to a piece, that piece is dropped and the transfer ends
+  /// normally (the text so far is the reply).
+  func run(
+    body: [UInt8], streaming: Bool, shouldContinue: @escaping @Sendable (String) -> Bool = { _ in true },
+    emit: @escaping @Sendable (String) -> Void
+  ) async throws {
     load.add(1)
     defer { load.add(-1) }
     try await limiter.acquire()
@@ -137,9 +168,18 @@ public struct OpenAIClient: LanguageModel {
     while true {
       try Task.checkCancellation()
       let cancel = CancelFlag()
+      let stopped = StopFlag()
       let outcome = await CurlTransfer.offload(cancel: cancel) {
-        Self.attempt(request, streaming: streaming, cancel: cancel, emit: emit)
+        Self.attempt(request, streaming: streaming, cancel: cancel) { piece in
+          guard shouldContinue(piece) else {
+            stopped.set()
+            cancel.set()
+            return
+          }
+          emit(piece)
+        }
       }
+      if stopped.isSet { return }
       if outcome.cancelled { throw CancellationError() }
       guard let error = outcome.error else { return }
       guard error.isRetryable, outcome.emitted == 0, attempt < configuration.maxRetries else { throw error }

@@ -172,4 +172,10 @@ extension Quantized {
   public static func dotF32(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
     tk_dot_f32(a, b, n)
   }
+
+  /// Dot product of `n` floats with `n` half floats (CTomeKernels; one F16C conversion per 8
+  /// lanes on AVX2 and AVX-512): the distance of the graph indexes' stored rows.
+  public static func dotHalf(_ q: UnsafePointer<Float>, _ row: UnsafePointer<Float16>, _ n: Int) -> Float {
+    tk_dot_f32_f16(q, row, n)
+  }
 }

@@ -17,8 +17,10 @@ public final class LlamaModel: Sendable {
   /// θ_i = base^(−2i/ropeDimensions), i < ropeDimensions/2.
   let ropeFrequencies: [Double]
 
-  /// Maps and checks the model at `path`.
-  /// - Throws: `ModelError` naming the file when it is missing, malformed or unsupported.
+  /// Maps and checks the model at `path`: its structure, every tensor's scales or values
+  /// (finite), and one probe forward pass (finite logits), so damaged weights are refused
+  /// here, naming the file and tensor, instead of crashing a later matrix product.
+  /// - Throws: `ModelError` naming the file when it is missing, malformed, damaged or unsupported.
   public convenience init(path: String) throws(ModelError) {
     try self.init(gguf: try GGUFFile(path: path))
   }
@@ -31,6 +33,7 @@ public final class LlamaModel: Sendable {
     guard tokenizer.vocabularySize == c.vocabularySize else {
       throw ModelError(.malformed, file: file.path, "tokenizer and configuration disagree on the vocabulary size")
     }
+    try WeightCheck.checkTensors(file)
     weights = try LlamaWeights(gguf: file, configuration: c)
     let half = c.ropeDimensions / 2
     // Llama 3.1+ stores per-pair frequency divisors in `rope_freqs.weight`.
@@ -44,6 +47,7 @@ public final class LlamaModel: Sendable {
     ropeFrequencies = (0..<half).map { i in
       Foundation_pow(Double(c.ropeBase), -2 * Double(i) / Double(c.ropeDimensions)) / Double(factors[i])
     }
+    try WeightCheck.probe(self)
   }
 
   /// A fresh inference context with an empty KV cache.

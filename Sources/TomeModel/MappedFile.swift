@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import TomeCore
 
 /// A read-only memory mapping of a whole file.
 ///
@@ -15,7 +16,11 @@ final class MappedFile: @unchecked Sendable {
 
   init(path: String) throws(ModelError) {
     self.path = path
-    let fd = open(path, O_RDONLY)
+    // Checked before opening: opening a FIFO for reading waits for a writer (issue 11).
+    if let problem = RegularFile.problem(path) { throw ModelError(.io, file: path, problem) }
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever;
+    // the regular-file check below then refuses it. It changes nothing for regular files.
+    let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
     guard fd >= 0 else {
       throw ModelError(.io, file: path, "cannot open (\(String(cString: strerror(errno))))")
     }

@@ -6,8 +6,11 @@ public import TomeCore
 ///
 /// A question that names its subject is left alone: only questions with a referring word (it,
 /// he, that, …) or too few content words to search with are rewritten. The model's rewrite is
-/// accepted only when it looks like a rewrite of this question: one line, not much longer, keeping
-/// most of the question's own content words and bringing in at least one word from the conversation. A
+/// accepted only when it looks like a rewrite of this question: one line, not much longer, still a
+/// question with the user's question words (how much, when, who…), keeping most of the
+/// question's own content words, bringing in at least one word from the conversation, and not
+/// repeating an earlier answer (issue 11: "how much do they usually invest?" once became the
+/// previous answer, "Super-angels invest in companies that get bought early."). A
 /// small model often fails that test (it answers instead, or repeats the example), so the
 /// fallback resolves the reference for retrieval by appending the previous standalone question:
 /// "when was it sold? (who founded Viaweb?)". Retrieval then sees the subject, and the answer
@@ -51,6 +54,17 @@ public struct FollowUpRewriter: Sendable {
     "those", "there", "then", "former", "latter", "same", "else", "also", "another", "other", "one", "ones",
   ]
 
+  /// Words that make a question what it is; a rewrite must keep every one the user wrote.
+  static let questionWords: Set<String> = [
+    "how", "what", "when", "where", "which", "who", "whom", "whose", "why", "much", "many", "long", "often", "old", "far",
+  ]
+
+  /// Words that can open a yes/no question.
+  static let questionOpeners: Set<String> = [
+    "is", "are", "was", "were", "do", "does", "did", "can", "could", "will", "would", "should", "has", "have", "had", "may",
+    "might", "must", "shall",
+  ]
+
   /// Whether `question` needs the conversation to be understood.
   public static func needsRewrite(_ question: String) -> Bool {
     let words = TextAnalysis.words(question)
@@ -84,6 +98,16 @@ public struct FollowUpRewriter: Sendable {
     if text.lowercased().hasPrefix("rewritten:") { text = String(text.dropFirst("rewritten:".count)).trimmingCharacters(in: .whitespaces) }
     text = text.trimmingCharacters(in: CharacterSet(charactersIn: "\"'`"))
     guard !text.isEmpty, text.count <= question.count * 3 + 80, !text.contains("[") else { return nil }
+    // Still a question: it asks (ends with "?" or opens like one) …
+    let textWords = TextAnalysis.words(text)
+    let asks = text.hasSuffix("?") || textWords.first.map { questionWords.contains($0) || questionOpeners.contains($0) } == true
+    guard asks else { return nil }
+    // … what the user asked: every question word of theirs is still there …
+    let ownQuestionWords = Set(TextAnalysis.words(question)).intersection(questionWords)
+    guard ownQuestionWords.isSubset(of: Set(textWords)) else { return nil }
+    // … and it is not an earlier answer repeated.
+    let normalised = TextAnalysis.normalised(text)
+    guard !history.contains(where: { !$0.answer.isEmpty && TextAnalysis.normalised($0.answer).contains(normalised) }) else { return nil }
     let own = Set(TextAnalysis.contentWords(question).map(TextAnalysis.stem))
     let got = Set(TextAnalysis.contentWords(text).map(TextAnalysis.stem))
     // Keeps (most of) the question's own words…

@@ -1,4 +1,5 @@
 public import Foundation
+import TomeCore
 
 /// A prompt template: plain text with `{{name}}` placeholders.
 public struct PromptTemplate: Sendable, Hashable {
@@ -57,6 +58,9 @@ public struct PromptLibrary: Sendable, Hashable {
   /// - Throws: `ReasoningError.missingTemplate` naming the file.
   public func template(_ name: String) throws -> PromptTemplate {
     let url = directory.appendingPathComponent(name)
+    if let problem = RegularFile.problem(url.path), problem != "does not exist" {
+      throw ReasoningError.unreadableTemplate(path: url.path, reason: problem)
+    }
     guard let data = FileManager.default.contents(atPath: url.path) else {
       throw ReasoningError.missingTemplate(path: url.path)
     }

@@ -77,6 +77,8 @@ public struct RAGStrategy: AnsweringStrategy {
   }
 
   func budget(question: String, templates: Templates, context: AnsweringContext) throws -> ContextBudget {
+    // Checked here, where it is subtracted: an extreme value would overflow the budget.
+    guard context.parameters.maxTokens > 0 else { throw ReasoningError.invalidMaxTokens(context.parameters.maxTokens) }
     let overhead = try context.model.promptTokenCount(messages(question: question, blocks: [], templates: templates))
     let limit = min(context.model.contextLength, configuration.contextTokens ?? .max)
     return ContextBudget(contextTokens: limit, overheadTokens: overhead, answerTokens: context.parameters.maxTokens)

@@ -2,16 +2,22 @@
 public struct ReasoningError: Error, CustomStringConvertible, Sendable, Equatable {
   private enum Code: Equatable, Sendable {
     case missingTemplate(path: String)
+    case unreadableTemplate(path: String, reason: String)
     case unknownPlaceholder(template: String, name: String)
     case questionTooLong(tokens: Int, limit: Int)
     case contextTooSmall(needed: Int, available: Int)
     case emptyQuestion
+    case invalidMaxTokens(Int)
   }
 
   private var code: Code
 
   /// The prompt template file does not exist (or cannot be read).
   public static func missingTemplate(path: String) -> ReasoningError { ReasoningError(code: .missingTemplate(path: path)) }
+  /// The prompt template path exists but is not a readable regular file.
+  public static func unreadableTemplate(path: String, reason: String) -> ReasoningError {
+    ReasoningError(code: .unreadableTemplate(path: path, reason: reason))
+  }
   /// A template uses a `{{name}}` that the strategy does not fill.
   public static func unknownPlaceholder(template: String, name: String) -> ReasoningError {
     ReasoningError(code: .unknownPlaceholder(template: template, name: name))
@@ -25,11 +31,24 @@ public struct ReasoningError: Error, CustomStringConvertible, Sendable, Equatabl
     ReasoningError(code: .contextTooSmall(needed: needed, available: available))
   }
   public static let emptyQuestion = ReasoningError(code: .emptyQuestion)
+  /// The answer's token limit is not positive.
+  public static func invalidMaxTokens(_ value: Int) -> ReasoningError { ReasoningError(code: .invalidMaxTokens(value)) }
+
+  /// True when the question or its settings are at fault (too long, empty, a bad limit), not
+  /// the collection or the templates: a server answers these with 400, not 500.
+  public var isRequestProblem: Bool {
+    switch code {
+    case .questionTooLong, .contextTooSmall, .emptyQuestion, .invalidMaxTokens: true
+    case .missingTemplate, .unreadableTemplate, .unknownPlaceholder: false
+    }
+  }
 
   public var description: String {
     switch code {
     case .missingTemplate(let path):
       return "prompt template \(path) is missing; restore it from the repository's Prompts/ or pass --prompts DIR"
+    case .unreadableTemplate(let path, let reason):
+      return "prompt template \(path) \(reason)"
     case .unknownPlaceholder(let template, let name):
       return "prompt template \(template) uses {{\(name)}}, which this strategy does not fill"
     case .questionTooLong(let tokens, let limit):
@@ -38,6 +57,8 @@ public struct ReasoningError: Error, CustomStringConvertible, Sendable, Equatabl
       return "the best passage needs \(needed) tokens but only \(available) are left in the model's context (lower --max-tokens)"
     case .emptyQuestion:
       return "the question is empty"
+    case .invalidMaxTokens(let value):
+      return "the answer's token limit must be positive (got \(value))"
     }
   }
 }

@@ -62,9 +62,14 @@ struct ChatCompletionRequest: Decodable {
     }
   }
 
-  func parameters(defaultMaxTokens: Int) throws(RequestProblem) -> GenerationParameters {
+  /// The generation parameters, every number range-checked (a 400 names the field).
+  func parameters(defaultMaxTokens: Int, contextLength: Int) throws(RequestProblem) -> GenerationParameters {
+    for (name, value) in [("max_tokens", max_tokens), ("max_completion_tokens", max_completion_tokens)] {
+      if let value, !(1...contextLength).contains(value) {
+        throw RequestProblem("`\(name)` must be between 1 and \(contextLength) (the model's context), got \(value)")
+      }
+    }
     var p = GenerationParameters.greedy(maxTokens: max_completion_tokens ?? max_tokens ?? defaultMaxTokens)
-    guard p.maxTokens > 0 else { throw RequestProblem("`max_tokens` must be positive") }
     if let temperature {
       guard temperature >= 0, temperature <= 2 else { throw RequestProblem("`temperature` must be in 0…2") }
       p.temperature = temperature
@@ -73,7 +78,10 @@ struct ChatCompletionRequest: Decodable {
       guard top_p > 0, top_p <= 1 else { throw RequestProblem("`top_p` must be in (0, 1]") }
       p.topP = top_p
     }
-    if let top_k { p.topK = max(0, top_k) }
+    if let top_k {
+      guard top_k >= 0 else { throw RequestProblem("`top_k` must be at least 0 (0 = off), got \(top_k)") }
+      p.topK = top_k
+    }
     p.seed = seed
     p.stop = stop?.values ?? []
     return p
@@ -81,7 +89,7 @@ struct ChatCompletionRequest: Decodable {
 }
 
 /// A client mistake in a request body (→ 400).
-struct RequestProblem: Error {
+struct RequestProblem: Error, Equatable {
   var message: String
   init(_ message: String) { self.message = message }
 }

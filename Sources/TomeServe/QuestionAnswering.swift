@@ -1,3 +1,5 @@
+import Foundation
+
 /// The seam for `POST /v1/ask`: TomeKit's `Answerer` implements it. A server started
 /// without an index has none, and the route answers 404 saying how to give it one.
 public protocol QuestionAnswering: Sendable {
@@ -24,6 +26,18 @@ public struct AskRequest: Codable, Sendable, Hashable {
   enum CodingKeys: String, CodingKey {
     case question, strategy, index
     case maxTokens = "max_tokens"
+  }
+
+  /// Checks what the request says before anything runs: a question that is not blank, and
+  /// `max_tokens` in 1…`contextLength` (a hostile `-9223372036854775808` once trapped the
+  /// server in the context budget's arithmetic).
+  func validate(contextLength: Int) throws(RequestProblem) {
+    guard !question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+      throw RequestProblem("`question` is empty")
+    }
+    if let maxTokens, !(1...contextLength).contains(maxTokens) {
+      throw RequestProblem("`max_tokens` must be between 1 and \(contextLength) (the model's context), got \(maxTokens)")
+    }
   }
 }
 

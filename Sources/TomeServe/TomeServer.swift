@@ -3,15 +3,22 @@ import Hummingbird
 import Logging
 import NIOCore
 public import TomeCore
+import TomeReasoning
 
 /// An OpenAI-compatible HTTP server over a `LanguageModel` (Hummingbird 2).
 ///
 /// Routes: `POST /v1/chat/completions` (SSE when `stream` is true, else one JSON object),
-/// `GET /v1/models`, `GET /health`, and `POST /v1/ask` (501 until a `QuestionAnswering` is
-/// given). The in-process model generates one reply at a time: up to `maxQueue` requests wait
-/// their turn, more get 503 with `Retry-After`. Bodies over `maxBodyBytes` get 413. With a
-/// token, every route but `/health` needs `Authorization: Bearer <token>` (else 401); binding
-/// to anything but a loopback address requires a token.
+/// `GET /v1/models`, `GET /health`, and `POST /v1/ask` (404 until a `QuestionAnswering` is
+/// given). The in-process model generates one reply at a time: up to `maxQueue` requests
+/// (chat and ask alike) wait their turn, more get 503 with `Retry-After`. Bodies over
+/// `maxBodyBytes` get 413. With a token, every route but `/health` needs
+/// `Authorization: Bearer <token>` (else 401); a host that does not resolve to loopback only
+/// requires a token.
+///
+/// Hardening (issue 11): every request's `Host` must name the bound address (421), an
+/// `Origin` must be allowed (403), POST bodies must be `application/json` (415), and numbers
+/// in bodies are range-checked (400 naming the field). A request must arrive whole within
+/// `requestTimeout`, and a client that disconnects cancels its generation, queued or running.
 public struct TomeServer: Sendable {
   public struct Configuration: Sendable, Hashable {
     public var host: String
@@ -24,10 +31,20 @@ public struct TomeServer: Sendable {
     public var defaultMaxTokens: Int
     /// The model id reported by `/v1/models` and in responses; nil uses the model's identifier.
     public var modelName: String?
+    /// Browser origins (`scheme://host[:port]`) allowed to call the server; a request with
+    /// any other `Origin` header gets 403. Empty: no browser page may call it.
+    public var allowedOrigins: [String]
+    /// Host names accepted in `Host` besides the bound address and loopback names
+    /// (`localhost`, `127.0.0.1`, `::1`); others get 421 (DNS rebinding).
+    public var allowedHosts: [String]
+    /// A request (head and body) must arrive within this time of the connection being ready
+    /// for it, else the connection is closed (slow or stalled clients).
+    public var requestTimeout: Duration
 
     public init(
       host: String = "127.0.0.1", port: Int = 8080, token: String? = nil, maxBodyBytes: Int = 1 << 20,
-      maxQueue: Int = 8, defaultMaxTokens: Int = 512, modelName: String? = nil
+      maxQueue: Int = 8, defaultMaxTokens: Int = 512, modelName: String? = nil,
+      allowedOrigins: [String] = [], allowedHosts: [String] = [], requestTimeout: Duration = .seconds(30)
     ) {
       self.host = host
       self.port = port
@@ -36,32 +53,46 @@ public struct TomeServer: Sendable {
       self.maxQueue = maxQueue
       self.defaultMaxTokens = defaultMaxTokens
       self.modelName = modelName
+      self.allowedOrigins = allowedOrigins
+      self.allowedHosts = allowedHosts
+      self.requestTimeout = requestTimeout
     }
 
-    /// Whether `host` is a loopback address.
-    public var isLoopback: Bool {
-      host == "localhost" || host == "::1" || host.hasPrefix("127.")
-    }
+    /// Whether `host` resolves, and only to loopback addresses (decided on the resolved
+    /// addresses, never on the text: `127.evil.test` is not loopback).
+    public var isLoopback: Bool { BindAddress(resolving: host).isLoopback }
   }
 
   public let model: any LanguageModel
   public let configuration: Configuration
   public let answerer: (any QuestionAnswering)?
+  /// The resolved `--host`; the server binds its first address.
+  public let bind: BindAddress
   private let gate: GenerationGate
+  private let admission: RequestAdmission
 
-  /// - Throws: `ServeError` when binding a non-loopback address without a token, or a limit
-  ///   is not positive.
+  /// - Throws: `ServeError` when the host does not resolve, when binding a non-loopback
+  ///   address without a token, or when a limit is out of range.
   public init(model: any LanguageModel, configuration: Configuration, answerer: (any QuestionAnswering)? = nil) throws {
-    if !configuration.isLoopback, (configuration.token ?? "").isEmpty {
-      throw ServeError("binding \(configuration.host) (not loopback) requires --token")
+    let bind = BindAddress(resolving: configuration.host)
+    guard let first = bind.addresses.first else {
+      throw ServeError("--host \(configuration.host) does not resolve to an address")
     }
-    guard configuration.maxBodyBytes > 0, configuration.maxQueue >= 0, (0...65535).contains(configuration.port) else {
-      throw ServeError("--max-body must be positive, --max-queue at least 0, --port 0…65535")
+    if !bind.isLoopback, (configuration.token ?? "").isEmpty {
+      throw ServeError("binding \(configuration.host) (\(first), not loopback) requires --token or $TOME_SERVE_TOKEN")
+    }
+    guard configuration.maxBodyBytes > 0, configuration.maxQueue >= 0, (0...65535).contains(configuration.port),
+      configuration.requestTimeout > .zero, configuration.defaultMaxTokens > 0
+    else {
+      throw ServeError("--max-body must be positive, --max-queue at least 0, --port 0…65535, --request-timeout positive")
     }
     self.model = model
     self.configuration = configuration
     self.answerer = answerer
+    self.bind = bind
     self.gate = GenerationGate(maxQueue: configuration.maxQueue)
+    self.admission = RequestAdmission(
+      bind: bind, allowedHosts: configuration.allowedHosts, allowedOrigins: configuration.allowedOrigins)
   }
 
   var modelName: String { configuration.modelName ?? model.identifier }
@@ -72,10 +103,13 @@ public struct TomeServer: Sendable {
   public func run(handleSignals: Bool = true, onListening: @escaping @Sendable (String) async -> Void = { _ in }) async throws {
     var logger = Logger(label: "tome.serve")
     logger.logLevel = .warning
-    let host = configuration.host
+    let host = bind.addresses[0]
     let server = self
+    let timeout = TimeAmount.nanoseconds(
+      configuration.requestTimeout.components.seconds * 1_000_000_000 + configuration.requestTimeout.components.attoseconds / 1_000_000_000)
     let app = Application(
-      responder: CallbackResponder<BasicRequestContext> { request, _ in await server.respond(to: request) },
+      responder: CallbackResponder<ServeContext> { request, context in await server.respond(to: request, channel: context.channel) },
+      server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(requestTimeout: timeout)])),
       configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port), serverName: "tome"),
       onServerRunning: { channel in
         let port = channel.localAddress?.port ?? server.configuration.port
@@ -92,8 +126,32 @@ public struct TomeServer: Sendable {
 
   // MARK: Routing
 
-  func respond(to request: Request) async -> Response {
+  func respond(to request: Request, channel: (any Channel)? = nil) async -> Response {
+    let origin = request.headers[.origin]
+    if let refusal = admission.check(authority: request.head.authority, origin: origin) {
+      return error(HTTPResponse.Status(code: refusal.status), refusal.message, type: "forbidden")
+    }
+    var response = await route(request, channel: channel)
+    if let origin {  // admitted, so allowed: let the page read the answer
+      response.headers[.accessControlAllowOrigin] = origin
+      response.headers[.vary] = "Origin"
+    }
+    return response
+  }
+
+  func route(_ request: Request, channel: (any Channel)?) async -> Response {
     let path = request.uri.path
+    if request.method == .options, request.headers[.origin] != nil {
+      // CORS preflight from an allowed origin (others were refused above).
+      var headers = HTTPFields()
+      headers[.accessControlAllowMethods] = "GET, POST"
+      headers[.accessControlAllowHeaders] = "authorization, content-type"
+      headers[.accessControlMaxAge] = "600"
+      return Response(status: .noContent, headers: headers)
+    }
+    if request.method == .post, let refusal = RequestAdmission.checkJSONContentType(request.headers[.contentType]) {
+      return error(HTTPResponse.Status(code: refusal.status), refusal.message)
+    }
     if path == "/health", request.method == .get {
       return json(.ok, HealthBody(status: "ok", model: modelName, queued: await gate.load))
     }
@@ -108,9 +166,9 @@ public struct TomeServer: Sendable {
     case (.get, "/v1/models"):
       return json(.ok, ModelList(data: [.init(id: modelName, created: Int(Date().timeIntervalSince1970))]))
     case (.post, "/v1/chat/completions"):
-      return await chatCompletions(request)
+      return await chatCompletions(request, channel: channel)
     case (.post, "/v1/ask"):
-      return await ask(request)
+      return await ask(request, channel: channel)
     case (_, "/v1/models"), (_, "/v1/chat/completions"), (_, "/v1/ask"), (_, "/health"):
       return error(.methodNotAllowed, "\(request.method) is not allowed on \(path)")
     default:
@@ -133,7 +191,7 @@ public struct TomeServer: Sendable {
     }
   }
 
-  func chatCompletions(_ request: Request) async -> Response {
+  func chatCompletions(_ request: Request, channel: (any Channel)?) async -> Response {
     let buffer: ByteBuffer
     switch await body(of: request) {
     case .success(let b): buffer = b
@@ -145,28 +203,26 @@ public struct TomeServer: Sendable {
     do {
       chat = try JSONDecoder().decode(ChatCompletionRequest.self, from: Data(buffer.readableBytesView))
       messages = try chat.chatMessages()
-      parameters = try chat.parameters(defaultMaxTokens: configuration.defaultMaxTokens)
+      parameters = try chat.parameters(defaultMaxTokens: min(configuration.defaultMaxTokens, model.contextLength), contextLength: model.contextLength)
+      try checkPromptFits(messages)
     } catch let problem as RequestProblem {
       return error(.badRequest, problem.message)
     } catch {
       return self.error(.badRequest, "invalid JSON body: \(Self.describe(decoding: error))")
     }
-    guard await gate.enter() else {
-      var response = error(.serviceUnavailable, "the model is busy and \(configuration.maxQueue) requests are queued; retry later", type: "server_busy")
-      response.headers[.retryAfter] = "1"
-      return response
-    }
+    guard let ticket = await admit(channel) else { return busy() }
     let id = "chatcmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
     let created = Int(Date().timeIntervalSince1970)
     let name = modelName
     let model = self.model
-    let gate = self.gate
     if chat.stream ?? false {
       var headers = HTTPFields()
       headers[.contentType] = "text/event-stream"
       headers[.cacheControl] = "no-cache"
+      // The ticket goes with the body: released when the body ends, or when the response is
+      // dropped unwritten (the client left first), never leaked.
       let body = ResponseBody { writer in
-        defer { Task { await gate.leave() } }
+        defer { ticket.release() }
         func send(_ chunk: ChatCompletionChunk) async throws {
           try await writer.write(ByteBuffer(string: "data: \(Self.encode(chunk))\n\n"))
         }
@@ -192,9 +248,9 @@ public struct TomeServer: Sendable {
       }
       return Response(status: .ok, headers: headers, body: body)
     }
-    defer { Task { await gate.leave() } }
+    defer { ticket.release() }
     do {
-      let text = try await model.reply(to: messages, parameters: parameters)
+      let text = try await Self.untilClientLeaves(channel) { try await model.reply(to: messages, parameters: parameters) }
       let promptTokens = (try? model.promptTokenCount(messages)) ?? 0
       let completionTokens = (try? model.tokenCount(text)) ?? 0
       return json(.ok, ChatCompletion(
@@ -206,7 +262,7 @@ public struct TomeServer: Sendable {
     }
   }
 
-  func ask(_ request: Request) async -> Response {
+  func ask(_ request: Request, channel: (any Channel)?) async -> Response {
     guard let answerer else {
       return error(.notFound, "this server has no index to answer from; start it with `tome serve --index NAME`", type: "no_index")
     }
@@ -218,14 +274,54 @@ public struct TomeServer: Sendable {
     let ask: AskRequest
     do {
       ask = try JSONDecoder().decode(AskRequest.self, from: Data(buffer.readableBytesView))
+      try ask.validate(contextLength: model.contextLength)
+    } catch let problem as RequestProblem {
+      return error(.badRequest, problem.message)
     } catch {
       return self.error(.badRequest, "invalid JSON body: \(Self.describe(decoding: error))")
     }
+    guard let ticket = await admit(channel) else { return busy() }
+    defer { ticket.release() }
     do {
-      return json(.ok, try await answerer.answer(ask))
+      return json(.ok, try await Self.untilClientLeaves(channel) { try await answerer.answer(ask) })
+    } catch let problem as ReasoningError where problem.isRequestProblem {
+      return self.error(.badRequest, problem.description)
     } catch {
       return self.error(.internalServerError, "\(error)", type: "server_error")
     }
+  }
+
+  /// 400 when the prompt alone fills the model's context (it would fail mid-generation).
+  func checkPromptFits(_ messages: [ChatMessage]) throws(RequestProblem) {
+    let tokens: Int
+    do { tokens = try model.promptTokenCount(messages) } catch { throw RequestProblem("cannot tokenize `messages`: \(error)") }
+    guard tokens < model.contextLength else {
+      throw RequestProblem("`messages` take \(tokens) tokens, but the model's context holds \(model.contextLength); shorten them")
+    }
+  }
+
+  /// Waits for the model; nil when the queue is full or the client left while waiting.
+  func admit(_ channel: (any Channel)?) async -> GateTicket? {
+    let gate = self.gate
+    let admitted = (try? await Self.untilClientLeaves(channel) { await gate.enter() }) ?? false
+    return admitted ? GateTicket(gate) : nil
+  }
+
+  func busy() -> Response {
+    var response = error(.serviceUnavailable, "the model is busy and \(configuration.maxQueue) requests are queued; retry later", type: "server_busy")
+    response.headers[.retryAfter] = "1"
+    return response
+  }
+
+  /// Runs `body` in a child task that is cancelled when the client's connection closes
+  /// (`ConnectionGuard` closes it when the client goes away), so an abandoned request stops
+  /// generating instead of holding the model for nobody.
+  static func untilClientLeaves<T: Sendable>(
+    _ channel: (any Channel)?, _ body: @escaping @Sendable () async throws -> T
+  ) async throws -> T {
+    let task = Task { try await body() }
+    channel?.closeFuture.whenComplete { _ in task.cancel() }
+    return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
   }
 
   // MARK: Helpers
@@ -258,6 +354,18 @@ public struct TomeServer: Sendable {
 
   func error(_ status: HTTPResponse.Status, _ message: String, type: String = "invalid_request_error") -> Response {
     json(status, ErrorBody(error: .init(message: message, type: type, code: String(status.code))))
+  }
+}
+
+/// The request context: Hummingbird's basics plus the connection, so a route can notice the
+/// client leaving.
+struct ServeContext: RequestContext {
+  var coreContext: CoreRequestContextStorage
+  let channel: any Channel
+
+  init(source: ApplicationRequestContextSource) {
+    coreContext = .init(source: source)
+    channel = source.channel
   }
 }
 

@@ -17,25 +17,56 @@ public final class IndexStore: Sendable {
   public let directory: URL
   /// The database file.
   public var databaseURL: URL { directory.appendingPathComponent(Self.fileName) }
-  let pool: DatabasePool
+  /// A `DatabasePool` (WAL, readers beside the writer); a read-only `DatabaseQueue` when the
+  /// index is not writable.
+  let pool: any DatabaseWriter
+
+  /// True when the index was opened read-only (its file or folder is not writable): search
+  /// and status work, writes fail with SQLite's read-only error.
+  public let isReadOnly: Bool
 
   /// Opens the index in `directory`, creating the folder and schema when `create` is true.
   ///
-  /// - Throws: `StoreError` when the folder has no index and `create` is false, when the file
-  ///   is not a SQLite database, or when its schema is newer than this build understands.
+  /// An index whose file or folder is not writable opens read-only when `create` is false
+  /// (search works; nothing is migrated or written). A SQLite file that is not a Tome index
+  /// is refused before anything is written to it.
+  ///
+  /// - Throws: `StoreError` when the folder has no index and `create` is false, when the path
+  ///   is a file rather than a folder, when the folder cannot be created or written, when the
+  ///   file is not a Tome index, or when its schema is newer than this build understands.
   public init(directory: URL, create: Bool) throws {
     self.directory = directory
     let path = directory.appendingPathComponent(Self.fileName).path
+    var isFolder: ObjCBool = false
+    if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isFolder), !isFolder.boolValue {
+      throw StoreError(.cannotOpen, databasePath: directory.path, message: "this is a file, not an index folder; --index takes a folder (or a name under Indexes/)")
+    }
+    if let problem = RegularFile.problem(path), problem != "does not exist" {
+      throw StoreError(.cannotOpen, databasePath: path, message: "the index database \(problem)")
+    }
     let exists = FileManager.default.fileExists(atPath: path)
     if !exists && !create {
       throw StoreError(.cannotOpen, databasePath: path, message: "no index here; run `tome ingest PATH` first")
     }
-    do {
-      try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    } catch {
-      throw StoreError(.cannotOpen, databasePath: path, message: error.localizedDescription)
+    if !exists {
+      do {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+      } catch {
+        throw StoreError(.cannotOpen, databasePath: path, message: "cannot create the index folder \(directory.path): \(Self.reason(for: directory))")
+      }
     }
+    let writable = access(directory.path, W_OK) == 0 && (!exists || access(path, W_OK) == 0)
+    if !writable && create {
+      throw StoreError(.cannotOpen, databasePath: path, message: "the index is not writable (\(Self.reason(for: directory))); fix its permissions or pick another --index")
+    }
+    isReadOnly = !writable
+    // Read-only: SQLite cannot open a WAL database read-only when it may not create the
+    // `-shm` file next to it, so an unwritable index is opened as immutable (no locks, no
+    // WAL; what a clean close left is all there is to read).
+    let openPath = isReadOnly ? Self.immutableURI(path) : path
+    if exists { try Self.checkIsTomeIndex(path: path, openPath: openPath) }
     var configuration = Configuration()
+    configuration.readonly = isReadOnly
     configuration.foreignKeysEnabled = true
     configuration.busyMode = .timeout(10)
     // WAL with synchronous=NORMAL: a crash of the process (kill -9) never loses a commit or
@@ -45,8 +76,16 @@ public final class IndexStore: Sendable {
       try db.execute(sql: "PRAGMA synchronous = NORMAL")
     }
     do {
-      pool = try DatabasePool(path: path, configuration: configuration)
-      try Schema.migrator.migrate(pool)
+      pool = isReadOnly
+        ? try DatabaseQueue(path: openPath, configuration: configuration)
+        : try DatabasePool(path: path, configuration: configuration)
+      if isReadOnly {
+        if try !pool.read({ db in try Schema.migrator.hasCompletedMigrations(db) }) {
+          throw StoreError(.cannotOpen, databasePath: path, message: "the index is read-only and has an older schema; open it once where it is writable to upgrade it")
+        }
+      } else {
+        try Schema.migrator.migrate(pool)
+      }
     } catch let error as DatabaseError {
       throw StoreError(
         error.resultCode == .SQLITE_NOTADB ? .notAnIndex : .sqlite(code: error.extendedResultCode.rawValue, sql: error.sql),
@@ -60,6 +99,42 @@ public final class IndexStore: Sendable {
     if let found, found > Schema.version {
       throw StoreError(.newerSchema(found: found, supported: Schema.version), databasePath: path, message: "")
     }
+  }
+
+  /// Refuses a SQLite file that is not a Tome index before anything writes to it: opening
+  /// a foreign database used to add GRDB's migrations table to it, even for a search.
+  private static func checkIsTomeIndex(path: String, openPath: String) throws {
+    var configuration = Configuration()
+    configuration.readonly = true
+    let tables: Set<String>
+    do {
+      let queue = try DatabaseQueue(path: openPath, configuration: configuration)
+      tables = Set(try queue.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") })
+      try queue.close()
+    } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
+      throw StoreError(.notAnIndex, databasePath: path, message: "the file is not a SQLite database")
+    } catch let error as DatabaseError {
+      throw StoreError(.cannotOpen, databasePath: path, message: error.message ?? "\(error.resultCode)")
+    }
+    // An empty file (a fresh database) is fine; anything else must have Tome's tables.
+    if !tables.isEmpty && !(tables.contains("meta") && tables.contains("documents")) {
+      throw StoreError(
+        .notAnIndex, databasePath: path,
+        message: "a SQLite database of another program (tables: \(tables.sorted().prefix(5).joined(separator: ", "))); it was left unchanged")
+    }
+  }
+
+  /// A SQLite URI opening `path` read-only and immutable.
+  static func immutableURI(_ path: String) -> String {
+    "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?mode=ro&immutable=1"
+  }
+
+  /// Why `url` (or the nearest existing folder above it) cannot be written, in words.
+  static func reason(for url: URL) -> String {
+    var folder = url
+    while !FileManager.default.fileExists(atPath: folder.path), folder.path != "/" { folder = folder.deletingLastPathComponent() }
+    if access(folder.path, W_OK) != 0 { return "\(folder.path): \(String(cString: strerror(errno)))" }
+    return "\(folder.path) is writable, but creating inside it failed"
   }
 
   // MARK: - Error mapping
@@ -105,6 +180,15 @@ public final class IndexStore: Sendable {
   /// The folders and files given to `tome ingest`, so a bare `tome ingest` can re-sync them.
   public func roots() throws -> [String] {
     try read { db in try String.fetchAll(db, sql: "SELECT path FROM roots ORDER BY path") }
+  }
+
+  /// Forgets an ingest root; false when it was not one.
+  @discardableResult
+  public func removeRoot(_ path: String) throws -> Bool {
+    try write { db in
+      try db.execute(sql: "DELETE FROM roots WHERE path = ?", arguments: [path])
+      return db.changesCount > 0
+    }
   }
 
   /// Remembers ingest roots (absolute paths).

@@ -33,6 +33,24 @@ import TomeTestSupport
     #expect(problems[4] == "questions.jsonl:8: missing id")
   }
 
+  @Test("hostile numbers in a question line are skipped lines naming the field (issue 11)")
+  func hostileNumbers() throws {
+    let text = """
+      {"id": 1, "question": "q", "gold_citations": [{"path": "a.txt", "page": -9223372036854775808}]}
+      {"id": 2, "question": "q", "gold_citations": [{"path": "a.txt", "lines": [-5, 2]}]}
+      {"id": 3, "question": "q", "gold_citations": [{"path": "a.txt", "lines": [99999999999999999999, 1]}]}
+      {"id": 1e400, "question": "q"}
+      {"id": -9223372036854775808, "question": "fine: an id is only a name"}
+      """
+    let input = try BatchInput.parse(Data(text.utf8), name: "q.jsonl")
+    let problems = input.problems.map(\.description)
+    #expect(problems.count == 4, "\(problems)")
+    #expect(problems.first?.contains("q.jsonl:1:") == true && problems.first?.contains("page") == true, "\(problems)")
+    #expect(problems.dropFirst().first?.contains("lines") == true)
+    #expect(problems.dropFirst(2).first?.contains("gold_citations") == true)
+    #expect(input.questions.map(\.line) == [5])
+  }
+
   @Test("duplicate ids and empty files are errors before anything runs")
   func duplicatesAndEmpty() {
     let dup = #"{"id": 1, "question": "a"}"# + "\n" + #"{"id": "1", "question": "b"}"# + "\n"

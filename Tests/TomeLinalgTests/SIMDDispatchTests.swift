@@ -71,7 +71,11 @@ import Testing
       return y
     }
     compare("layer_norm", tolerance: 1e-5) { k in var y = x; k.pointee.layer_norm(&y, 25, up, bias, 40, 1e-12); return y }
-    compare("sums", tolerance: 1e-5) { k in [k.pointee.sum(x, 999), k.pointee.sum_of_squares(x, 999), k.pointee.dot_f32(x, up, 999)] }
+    var halves = [UInt16](repeating: 0, count: 999)
+    tk_kernels_for(TK_LEVEL_PORTABLE).pointee.to_half(up, &halves, 999)
+    compare("sums", tolerance: 1e-5) { k in
+      [k.pointee.sum(x, 999), k.pointee.sum_of_squares(x, 999), k.pointee.dot_f32(x, up, 999), k.pointee.dot_f32_f16(x, halves, 999)]
+    }
     compare("add, add3, axpy, scale", tolerance: 1e-6) { k in
       var y = up
       k.pointee.add(x, &y, 999)

@@ -35,6 +35,48 @@ import TomeTestSupport
     #expect(FollowUpRewriter.accept("", for: "when was it sold?", history: history) == nil)
   }
 
+  /// Real follow-up pairs (issue 11): an earlier question and answer, and a follow-up whose
+  /// question words and own words any standalone form must keep.
+  static let pairs: [(question: String, answer: String, followUp: String, keep: [String])] = [
+    ("What do super-angels invest in?", "Super-angels invest in companies that get bought early.",
+     "how much do they usually invest?", ["how", "much", "invest"]),
+    ("Who founded Viaweb?", "Paul Graham and Robert Morris founded Viaweb.", "when was it sold?", ["when", "sold"]),
+    ("What is a super-angel?", "A super-angel is an angel investor who invests professionally, like a VC.",
+     "who do they compete with?", ["who", "compete"]),
+    ("Why do startups die?", "Most startups die because the founders give up.", "how can they avoid that?", ["how", "avoid"]),
+  ]
+
+  @Test("a rewrite that drops the user's question words, or repeats an answer, is refused")
+  func keepsQuestionWords() {
+    let angels = [
+      FollowUpRewriter.Turn(
+        question: "What do super-angels invest in?", standaloneQuestion: "What do super-angels invest in?",
+        answer: "Super-angels invest in companies that get bought early.")
+    ]
+    let followUp = "how much do they usually invest?"
+    // What the model once produced: the previous answer, which keeps "invest" but not "how much".
+    #expect(FollowUpRewriter.accept("Super-angels invest in companies that get bought early.", for: followUp, history: angels) == nil)
+    #expect(FollowUpRewriter.accept("What do super-angels usually invest?", for: followUp, history: angels) == nil)
+    #expect(FollowUpRewriter.accept("Super-angels usually invest how much", for: followUp, history: angels) == nil)
+    #expect(
+      FollowUpRewriter.accept("How much do super-angels usually invest?", for: followUp, history: angels)
+        == "How much do super-angels usually invest?")
+  }
+
+  @Test("real follow-up pairs on the real model keep what the user asked")
+  func realPairs() async throws {
+    let model = try ModelDirectory(url: SharedData.models).loadChatModel()
+    let prompts = PromptLibrary(directory: SharedData.repositoryRoot.appendingPathComponent("Prompts"))
+    for pair in Self.pairs {
+      let history = [FollowUpRewriter.Turn(question: pair.question, standaloneQuestion: pair.question, answer: pair.answer)]
+      let result = try await FollowUpRewriter().standalone(pair.followUp, history: history, model: model, prompts: prompts)
+      let words = Set(TextAnalysis.words(result.question))
+      #expect(result.method != .unchanged)
+      for w in pair.keep { #expect(words.contains(w) || words.contains(TextAnalysis.stem(w)), "\(w) lost in \(result)") }
+      #expect(TextAnalysis.normalised(result.question) != TextAnalysis.normalised(pair.answer), "\(result)")
+    }
+  }
+
   @Test("without history, or for a question that stands alone, the model is not asked")
   func unchanged() async throws {
     let models = ModelDirectory(url: SharedData.models)

@@ -77,6 +77,7 @@ typedef struct tk_kernels {
   void (*matvec_q4_0)(const uint8_t *data, size_t row_bytes, size_t blocks, const tk_q8 *a, float *y, size_t r0, size_t r1);
   void (*matvec_q8_0)(const uint8_t *data, size_t row_bytes, size_t blocks, const tk_q8 *a, float *y, size_t r0, size_t r1);
   float (*dot_f32)(const float *a, const float *b, size_t n);
+  float (*dot_f32_f16)(const float *q, const void *row, size_t n);
 
   // Float products against plain activations, rows [r0, r1): Q4_0/Q4_1 (`has_min` for Q4_1;
   // `block_sums` of x per 32, nullable), Q8_0, Q4_K and Q6_K. Each allocates its own scratch.
@@ -132,6 +133,7 @@ void tk_matvec_q4_1(const uint8_t *data, size_t row_bytes, size_t blocks, const 
 void tk_matvec_q4_0(const uint8_t *data, size_t row_bytes, size_t blocks, const tk_q8 *a, float *y, size_t r0, size_t r1);
 void tk_matvec_q8_0(const uint8_t *data, size_t row_bytes, size_t blocks, const tk_q8 *a, float *y, size_t r0, size_t r1);
 float tk_dot_f32(const float *a, const float *b, size_t n);
+float tk_dot_f32_f16(const float *q, const void *row, size_t n);
 void tk_matvec_q4_float(int has_min, const uint8_t *data, size_t row_bytes, size_t blocks, const float *x,
                         const float *_Nullable block_sums, float *y, size_t r0, size_t r1);
 void tk_matvec_q8_0_float(const uint8_t *data, size_t row_bytes, size_t blocks, const float *x, float *y, size_t r0,

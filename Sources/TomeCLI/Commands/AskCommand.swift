@@ -47,7 +47,8 @@ struct AskCommand: AsyncParsableCommand {
       environment: ProcessInfo.processInfo.environment)
     let parameters = answering.parameters
 
-    var printer = AnswerPrinter(tty: Terminal.stdoutIsTTY, quiet: output.quiet)
+    var printer = AnswerPrinter(tty: Terminal.stdoutIsTTY, quiet: output.quiet || output.json)
+    defer { printer.end() }
     for try await event in answerer.answer(question, parameters: parameters) {
       if output.json {
         if case .finished(let answer) = event { try Terminal.printJSON(AskJSON(answer)) }

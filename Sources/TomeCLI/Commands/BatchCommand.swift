@@ -23,8 +23,9 @@ struct BatchRunCommand: AsyncParsableCommand {
       optional "gold" (list of answers), "choices" (multiple choice; gold names the right one \
       by letter or text), "gold_citations" (list of {"path", "lines": [first, last], "page"}), \
       "strategy" (rag); any other field is copied to the output line unchanged. Lines that are \
-      not valid are reported with their line number and skipped; repeated ids stop the run \
-      before anything is answered.
+      not valid are reported with their line number and skipped, the other questions are \
+      answered, and the run exits 1; repeated ids stop the run before anything is answered. \
+      --output and --report may not name the input file (or a link to it).
 
       Output (--output, default: next to the input, QUESTIONS.results.jsonl for \
       QUESTIONS.jsonl): one line per question in input order with the answer, citations \
@@ -68,12 +69,24 @@ struct BatchRunCommand: AsyncParsableCommand {
 
   func run() async throws {
     let inputURL = URL(fileURLWithPath: (input as NSString).expandingTildeInPath)
+    let outputURL = output.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
+    let reportURL = report.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
+    do {
+      var outputs = [(option: "--output", url: outputURL ?? BatchExecution.defaultOutput(for: inputURL))]
+      if let reportURL { outputs.append((option: "--report", url: reportURL)) }
+      try BatchRunner.checkOutputs(outputs, inputs: [inputURL])
+    } catch let error as BatchInputError {
+      throw CLIError(error.description)
+    }
     let collection = try Collection(location: index.location, create: false)
     let execution = BatchExecution(
-      inputURL: inputURL, outputURL: output.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) },
-      restart: restart, parallel: parallel, answering: answering, models: models)
+      inputURL: inputURL, outputURL: outputURL, restart: restart, parallel: parallel, answering: answering, models: models)
     let summary = try await execution.run(collection: collection)
     if let report { try BatchExecution.writeJSON(summary, to: report) }
+    if summary.skippedLines > 0 {
+      // The valid questions are answered, but the run is not a success: lines were lost.
+      throw CLIError("\(summary.skippedLines) input line(s) were skipped (listed above); fix them and run again")
+    }
   }
 }
 
@@ -123,7 +136,8 @@ struct BatchExecution {
     }
 
     let written = try job.writeOutput(to: output)
-    let summary = BatchSummary(results: try job.results(), answeredThisRun: report?.answered ?? 0, elapsedSeconds: report?.elapsedSeconds ?? 0)
+    var summary = BatchSummary(results: try job.results(), answeredThisRun: report?.answered ?? 0, elapsedSeconds: report?.elapsedSeconds ?? 0)
+    summary.skippedLines = input.problems.count
     print(Self.table(summary))
     Terminal.error("wrote \(written) result(s) to \(Terminal.displayPath(output.path))")
     if let report, !report.failed.isEmpty {

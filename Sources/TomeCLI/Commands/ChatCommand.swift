@@ -78,7 +78,7 @@ struct ChatCommand: AsyncParsableCommand {
     let formatter = DateFormatter()
     formatter.dateFormat = "yyyy-MM-dd HH:mm"
     for c in chats {
-      print("\(c.id)\t\(formatter.string(from: c.updated))\t\(c.turnCount) turn\(c.turnCount == 1 ? "" : "s")\t\(c.title)")
+      print("\(c.id)\t\(formatter.string(from: c.updated))\t\(c.turnCount) turn\(c.turnCount == 1 ? "" : "s")\t\(Terminal.sanitized(c.title))")
     }
   }
 
@@ -174,8 +174,9 @@ struct ChatREPL {
     let task = Task { () -> Ending in
       do {
         let (standalone, method) = try await session.standalone(question)
-        if method != .unchanged { print(Terminal.dim("→ \(standalone)", tty)) }
+        if method != .unchanged { print(Terminal.dim("→ \(Terminal.sanitized(standalone))", tty)) }
         var printer = AnswerPrinter(tty: tty, quiet: false)
+        defer { printer.end() }
         var ending = Ending.stopped
         for try await event in session.answer(standalone, parameters: parameters) {
           printer.show(event)
@@ -224,7 +225,7 @@ struct ChatREPL {
     case "/history":
       if session.turns.isEmpty { print("no questions yet") }
       for (i, turn) in session.turns.enumerated() {
-        print("\(i + 1). \(turn.question)" + (turn.standaloneQuestion == turn.question ? "" : Terminal.dim("  → \(turn.standaloneQuestion)", tty)))
+        print("\(i + 1). \(Terminal.sanitized(turn.question))" + (turn.standaloneQuestion == turn.question ? "" : Terminal.dim("  → \(Terminal.sanitized(turn.standaloneQuestion))", tty)))
       }
     case "/strategy":
       if parts.count == 1 {
@@ -280,12 +281,13 @@ struct ChatREPL {
     switch excerpt.content {
     case .indexedText(let text, let stale):
       if stale { Terminal.error("note: \(Terminal.displayPath(span.path)) changed or is gone since it was indexed; showing the indexed text") }
-      print(text)
+      print(Terminal.sanitized(text, keepNewlines: true))
     case .lines(let lines):
       let width = String(lines.last?.number ?? 0).count
       for line in lines {
         let gutter = String(repeating: " ", count: width - String(line.number).count) + "\(line.number)" + (line.cited ? " │ " : " ┆ ")
-        print(line.cited ? gutter + line.text : Terminal.dim(gutter + line.text, tty))
+        let text = Terminal.sanitized(line.text)
+        print(line.cited ? gutter + text : Terminal.dim(gutter + text, tty))
       }
     }
   }

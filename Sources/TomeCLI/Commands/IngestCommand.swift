@@ -44,12 +44,22 @@ struct IngestCommand: AsyncParsableCommand {
   @Flag(name: .long, help: "Skip the encoder: BM25 search only (chunks are then sized by an estimate of its tokens).")
   var noEmbed = false
 
+  @Option(
+    name: .customLong("drop-root"),
+    help: ArgumentHelp("Forget an ingested root (e.g. one deleted since) and remove its documents, then stop.", valueName: "path"))
+  var dropRoot: String?
+
   @OptionGroup var model: ModelOptions
 
   @OptionGroup var index: IndexOptions
   @OptionGroup var output: OutputOptions
 
   func validate() throws {
+    for (option, patterns) in [("--include", include), ("--exclude", exclude)] {
+      for pattern in patterns {
+        if let problem = GlobPattern.problem(in: pattern) { throw ValidationError("\(option) '\(pattern)': \(problem)") }
+      }
+    }
     guard chunkTokens >= 16 else { throw ValidationError("--chunk-tokens must be at least 16 (got \(chunkTokens))") }
     guard overlap >= 0, overlap < chunkTokens / 2 else {
       throw ValidationError("--overlap must be between 0 and half of --chunk-tokens (got \(overlap))")
@@ -57,6 +67,14 @@ struct IngestCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
+    if let dropRoot {
+      guard paths.isEmpty else { throw ValidationError("--drop-root takes no other PATH") }
+      let collection = try Collection(location: index.location, create: false)
+      let pipeline = IngestPipeline(collection: collection)
+      let removed = try pipeline.dropRoot(dropRoot)
+      if !output.quiet { print("dropped root \(Terminal.displayPath(dropRoot)): \(removed.count) document(s) removed") }
+      return
+    }
     let collection = try Collection(location: index.location, create: true)
     let chunker = try Chunker.Configuration(maxTokens: chunkTokens, overlapTokens: overlap)
     let rules = IgnoreRules(include: include, exclude: exclude)
@@ -93,6 +111,9 @@ struct IngestCommand: AsyncParsableCommand {
       }
     }
     if !output.json {
+      for root in report.missingRoots {
+        Terminal.error("warning: \(Terminal.displayPath(root)) (an ingested root) no longer exists; its documents are kept — forget it with: tome ingest --drop-root \(Terminal.displayPath(root))")
+      }
       for entry in report.walkSkipped { Terminal.error("warning: \(Terminal.displayPath(entry.path)): \(entry.message)") }
       for entry in report.warnings { Terminal.error("warning: \(Terminal.displayPath(entry.path)): \(entry.message)") }
       if !output.quiet {

@@ -23,7 +23,7 @@ struct SearchCommand: AsyncParsableCommand {
   @Argument(help: "What to look for.")
   var query: String
 
-  @Option(name: .shortAndLong, help: "Number of results.")
+  @Option(name: .shortAndLong, parsing: .unconditional, help: "Number of results.")
   var k = 10
 
   @Option(name: .long, help: "Ranking: bm25, dense or hybrid.")
@@ -68,7 +68,7 @@ struct SearchCommand: AsyncParsableCommand {
       var location = "\(Terminal.displayPath(span.path)):\(span.firstLine)-\(span.lastLine)"
       if let page = span.page { location += "  p. \(page)" }
       var header = "\(result.rank). " + Terminal.cyan(location, tty) + Terminal.dim(String(format: "  score %.2f", result.score), tty)
-      if let section = result.chunk.section { header += Terminal.dim("  § \(section)", tty) }
+      if let section = result.chunk.section { header += Terminal.dim("  § \(Terminal.sanitized(section))", tty) }
       print(header)
       print("   " + Self.render(result.excerpt, tty: tty))
     }
@@ -85,7 +85,11 @@ struct SearchCommand: AsyncParsableCommand {
         current = ""
         inMatch = ch == SearchResult.highlightStart
       } else {
-        current.append(ch.isNewline ? " " : ch)
+        if ch.isNewline {
+          current.append(" ")
+        } else {
+          current += Terminal.sanitized(String(ch))
+        }
       }
     }
     out += inMatch ? Terminal.highlight(current, tty) : current

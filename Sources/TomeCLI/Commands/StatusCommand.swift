@@ -35,7 +35,7 @@ struct StatusCommand: AsyncParsableCommand {
       for d in documents {
         let state = d.status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
         var line = "\(state) \(String(format: "%6d", d.chunkCount)) chunks  \(Terminal.displayPath(d.path))"
-        if let reason = d.reason { line += Terminal.dim("  (\(reason))", tty) }
+        if let reason = d.reason { line += Terminal.dim("  (\(Terminal.sanitized(reason)))", tty) }
         print(d.status == .failed ? Terminal.bold(line, tty) : line)
       }
     }

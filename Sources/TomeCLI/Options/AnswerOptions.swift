@@ -15,7 +15,9 @@ struct AnswerOptions: ParsableArguments {
   @Option(name: .long, help: "Answering strategy: rag (retrieve, reorder, answer once).")
   var strategy: Strategy = .rag
 
-  @Option(name: .shortAndLong, help: "Chunks to retrieve.")
+  // `.unconditional`: `-k -3` reaches validate() and gets its range message, instead of
+  // argument-parser's "Missing value for '-k'".
+  @Option(name: .shortAndLong, parsing: .unconditional, help: "Chunks to retrieve.")
   var k = 12
 
   @Option(name: .long, help: ArgumentHelp("GGUF chat model file. Default: SmolLM2-135M-Instruct in the model folder.", valueName: "file"))
@@ -38,10 +40,15 @@ struct AnswerOptions: ParsableArguments {
     help: ArgumentHelp("Environment variable holding the bearer token for --endpoint.", valueName: "name"))
   var tokenVariable: String?
 
-  @Option(name: .long, help: "Most tokens in the answer.")
+  @Option(
+    name: .customLong("endpoint-timeout"),
+    help: ArgumentHelp("Seconds --endpoint may stay silent before the question fails.", valueName: "seconds"))
+  var endpointTimeout = 60.0
+
+  @Option(name: .long, parsing: .unconditional, help: "Most tokens in the answer.")
   var maxTokens = 256
 
-  @Option(name: .long, help: "Sampling temperature (0 = greedy).")
+  @Option(name: .long, parsing: .unconditional, help: "Sampling temperature (0 = greedy).")
   var temperature = 0.0
 
   @Option(name: .long, help: ArgumentHelp("Use at most this many tokens of the model's context (default: all of it).", valueName: "n"))
@@ -57,6 +64,9 @@ struct AnswerOptions: ParsableArguments {
     guard k >= 1 && k <= 200 else { throw ValidationError("-k must be between 1 and 200 (got \(k))") }
     guard maxTokens >= 1 && maxTokens <= 8192 else { throw ValidationError("--max-tokens must be between 1 and 8192 (got \(maxTokens))") }
     guard temperature >= 0 && temperature <= 5 else { throw ValidationError("--temperature must be between 0 and 5 (got \(temperature))") }
+    guard endpointTimeout.isFinite, endpointTimeout > 0, endpointTimeout <= 3600 else {
+      throw ValidationError("--endpoint-timeout must be between 0 and 3600 seconds (got \(endpointTimeout))")
+    }
     if let context, context < 64 { throw ValidationError("--context must be at least 64 tokens (got \(context))") }
     if endpoint != nil && model != nil { throw ValidationError("--model and --endpoint exclude each other: one model answers") }
     if let endpoint {
@@ -72,7 +82,7 @@ struct AnswerOptions: ParsableArguments {
   /// Where the model comes from.
   var modelSource: LanguageModelSource {
     if let endpoint, let url = URL(string: endpoint) {
-      return .endpoint(url, model: endpointModel, tokenVariable: tokenVariable)
+      return .endpoint(url, model: endpointModel, tokenVariable: tokenVariable, idleTimeout: .milliseconds(Int64(endpointTimeout * 1000)))
     }
     return .local(file: model.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }, template: chatTemplate.format)
   }

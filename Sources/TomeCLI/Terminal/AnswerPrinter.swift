@@ -3,23 +3,42 @@ import TomeReasoning
 
 /// Renders an answer's events as text, for `tome ask` and `tome chat`: the evidence sentences,
 /// the answer as it streams, then its sources and any warnings (on stderr).
+///
+/// Between the evidence and the first word of the answer the model reads the passages; on a
+/// terminal a spinner on standard error says so (how many passages, seconds elapsed).
 struct AnswerPrinter {
   var tty: Bool
   var quiet: Bool
+  /// Show the waiting spinner (standard error is a terminal).
+  var progress: Bool
   private var streamed = false
+  private var spinner: Spinner?
 
-  init(tty: Bool, quiet: Bool) {
+  init(tty: Bool, quiet: Bool, progress: Bool = Terminal.stderrIsTTY) {
     self.tty = tty
     self.quiet = quiet
+    self.progress = progress && !quiet
+  }
+
+  /// Removes the spinner if one is still drawing (call when the answer ends or fails).
+  mutating func end() {
+    spinner?.stop()
+    spinner = nil
   }
 
   mutating func show(_ event: AnswerEvent) {
+    if case .passages(let used, _) = event, progress, !streamed, !used.isEmpty {
+      spinner = Spinner("the model is reading \(used.count) passage\(used.count == 1 ? "" : "s")…")
+      return
+    }
+    if case .passages = event { return }
+    end()
     switch event {
     case .evidence(let evidence):
       guard !evidence.isEmpty, !quiet else { return }
       print(Terminal.bold("Evidence", tty))
       for e in evidence {
-        let line = e.text.split(whereSeparator: \.isNewline).joined(separator: " ")
+        let line = Terminal.sanitized(e.text.split(whereSeparator: \.isNewline).joined(separator: " "))
         print("  " + Terminal.cyan(Self.location(e.path, e.firstLine, e.lastLine, e.page), tty) + "  " + line)
       }
       print()
@@ -28,7 +47,7 @@ struct AnswerPrinter {
         if !quiet { print(Terminal.bold("Answer", tty)) }
         streamed = true
       }
-      print(piece, terminator: "")
+      print(Terminal.sanitized(piece, keepNewlines: true), terminator: "")
       fflush(nil)  // all C streams: print() buffers through stdout
     case .finished(let answer):
       print()
@@ -51,10 +70,10 @@ struct AnswerPrinter {
       print(Terminal.bold("Sources", tty))
       for c in answer.citations {
         if let path = c.path, let first = c.firstLine, let last = c.lastLine {
-          let mark = c.verified ? "" : "  " + Terminal.highlight("unverified: \(c.problem ?? "")", tty)
+          let mark = c.verified ? "" : "  " + Terminal.highlight("unverified: \(Terminal.sanitized(c.problem ?? ""))", tty)
           print("  [\(c.number)] " + Terminal.cyan(Self.location(path, first, last, c.page), tty) + mark)
         } else {
-          print("  [\(c.number)] " + Terminal.highlight("unverified: \(c.problem ?? "unknown passage")", tty))
+          print("  [\(c.number)] " + Terminal.highlight("unverified: \(Terminal.sanitized(c.problem ?? "unknown passage"))", tty))
         }
       }
     }

@@ -1,4 +1,5 @@
 public import Foundation
+import TomeCore
 import TomeIngest
 
 /// Any JSON value, kept as read so fields Tome does not know pass through unchanged.
@@ -141,6 +142,7 @@ public struct BatchInput: Sendable {
   ///   question, or repeats an id (before anything runs).
   public static func read(_ url: URL, strategies: Set<String> = ["rag"]) throws -> BatchInput {
     let data: Data
+    if let problem = RegularFile.problem(url.path) { throw BatchInputError(description: "\(url.path): \(problem)") }
     do {
       data = try Data(contentsOf: url)
     } catch {
@@ -228,6 +230,7 @@ public struct BatchInput: Sendable {
         if let lines = c.lines, lines.count != 2 || lines[0] < 1 || lines[1] < lines[0] {
           return fail("gold_citations lines must be [first, last] with 1 ≤ first ≤ last")
         }
+        if let page = c.page, page < 1 { return fail("gold_citations page must be at least 1 (got \(page))") }
       }
     }
     var strategy: String?

@@ -149,6 +149,38 @@ public struct BatchRunner: Sendable {
     try store.jobResults(jobID: job.id).map { try JSONDecoder().decode(BatchResult.self, from: Data($0.result.utf8)) }
   }
 
+  /// Refuses output files that would overwrite an input: the same path, a symbolic link to
+  /// it, or a hard link to the same file (`tome batch q.jsonl --output q.jsonl` once replaced
+  /// the questions with the answers). Run before anything is answered.
+  ///
+  /// - Parameter outputs: each file to be written, with the option that names it (`--output`).
+  /// - Throws: `BatchInputError` naming the option and both paths.
+  public static func checkOutputs(_ outputs: [(option: String, url: URL)], inputs: [URL]) throws {
+    for output in outputs {
+      for input in inputs where sameFile(output.url, input) {
+        throw BatchInputError(
+          description: "\(output.option) \(output.url.path) is the input file \(input.path); writing it would destroy the questions — pick another path")
+      }
+    }
+    for (i, a) in outputs.enumerated() {
+      for b in outputs[(i + 1)...] where sameFile(a.url, b.url) {
+        throw BatchInputError(description: "\(a.option) and \(b.option) name the same file \(a.url.path); pick two paths")
+      }
+    }
+  }
+
+  /// True when `a` and `b` are one file: the same path after resolving links, or (when both
+  /// exist) the same device and inode.
+  static func sameFile(_ a: URL, _ b: URL) -> Bool {
+    let pa = a.standardizedFileURL.resolvingSymlinksInPath().path
+    let pb = b.standardizedFileURL.resolvingSymlinksInPath().path
+    if pa == pb { return true }
+    var sa = stat()
+    var sb = stat()
+    guard stat(pa, &sa) == 0, stat(pb, &sb) == 0 else { return false }
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
+  }
+
   /// Writes the job's results as JSONL to `url` (input order), replacing the file atomically.
   /// - Returns: the number of lines written.
   @discardableResult

@@ -33,6 +33,9 @@ public struct BatchSummary: Sendable, Hashable, Codable {
   public var meanLatency: Double?
   /// Questions answered per minute of wall time in this run; nil when this run answered none.
   public var questionsPerMinute: Double?
+  /// Input lines that were not valid questions and were skipped (a run with any is not a
+  /// success: `tome batch` exits 1 after answering the rest).
+  public var skippedLines: Int = 0
 
   public init(results: [BatchResult], answeredThisRun: Int = 0, elapsedSeconds: Double = 0) {
     n = results.count
@@ -68,6 +71,7 @@ public struct BatchSummary: Sendable, Hashable, Codable {
     case verifiedCitations = "verified_citations"
     case meanLatency = "mean_latency_s"
     case questionsPerMinute = "questions_per_minute"
+    case skippedLines = "skipped_lines"
   }
 }
 
