@@ -72,7 +72,7 @@ struct BatchRunCommand: AsyncParsableCommand {
     let outputURL = output.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
     let reportURL = report.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
     do {
-      var outputs = [(option: "--output", url: outputURL ?? BatchExecution.defaultOutput(for: inputURL))]
+      var outputs = [(option: "--output", url: outputURL ?? BatchJob.defaultOutput(for: inputURL))]
       if let reportURL { outputs.append((option: "--report", url: reportURL)) }
       try BatchRunner.checkOutputs(outputs, inputs: [inputURL])
     } catch let error as BatchInputError {

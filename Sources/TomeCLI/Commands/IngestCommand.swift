@@ -71,7 +71,8 @@ struct IngestCommand: AsyncParsableCommand {
       guard paths.isEmpty else { throw ValidationError("--drop-root takes no other PATH") }
       let collection = try Collection(location: index.location, create: false)
       let pipeline = IngestPipeline(collection: collection)
-      let removed = try pipeline.dropRoot(dropRoot)
+      let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+      let removed = try pipeline.dropRoot(URL(fileURLWithPath: (dropRoot as NSString).expandingTildeInPath, relativeTo: cwd))
       if !output.quiet { print("dropped root \(Terminal.displayPath(dropRoot)): \(removed.count) document(s) removed") }
       return
     }
