@@ -2,32 +2,40 @@ import ArgumentParser
 import Foundation
 import TomeKit
 import TomeReport
+import TomeStore
 
 /// `tome bench retrieval`: recall@k, MRR and nDCG@10 per retrieval mode.
 struct RetrievalBenchCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "retrieval",
-    abstract: "Recall@1/5/20, MRR and nDCG@10 of bm25, dense and hybrid search on a test collection.",
+    abstract: "Recall@1/5/20, MRR and nDCG@10 (or FinanceBench evidence pages in the top 1/5/10) per retrieval mode.",
     discussion: """
       squad: every paragraph of a SQuAD v1.1 JSON file is a passage; each question's gold \
       passage is its paragraph. cranfield: the Cranfield 1400 folder (cran.all.1400, cran.qry, \
       cranqrel), graded judgements. The collection is written to a folder, ingested (with \
       embeddings) into a fresh index, and every query is run in each mode.
 
+      financebench: a FinanceBench folder (txt/ filings with form-feed pages, questions.jsonl, \
+      documents.jsonl). Reports how often a chunk on a gold evidence page is in the top 1/5/10, \
+      separately for the tuning companies (even positions in name order) and the held-apart ones \
+      (odd positions). --companies picks a subset; --work keeps the index and a vector cache so \
+      a re-run re-embeds only text that changed.
+
       Examples:
         tome bench retrieval squad ../shared/data/squad-dev-half/squad-dev-v1.1-articles-00-23.json
         tome bench retrieval cranfield ../shared/data/cranfield --json cranfield.json
         tome bench retrieval cranfield ../shared/data/cranfield --plot cranfield.svg --report-html cranfield.html
+        tome bench retrieval financebench ../shared/data/financebench-dev --companies 3M Amazon --work /tmp/fb
       """)
 
   enum Dataset: String, ExpressibleByArgument, CaseIterable {
-    case squad, cranfield
+    case squad, cranfield, financebench
   }
 
   @Argument(help: "Collection format: squad or cranfield.")
   var dataset: Dataset
 
-  @Argument(help: "The SQuAD JSON file, or the Cranfield folder.")
+  @Argument(help: "The SQuAD JSON file, or the Cranfield or FinanceBench folder.")
   var data: String
 
   @Option(name: .long, parsing: .upToNextOption, help: "Modes to evaluate.")
@@ -45,10 +53,20 @@ struct RetrievalBenchCommand: AsyncParsableCommand {
   @Option(name: .customLong("report-html"), help: ArgumentHelp("Write an HTML report (chart, table, command) to this file.", valueName: "file.html"))
   var reportHTML: String?
 
+  @Option(name: .long, parsing: .upToNextOption, help: "financebench: only these companies (as in documents.jsonl).")
+  var companies: [String] = []
+
+  @Option(name: .long, help: ArgumentHelp("financebench: keep the index and vector cache in this folder and reuse them.", valueName: "dir"))
+  var work: String?
+
   @OptionGroup var model: ModelOptions
 
   func run() async throws {
     let url = URL(fileURLWithPath: (data as NSString).expandingTildeInPath)
+    if dataset == .financebench {
+      try runFinanceBench(folder: url)
+      return
+    }
     var set = try dataset == .squad ? RetrievalDataset.squad(at: url) : RetrievalDataset.cranfield(folder: url)
     if let limit { set.queries = Array(set.queries.prefix(limit)) }
     let work = FileManager.default.temporaryDirectory.appendingPathComponent("tome-bench-\(UUID().uuidString)")
@@ -117,6 +135,69 @@ struct RetrievalBenchCommand: AsyncParsableCommand {
       categories: rows.map(\.mode), series: ["R@1", "R@5", "MRR", "nDCG@10"],
       values: rows.map { [$0.metrics.recallAt1, $0.metrics.recallAt5, $0.metrics.mrr, $0.metrics.ndcgAt10] },
       yLabel: "score", yMaximum: 1, digits: 3)
+  }
+}
+
+extension RetrievalBenchCommand {
+  /// One line of the FinanceBench table.
+  struct PageRow: Codable {
+    var part: String
+    var mode: String
+    var recall: PageRecall
+    var millisecondsPerQuery: Double
+  }
+
+  func runFinanceBench(folder: URL) throws {
+    let bench = try FinanceBench.load(folder: folder, companies: companies.isEmpty ? nil : companies)
+    var questions = bench.questions
+    if let limit { questions = Array(questions.prefix(limit)) }
+    let workURL = work.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
+      ?? FileManager.default.temporaryDirectory.appendingPathComponent("tome-bench-\(UUID().uuidString)")
+    defer { if work == nil { try? FileManager.default.removeItem(at: workURL) } }
+    let companyCount = Set(bench.filings.map(\.company)).count
+    Terminal.error("financebench: \(bench.filings.count) filings of \(companyCount) companies, \(questions.count) questions; indexing…")
+
+    let collection = try Collection(location: IndexLocation(directory: workURL.appendingPathComponent("index")), create: true)
+    let encoder = try model.directory.loadEncoder()
+    let ingest = try IngestPipeline(collection: collection, tokenCounter: encoder.tokenCounter).run(roots: bench.filings.map(\.url.path))
+    let cache = try VectorCache(url: workURL.appendingPathComponent("vectors.sqlite"))
+    var reported = 0
+    let embedding = try EmbeddingPipeline(collection: collection, embedder: encoder.embedder, cache: cache).run { state in
+      guard state.done - reported >= 1000 else { return }
+      reported = state.done
+      Terminal.error(String(format: "embedding %d/%d chunks (%.1f chunks/s, %d from cache)", state.done, state.total, state.chunksPerSecond, state.cached))
+    }
+    let totals = try collection.store.totals()
+    Terminal.error(String(
+      format: "index: %d chunks, %d tokens; ingest %.1fs, embedded %d chunks (%d from cache) at %.0f tokens/s",
+      totals.chunks, totals.tokens, ingest.elapsed.seconds, embedding.embedded, embedding.cached,
+      Double(embedding.tokens) / max(embedding.elapsed.seconds, 1e-9)))
+
+    let retriever = try HybridRetriever(collection: collection, embedder: encoder.embedder)
+    var rows: [PageRow] = []
+    for part in FinanceBench.Part.allCases {
+      let asked = questions.filter { bench.part(of: $0.company) == part }
+      guard !asked.isEmpty else { continue }
+      for mode in modes {
+        let start = ContinuousClock.now
+        let recall = try bench.pageRecall(of: asked) { try retriever.search($0, k: 10, mode: mode).results }
+        let ms = (ContinuousClock.now - start).seconds * 1000 / Double(asked.count)
+        rows.append(PageRow(part: part.rawValue, mode: mode.rawValue, recall: recall, millisecondsPerQuery: ms))
+      }
+    }
+    print("part        mode      questions  top-1        top-5        top-10       doc@1   ms/query")
+    for r in rows {
+      func cell(_ n: Int) -> String { "\(n)/\(r.recall.questions)".padding(toLength: 6, withPad: " ", startingAt: 0) + String(format: " %.2f", r.recall.fraction(n)) }
+      print(
+        r.part.padding(toLength: 11, withPad: " ", startingAt: 0) + " " + r.mode.padding(toLength: 9, withPad: " ", startingAt: 0)
+          + String(format: " %9d  ", r.recall.questions) + cell(r.recall.top1) + "  " + cell(r.recall.top5) + "  " + cell(r.recall.top10)
+          + String(format: "  %.2f    %.1f", r.recall.fraction(r.recall.documentTop1), r.millisecondsPerQuery))
+    }
+    if let json {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      try encoder.encode(rows).write(to: URL(fileURLWithPath: json))
+    }
   }
 }
 
