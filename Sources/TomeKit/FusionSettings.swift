@@ -19,22 +19,33 @@ public struct FusionSettings: Sendable, Codable, Hashable {
   /// When the query names documents (see `DocumentRanker`), search only the documents named
   /// at least this fraction as strongly as the best one; nil searches the whole collection.
   public var documentFocus: Double?
+  /// When documents are named, the weight of the whole-collection lists beside the lists of the
+  /// named documents (weight 1): 0 searches the named documents only; above 0 a name that
+  /// matches by accident ("know" in `know.txt`) cannot hide the answer elsewhere.
+  public var unfocusedWeight: Double
 
-  public init(bm25Weight: Double = 1, denseWeight: Double = 1, rankConstant: Double = 60, documentFocus: Double? = 1) {
-    precondition(bm25Weight >= 0 && denseWeight >= 0 && rankConstant >= 0, "fusion weights must not be negative")
+  public init(
+    bm25Weight: Double = 1, denseWeight: Double = 1, rankConstant: Double = 60, documentFocus: Double? = 1,
+    unfocusedWeight: Double = 0.5
+  ) {
+    precondition(
+      bm25Weight >= 0 && denseWeight >= 0 && rankConstant >= 0 && unfocusedWeight >= 0, "fusion weights must not be negative")
     self.bm25Weight = bm25Weight
     self.denseWeight = denseWeight
     self.rankConstant = rankConstant
     self.documentFocus = documentFocus
+    self.unfocusedWeight = unfocusedWeight
   }
 
-  /// Equal weights, k = 60, documents focused when named: the settings of an unfitted index.
+  /// Equal weights, k = 60, named documents searched first with the whole collection at half
+  /// weight beside them: the settings of an unfitted index.
   public static let standard = FusionSettings()
 
-  /// One line for reports: `bm25 0.50 dense 1.00 k 60 focus 1.00`.
+  /// One line for reports: `bm25 0.50 dense 1.00 k 60 focus 1.00 unfocused 0.50`.
   public var summary: String {
-    String(format: "bm25 %.2f dense %.2f k %.0f focus %@", bm25Weight, denseWeight, rankConstant,
-      documentFocus.map { String(format: "%.2f", $0) } ?? "off")
+    String(
+      format: "bm25 %.2f dense %.2f k %.0f focus %@ unfocused %.2f", bm25Weight, denseWeight, rankConstant,
+      documentFocus.map { String(format: "%.2f", $0) } ?? "off", unfocusedWeight)
   }
 }
 

@@ -81,19 +81,39 @@ public struct HybridRetriever: Sendable {
     precondition(k > 0, "k must be positive")
     let depth = max(k, candidates)
     let focus = focusedDocuments(query)
+    // Scopes: the named documents (weight 1) and the whole collection (weight
+    // `unfocusedWeight` when documents are named, so a wrong guess cannot hide the answer;
+    // 1 when none are).
+    var scopes: [(documents: Set<DocumentID>?, weight: Double)] = focus.map { [($0, 1)] } ?? []
+    let wide = focus == nil ? 1 : settings.unfocusedWeight
+    if wide > 0 { scopes.append((nil, wide)) }
+    let hasVectors = embedder != nil && index?.isEmpty == false
     var textHits: [TextSearchHit] = []
-    let useText = mode == .bm25 || (mode == .hybrid && (settings.bm25Weight > 0 || index?.isEmpty != false))
-    if useText { textHits = try collection.store.searchText(query, limit: mode == .bm25 ? k : depth, documents: focus) }
-    var dense: [Neighbor] = []
+    var lists: [[Neighbor]] = []
+    var weights: [Double] = []
+    if mode == .bm25 || (mode == .hybrid && (settings.bm25Weight > 0 || !hasVectors)) {
+      let limit = mode == .bm25 && scopes.count == 1 ? k : depth
+      let weight = mode == .hybrid && hasVectors ? settings.bm25Weight : 1
+      for scope in scopes {
+        let hits = try collection.store.searchText(query, limit: limit, documents: scope.documents)
+        textHits += hits
+        lists.append(hits.map { Neighbor(id: $0.chunk.id.rawValue, score: Float($0.score)) })
+        weights.append(scope.weight * weight)
+      }
+    }
     var fellBack = false
     if mode != .bm25 {
       if let index, let embedder, !index.isEmpty {
         let vector = try embedder.embed(query: query)
-        let wanted = mode == .dense ? k : depth
-        if let focus {
-          dense = index.search(query: vector, k: wanted) { id in chunkDocuments[id].map(focus.contains) ?? false }
-        } else {
-          dense = index.search(query: vector, k: wanted)
+        let wanted = mode == .dense && scopes.count == 1 ? k : depth
+        let weight = mode == .hybrid ? settings.denseWeight : 1
+        for scope in scopes {
+          if let documents = scope.documents {
+            lists.append(index.search(query: vector, k: wanted) { id in chunkDocuments[id].map(documents.contains) ?? false })
+          } else {
+            lists.append(index.search(query: vector, k: wanted))
+          }
+          weights.append(scope.weight * weight)
         }
       } else if mode == .dense {
         throw RetrievalError.noVectors(collection.location.directory.path)
@@ -101,17 +121,10 @@ public struct HybridRetriever: Sendable {
         fellBack = true
       }
     }
-    let ranked: [Neighbor]
-    switch mode {
-    case .bm25: ranked = textHits.map { Neighbor(id: $0.chunk.id.rawValue, score: Float($0.score)) }
-    case .dense: ranked = dense
-    case .hybrid:
-      ranked = fellBack
-        ? textHits.prefix(k).map { Neighbor(id: $0.chunk.id.rawValue, score: Float($0.score)) }
-        : ReciprocalRankFusion(k: settings.rankConstant).fuse(
-          [textHits.map { Neighbor(id: $0.chunk.id.rawValue, score: Float($0.score)) }, dense],
-          weights: [settings.bm25Weight, settings.denseWeight], limit: k)
-    }
+    // One list keeps its own scores (BM25 or cosine); several are fused by weighted RRF.
+    let ranked =
+      lists.count == 1
+      ? Array(lists[0].prefix(k)) : ReciprocalRankFusion(k: settings.rankConstant).fuse(lists, weights: weights, limit: k)
     let excerpts = Dictionary(textHits.map { ($0.chunk.id, $0.excerpt) }, uniquingKeysWith: { a, _ in a })
     let chunks = try collection.store.chunks(ids: ranked.map { ChunkID($0.id) })
     let byID = Dictionary(chunks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })

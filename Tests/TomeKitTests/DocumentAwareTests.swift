@@ -35,10 +35,17 @@ import TomeTestSupport
     let named = "At the Pepsico AGM held on May 3, 2023, what was the outcome of the shareholder vote?"
     let focus = try #require(retriever.focusedDocuments(named))
     #expect(focus.count == 1)
+    let pepsico = "PEPSICO_2023_8K_dated-2023-05-05.txt"
+    var strict = retriever
+    strict.settings.unfocusedWeight = 0
     for mode in RetrievalMode.allCases {
-      let results = try retriever.search(named, k: 10, mode: mode).results
+      // Named documents only…
+      let results = try strict.search(named, k: 10, mode: mode).results
       #expect(!results.isEmpty)
-      #expect(results.allSatisfy { $0.chunk.span.path.hasSuffix("PEPSICO_2023_8K_dated-2023-05-05.txt") }, "\(mode)")
+      #expect(results.allSatisfy { $0.chunk.span.path.hasSuffix(pepsico) }, "\(mode)")
+      // …or first, with the whole collection beside them at half weight (the standard).
+      let standard = try retriever.search(named, k: 10, mode: mode).results
+      #expect(standard.first?.chunk.span.path.hasSuffix(pepsico) == true, "\(mode)")
     }
     // Unfocused, the same question reaches the other filings too (they share its words).
     var unfocused = retriever

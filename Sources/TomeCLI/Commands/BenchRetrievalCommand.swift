@@ -63,7 +63,7 @@ struct RetrievalBenchCommand: AsyncParsableCommand {
   enum SettingsChoice: String, ExpressibleByArgument, CaseIterable {
     /// Those stored with the index (fitted by --fit), or the standard ones.
     case stored
-    /// Equal weights, k 60, documents focused when the question names them.
+    /// Equal weights, k 60, named documents searched first (the whole collection at ½ beside them).
     case standard
     /// Equal weights, k 60, the whole collection always (retrieval before issue 16).
     case unfocused

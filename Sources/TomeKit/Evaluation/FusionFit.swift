@@ -5,13 +5,16 @@
 /// of the grid, which begins with the standard settings, so a fit that cannot beat them keeps
 /// them.
 public enum FusionFit {
-  /// BM25 weight 0, ¼, ½, ¾, 1 against dense 1; k 10, 30, 60; document focus off, ½, 1.
+  /// BM25 weight 0, ¼, ½, 1 against dense 1; k 20, 60; document focus off, or on (ratio 1)
+  /// with the whole collection beside the named documents at weight 0, ½ or 1.
   public static var grid: [FusionSettings] {
     var settings: [FusionSettings] = [.standard]
-    for focus in [1.0, 0.5, nil] as [Double?] {
-      for k in [60.0, 30, 10] {
-        for bm25 in [1.0, 0.75, 0.5, 0.25, 0] {
-          let candidate = FusionSettings(bm25Weight: bm25, denseWeight: 1, rankConstant: k, documentFocus: focus)
+    let focus: [(ratio: Double?, unfocused: Double)] = [(1, 0.5), (1, 0), (1, 1), (nil, 1)]
+    for (ratio, unfocused) in focus {
+      for k in [60.0, 20] {
+        for bm25 in [1.0, 0.5, 0.25, 0] {
+          let candidate = FusionSettings(
+            bm25Weight: bm25, denseWeight: 1, rankConstant: k, documentFocus: ratio, unfocusedWeight: unfocused)
           if candidate != .standard { settings.append(candidate) }
         }
       }
