@@ -71,8 +71,9 @@ public struct DocumentRanker: Sendable {
   }
 
   /// Lower-cased words of letters and digits, each also split where letters and digits meet
-  /// ("FY2018" → fy2018, fy, 2018; "3M" → 3m), without one-letter words and common function
-  /// words.
+  /// ("FY2018" → fy2018, fy, 2018; "3M" → 3m), without one-letter words, common function
+  /// words, and numbers of fewer than four digits: the "05" and "20" of a date in a file name
+  /// would otherwise be named by any question that mentions "FY20".
   public static func nameTerms(_ text: String) -> [String] {
     var result: [String] = []
     for word in words(text) {
@@ -80,7 +81,10 @@ public struct DocumentRanker: Sendable {
       let parts = runs(word)
       if parts.count > 1 { result += parts }
     }
-    return result.filter { $0.count >= 2 && !stopWords.contains($0) }
+    return result.filter { term in
+      term.count >= 2 && !stopWords.contains(term)
+        && (term.count >= 4 || !term.unicodeScalars.allSatisfy { $0.properties.numericType != nil })
+    }
   }
 
   /// ``nameTerms(_:)`` of the query plus two and three adjacent words run together, since

@@ -22,7 +22,13 @@ import TomeTestSupport
     // "10-K" is in most names: it names nothing; nor does a question about no document.
     #expect(ranker.focus("the 10-K", ratio: 1) == nil)
     #expect(ranker.focus("Were there board nominees with many votes against?", ratio: 1) == nil)
-    #expect(DocumentRanker.nameTerms("3M_2018_10K") == ["3m", "2018", "10k", "10"])
+    #expect(DocumentRanker.nameTerms("3M_2018_10K") == ["3m", "2018", "10k"])
+    // The day and month of a dated file name name nothing: "FY20" must not pick a May 20 filing.
+    let dated = DocumentRanker(
+      entries: ["FOOTLOCKER_2022_8K_dated-2022-05-20.txt", "PFIZER_2021_10K.txt", "Pfizer_2023Q2_10Q.txt"].enumerated().map {
+        DocumentRanker.Entry(id: DocumentID(Int64($0.offset + 1)), path: $0.element)
+      })
+    #expect(dated.focus("Did Pfizer grow its PPNE between FY20 and FY21?", ratio: 1) == [DocumentID(2), DocumentID(3)])
   }
 
   @Test("a question naming a filing is searched within it; one naming none searches all (real filings, real encoder)")
