@@ -78,7 +78,7 @@ let package = Package(
     .testTarget(name: "TomeReasoningTests", dependencies: ["TomeReasoning", "TomeTestSupport", "TomeKit", "TomeBench"], swiftSettings: settings),
     .testTarget(name: "TomeReportTests", dependencies: ["TomeReport", "TomeTestSupport"], swiftSettings: settings),
     .testTarget(name: "TomeKitTests", dependencies: ["TomeKit", "TomeTestSupport"], swiftSettings: settings),
-    .testTarget(name: "TomeBenchTests", dependencies: ["TomeBench", "TomeKit", "TomeTestSupport"], swiftSettings: settings),
+    .testTarget(name: "TomeBenchTests", dependencies: ["TomeBench", "TomeKit", "TomeStore", "TomeTestSupport"], swiftSettings: settings),
     .testTarget(
       name: "TomeCLITests",
       dependencies: ["TomeCLI", "TomeKit", "TomeLinalg", "TomeTestSupport", "tome"],

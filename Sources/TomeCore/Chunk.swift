@@ -10,12 +10,25 @@ public struct Chunk: Sendable, Hashable, Codable {
   public var tokenCount: Int
   /// The heading path the chunk sits under ("Install > Linux"), when the format has headings.
   public var section: String?
+  /// A short line of context that is embedded and BM25-indexed with the text but is not part
+  /// of it: the document's title, the section and the page ("3M 2018 10K | p. 60"). A passage
+  /// deep in a long document ("Purchases of property, plant and equipment (1,577)") rarely
+  /// says which document, year or statement it belongs to; the header does.
+  public var header: String?
 
-  public init(ordinal: Int, text: String, span: SourceSpan, tokenCount: Int, section: String? = nil) {
+  public init(ordinal: Int, text: String, span: SourceSpan, tokenCount: Int, section: String? = nil, header: String? = nil) {
     self.ordinal = ordinal
     self.text = text
     self.span = span
     self.tokenCount = tokenCount
     self.section = section
+    self.header = header
+  }
+
+  /// What the encoder embeds: the header, a blank line, then the text (the text alone when
+  /// there is no header).
+  public var embeddingText: String {
+    guard let header, !header.isEmpty else { return text }
+    return header + "\n\n" + text
   }
 }

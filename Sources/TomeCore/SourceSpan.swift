@@ -3,7 +3,9 @@
 ///
 /// Lines are 1-based and counted by `\n`, the way `grep -n` and `sed -n 'a,bp'` count them,
 /// so a citation can be checked with ordinary tools. For a PDF, lines count within the page's
-/// extracted text and `page` is 1-based.
+/// extracted text and `page` is 1-based. A plain-text file with form feeds (a PDF saved as
+/// text) is paged too: `page` counts form feeds from 1, and lines and bytes still count in the
+/// whole file.
 public struct SourceSpan: Sendable, Hashable, Codable {
   /// The path as the user gave it to `tome ingest` (absolute when made from an absolute root).
   public var path: String
@@ -11,7 +13,7 @@ public struct SourceSpan: Sendable, Hashable, Codable {
   public var firstLine: Int
   /// Last line of the span, 1-based and inclusive.
   public var lastLine: Int
-  /// The 1-based page for paginated sources (PDF); `nil` for everything else.
+  /// The 1-based page for paginated sources (PDF, text with form feeds); `nil` for everything else.
   public var page: Int?
   /// Byte offsets `[start, end)` into the original file (extracted text for PDFs).
   public var byteRange: Range<Int>

@@ -23,11 +23,23 @@ public struct ReciprocalRankFusion: Sendable, Equatable {
   /// - Returns: neighbours with the fused score, best first; ties broken by smaller id.
   /// - Complexity: O(m log m) for m hits over all lists.
   public func fuse(_ lists: [[Neighbor]], limit: Int? = nil) -> [Neighbor] {
+    fuse(lists, weights: Array(repeating: 1, count: lists.count), limit: limit)
+  }
+
+  /// Weighted reciprocal rank fusion: list i adds `weights[i] / (k + rank)`.
+  ///
+  /// Equal weights let a weak list (BM25 on questions whose words are everywhere in the
+  /// collection) drag a good one down; weights fitted on held-apart questions of a collection
+  /// say how far to trust each retriever there. A weight of 0 drops a list.
+  /// - Precondition: one weight per list, none negative.
+  public func fuse(_ lists: [[Neighbor]], weights: [Double], limit: Int? = nil) -> [Neighbor] {
+    precondition(weights.count == lists.count, "\(weights.count) weights for \(lists.count) lists")
+    precondition(weights.allSatisfy { $0 >= 0 }, "weights must not be negative")
     var scores: [Int64: Double] = [:]
-    for list in lists {
+    for (list, weight) in zip(lists, weights) where weight > 0 {
       var seen: Set<Int64> = []
       for (index, hit) in list.enumerated() where seen.insert(hit.id).inserted {
-        scores[hit.id, default: 0] += 1 / (k + Double(index + 1))
+        scores[hit.id, default: 0] += weight / (k + Double(index + 1))
       }
     }
     let ranked = scores.sorted { a, b in a.value != b.value ? a.value > b.value : a.key < b.key }

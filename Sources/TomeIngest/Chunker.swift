@@ -110,8 +110,12 @@ public struct Chunker: Sendable {
     case .text, .markdown, .restructuredText, .code:
       let source = try FileByteSource(path: file.path, filesystemPath: file.url.path)
       let reader = LineReader(source: source, blockSize: configuration.blockSize, lineCap: configuration.lineCap)
-      let stream = ChunkStream(
-        kind: kind, path: file.path, source: Segmenter(source: reader, kind: kind, maxBlockBytes: max(configuration.lineCap / 4, 1024)), packer: packer, reader: reader)
+      // Plain text with form feeds is paged like a PDF (pdftotext output saved as .txt), so
+      // citations name the page; the scan is one extra read of the file, only for text.
+      let paged = kind == .text ? try Self.containsFormFeed(file, blockSize: configuration.blockSize) : false
+      let segmenter = Segmenter(
+        source: reader, kind: kind, pagedByFormFeeds: paged, maxBlockBytes: max(configuration.lineCap / 4, 1024))
+      let stream = ChunkStream(kind: kind, path: file.path, source: segmenter, packer: packer, reader: reader)
       try stream.checkNotBinary()
       return stream
     case .html:
@@ -141,6 +145,24 @@ public struct Chunker: Sendable {
       return ChunkStream(
         kind: kind, path: file.path, source: PagedBlockSource(pages: pages.pages), packer: packer, digest: digest,
         warnings: warnings)
+    }
+  }
+
+  /// True when the file holds a form feed (U+000C) anywhere.
+  static func containsFormFeed(_ file: DiscoveredFile, blockSize: Int) throws(IngestError) -> Bool {
+    let source = try FileByteSource(path: file.path, filesystemPath: file.url.path)
+    var buffer = [UInt8](repeating: 0, count: max(blockSize, 4096))
+    while true {
+      let outcome: Result<(Int, Bool), IngestError> = buffer.withUnsafeMutableBytes { raw in
+        do throws(IngestError) {
+          let n = try source.read(into: raw)
+          guard n > 0, let base = raw.baseAddress else { return .success((n, false)) }
+          return .success((n, memchr(base, 0x0C, n) != nil))
+        } catch { return .failure(error) }
+      }
+      let (n, found) = try outcome.get()
+      if found { return true }
+      if n == 0 { return false }
     }
   }
 

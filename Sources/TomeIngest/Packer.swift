@@ -39,8 +39,16 @@ struct Packer {
   private var ordinal = 0
   private(set) var ready: [Chunk] = []
 
+  /// The document's title in chunk headers: its file name without the extension, with `_` and
+  /// `-` read as spaces ("3M_2018_10K.txt" → "3M 2018 10K").
+  let title: String?
+
   init(path: String, maxTokens: Int, overlapTokens: Int, counter: any TokenCounter) {
     self.path = path
+    let name = path.split(separator: "/").last.map(String.init) ?? path
+    let stem = name.lastIndex(of: ".").map { name[..<$0] }.map(String.init).flatMap { $0.isEmpty ? nil : $0 } ?? name
+    let words = stem.split(whereSeparator: { $0 == "_" || $0 == "-" || $0 == " " }).joined(separator: " ")
+    title = words.isEmpty ? nil : words
     self.maxTokens = maxTokens
     self.overlapTokens = overlapTokens
     self.counter = counter
@@ -112,8 +120,11 @@ struct Packer {
       path: path, firstLine: first.firstLine, lastLine: max(last.lastLine, first.firstLine), page: page,
       byteRange: first.byteStart..<max(last.byteEnd, first.byteStart))
     let section = headings.isEmpty ? nil : headings.map(\.title).joined(separator: " > ")
+    let header = ([title, section, page.map { "p. \($0)" }] as [String?]).compactMap { $0 }.joined(separator: " | ")
     ready.append(
-      Chunk(ordinal: ordinal, text: text, span: span, tokenCount: counter.tokenCount(text), section: section))
+      Chunk(
+        ordinal: ordinal, text: text, span: span, tokenCount: counter.tokenCount(text), section: section,
+        header: header.isEmpty ? nil : header))
     ordinal += 1
 
     var kept: [Unit] = []

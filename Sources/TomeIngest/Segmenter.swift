@@ -37,7 +37,8 @@ protocol BlockSource: AnyObject {
 
 /// Groups lines into ``Block``s according to the document kind, streaming.
 ///
-/// - Text: paragraphs separated by blank lines.
+/// - Text: paragraphs separated by blank lines. With `pagedByFormFeeds`, a form feed is a page
+///   break (as in `pdftotext` output): blocks never cross one and carry their 1-based page.
 /// - Markdown: paragraphs; ATX (`#`) and one-line setext headings; fenced code (```` ``` ````,
 ///   `~~~`) kept whole, blank lines included.
 /// - reStructuredText: paragraphs; titles underlined (and optionally overlined) with a
@@ -50,7 +51,8 @@ protocol BlockSource: AnyObject {
 final class Segmenter: BlockSource {
   private let source: any LineSource
   private let kind: DocumentKind
-  private let page: Int?
+  private var page: Int?
+  private let pagedByFormFeeds: Bool
   private let maxBlockBytes: Int
 
   private var queue: [Block] = []
@@ -71,10 +73,18 @@ final class Segmenter: BlockSource {
   private var rstLiteralPending: [TextLine] = []
   private var rstExpectLiteral: Int? = nil
 
-  init(source: any LineSource, kind: DocumentKind, page: Int? = nil, maxBlockBytes: Int = 256 * 1024) {
+  /// - Parameters:
+  ///   - page: the page every block carries (a PDF page's segmenter).
+  ///   - pagedByFormFeeds: count pages from 1 and start a new one at each form feed (text files
+  ///     that contain one); `page` is then ignored.
+  init(
+    source: any LineSource, kind: DocumentKind, page: Int? = nil, pagedByFormFeeds: Bool = false,
+    maxBlockBytes: Int = 256 * 1024
+  ) {
     self.source = source
     self.kind = kind
-    self.page = page
+    self.page = pagedByFormFeeds ? 1 : page
+    self.pagedByFormFeeds = pagedByFormFeeds
     self.maxBlockBytes = maxBlockBytes
   }
 
@@ -103,6 +113,10 @@ final class Segmenter: BlockSource {
       append(line, mode: currentMode)
       return
     }
+    if pagedByFormFeeds, line.text.utf8.contains(0x0C) {
+      consumePaged(line)
+      return
+    }
     switch kind {
     case .markdown: consumeMarkdown(line)
     case .restructuredText: consumeRST(line)
@@ -117,6 +131,31 @@ final class Segmenter: BlockSource {
       addBlank(line)
     } else {
       append(line, mode: .prose)
+    }
+  }
+
+  /// A line holding form feeds: those before its first visible character end the page before
+  /// the line, the others end the page after it (pdftotext puts a form feed at the start of
+  /// each page's first line).
+  private func consumePaged(_ line: TextLine) {
+    let bytes = Array(line.text.utf8)
+    let total = bytes.reduce(0) { $0 + ($1 == 0x0C ? 1 : 0) }
+    var leading = 0
+    for byte in bytes {
+      if byte == 0x0C {
+        leading += 1
+      } else if byte != 0x20 && byte != 0x09 {
+        break
+      }
+    }
+    if leading > 0 {
+      flush()
+      page = (page ?? 1) + leading
+    }
+    consumePlain(line)
+    if total > leading {
+      flush()
+      page = (page ?? 1) + total - leading
     }
   }
 

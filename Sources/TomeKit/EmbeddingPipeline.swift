@@ -55,7 +55,7 @@ public struct EmbeddingPipeline: Sendable {
     while true {
       let batch = try store.chunksWithoutVectors(limit: batchSize)
       if batch.isEmpty { break }
-      let matrix = try vectors(for: batch.map(\.chunk.text), state: &state)
+      let matrix = try vectors(for: batch.map(\.chunk.embeddingText), state: &state)
       try store.insertVectors(ids: batch.map(\.id), vectors: matrix, encoding: .float16)
       state.done += batch.count
       state.tokens += batch.reduce(0) { $0 + $1.chunk.tokenCount }

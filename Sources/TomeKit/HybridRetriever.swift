@@ -9,33 +9,48 @@ public enum RetrievalMode: String, Sendable, CaseIterable, Codable {
   case bm25
   /// Exact cosine similarity of encoder vectors.
   case dense
-  /// Reciprocal-rank fusion of the two (the default).
+  /// Weighted reciprocal-rank fusion of the two (the default).
   case hybrid
 }
 
-/// Retrieves chunks by BM25, by dense vectors, or both fused by reciprocal rank.
+/// Retrieves chunks by BM25, by dense vectors, or both fused by weighted reciprocal rank.
 ///
 /// Dense search is exact (`FlatIndex`, one sgemv over all vectors), loaded once from SQLite when
 /// the retriever is made. Each side contributes its best `candidates` hits to the fusion.
+/// When the query names documents (file names, titles: see `DocumentRanker`) and the
+/// settings allow it, both sides search only those documents; a query that names none
+/// searches the whole collection. The fusion weights and the focus come from the
+/// `FusionSettings` stored with the index.
 public struct HybridRetriever: Sendable {
   public let collection: Collection
   let embedder: (any TextEmbedder)?
   let index: FlatIndex?
-  var fusion: ReciprocalRankFusion
+  /// Fusion weights and document focus; read from the index unless given.
+  public var settings: FusionSettings
   /// Hits taken from each side before fusion.
   public var candidates: Int
+  let documents: DocumentRanker
+  /// The document of every chunk with a vector, for dense search within named documents.
+  let chunkDocuments: [Int64: DocumentID]
 
   /// Builds a retriever; with an embedder, loads the index's vectors for dense search.
   ///
+  /// - Parameter settings: fusion settings; nil reads those stored with the index.
   /// - Throws: `RetrievalError.encoderMismatch` when the index's vectors come from another
   ///   encoder than `embedder`.
-  public init(collection: Collection, embedder: (any TextEmbedder)?, fusionK: Double = 60, candidates: Int = 50) throws {
+  public init(collection: Collection, embedder: (any TextEmbedder)?, settings: FusionSettings? = nil, candidates: Int = 50) throws {
     self.collection = collection
     self.embedder = embedder
-    self.fusion = ReciprocalRankFusion(k: fusionK)
+    self.settings = try settings ?? collection.fusionSettings()
     self.candidates = candidates
+    let titles = try collection.store.documentTitles()
+    documents = DocumentRanker(
+      entries: try collection.store.documents().compactMap { record in
+        record.id.map { DocumentRanker.Entry(id: $0, path: record.path, title: titles[$0]) }
+      })
     guard let embedder else {
       index = nil
+      chunkDocuments = [:]
       return
     }
     if let stored = try collection.store.meta(.encoder), stored != embedder.identifier {
@@ -45,6 +60,14 @@ public struct HybridRetriever: Sendable {
     var flat = FlatIndex(dimension: embedder.dimension)
     if !ids.isEmpty { flat.add(ids: ids.map(\.rawValue), vectors: matrix) }
     index = flat
+    chunkDocuments = Dictionary(
+      try collection.store.chunkDocuments().map { ($0.key.rawValue, $0.value) }, uniquingKeysWith: { a, _ in a })
+  }
+
+  /// The documents `query` names, as the settings focus them; nil when it names none or focus
+  /// is off.
+  public func focusedDocuments(_ query: String) -> Set<DocumentID>? {
+    settings.documentFocus.flatMap { documents.focus(query, ratio: $0) }
   }
 
   /// A retriever for `mode`, loading the encoder from `models` only when the mode ranks by
@@ -69,28 +92,51 @@ public struct HybridRetriever: Sendable {
   public func search(_ query: String, k: Int, mode: RetrievalMode) throws -> RetrievalResult {
     precondition(k > 0, "k must be positive")
     let depth = max(k, candidates)
+    let focus = focusedDocuments(query)
+    // Scopes: the named documents (weight 1) and the whole collection (weight
+    // `unfocusedWeight` when documents are named, so a wrong guess cannot hide the answer;
+    // 1 when none are).
+    var scopes: [(documents: Set<DocumentID>?, weight: Double)] = focus.map { [($0, 1)] } ?? []
+    let wide = focus == nil ? 1 : settings.unfocusedWeight
+    if wide > 0 { scopes.append((nil, wide)) }
+    let hasVectors = embedder != nil && index?.isEmpty == false
     var textHits: [TextSearchHit] = []
-    if mode != .dense { textHits = try collection.store.searchText(query, limit: mode == .bm25 ? k : depth) }
-    var dense: [Neighbor] = []
+    var lists: [[Neighbor]] = []
+    var weights: [Double] = []
+    if mode == .bm25 || (mode == .hybrid && (settings.bm25Weight > 0 || !hasVectors)) {
+      let limit = mode == .bm25 && scopes.count == 1 ? k : depth
+      let weight = mode == .hybrid && hasVectors ? settings.bm25Weight : 1
+      for scope in scopes {
+        let hits = try collection.store.searchText(query, limit: limit, documents: scope.documents)
+        textHits += hits
+        lists.append(hits.map { Neighbor(id: $0.chunk.id.rawValue, score: Float($0.score)) })
+        weights.append(scope.weight * weight)
+      }
+    }
     var fellBack = false
     if mode != .bm25 {
       if let index, let embedder, !index.isEmpty {
-        dense = index.search(query: try embedder.embed(query: query), k: mode == .dense ? k : depth)
+        let vector = try embedder.embed(query: query)
+        let wanted = mode == .dense && scopes.count == 1 ? k : depth
+        let weight = mode == .hybrid ? settings.denseWeight : 1
+        for scope in scopes {
+          if let documents = scope.documents {
+            lists.append(index.search(query: vector, k: wanted) { id in chunkDocuments[id].map(documents.contains) ?? false })
+          } else {
+            lists.append(index.search(query: vector, k: wanted))
+          }
+          weights.append(scope.weight * weight)
+        }
       } else if mode == .dense {
         throw RetrievalError.noVectors(collection.location.directory.path)
       } else {
         fellBack = true
       }
     }
-    let ranked: [Neighbor]
-    switch mode {
-    case .bm25: ranked = textHits.map { Neighbor(id: $0.chunk.id.rawValue, score: Float($0.score)) }
-    case .dense: ranked = dense
-    case .hybrid:
-      ranked = fellBack
-        ? textHits.prefix(k).map { Neighbor(id: $0.chunk.id.rawValue, score: Float($0.score)) }
-        : fusion.fuse([textHits.map { Neighbor(id: $0.chunk.id.rawValue, score: Float($0.score)) }, dense], limit: k)
-    }
+    // One list keeps its own scores (BM25 or cosine); several are fused by weighted RRF.
+    let ranked =
+      lists.count == 1
+      ? Array(lists[0].prefix(k)) : ReciprocalRankFusion(k: settings.rankConstant).fuse(lists, weights: weights, limit: k)
     let excerpts = Dictionary(textHits.map { ($0.chunk.id, $0.excerpt) }, uniquingKeysWith: { a, _ in a })
     let chunks = try collection.store.chunks(ids: ranked.map { ChunkID($0.id) })
     let byID = Dictionary(chunks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })

@@ -105,7 +105,7 @@ extension IndexStore {
 
   static let chunkSelect = """
     SELECT c.id, c.document_id, c.ordinal, c.first_line, c.last_line, c.page, c.byte_start, c.byte_end,
-           c.section, c.token_count, c.text, d.path
+           c.section, c.token_count, c.text, c.header, d.path
     FROM chunks c JOIN documents d ON d.id = c.document_id
     """
 
@@ -141,12 +141,15 @@ public struct DocumentWriter {
   @discardableResult
   public mutating func insert(_ chunk: Chunk) throws -> ChunkID {
     let statement = try db.cachedStatement(sql: """
-      INSERT INTO chunks(document_id, ordinal, first_line, last_line, page, byte_start, byte_end, section, token_count, text)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      INSERT INTO chunks(document_id, ordinal, first_line, last_line, page, byte_start, byte_end, section, token_count, text,
+                         header, search_terms)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       """)
+    let terms = SearchTerms.numbers(in: chunk.text)
     try statement.execute(arguments: [
       documentID.rawValue, chunk.ordinal, chunk.span.firstLine, chunk.span.lastLine, chunk.span.page,
       chunk.span.byteRange.lowerBound, chunk.span.byteRange.upperBound, chunk.section, chunk.tokenCount, chunk.text,
+      chunk.header, terms.isEmpty ? nil : terms.joined(separator: " "),
     ])
     chunkCount += 1
     tokenCount += chunk.tokenCount
@@ -171,6 +174,8 @@ extension StoredChunk {
       byteRange: (row["byte_start"] as Int)..<(row["byte_end"] as Int))
     self.init(
       id: ChunkID(row["id"]), documentID: DocumentID(row["document_id"]),
-      chunk: Chunk(ordinal: row["ordinal"], text: row["text"], span: span, tokenCount: row["token_count"], section: row["section"]))
+      chunk: Chunk(
+        ordinal: row["ordinal"], text: row["text"], span: span, tokenCount: row["token_count"], section: row["section"],
+        header: row["header"]))
   }
 }

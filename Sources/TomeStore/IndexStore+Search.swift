@@ -1,6 +1,6 @@
 import Foundation
 internal import GRDB
-import TomeCore
+public import TomeCore
 
 extension IndexStore {
   /// BM25 search over chunk text with SQLite FTS5.
@@ -8,11 +8,15 @@ extension IndexStore {
   /// The user's text is never passed to FTS5 as syntax: it is split into words and each word
   /// is quoted (`FTS5Query`), so no query can raise a syntax error. Words are OR-ed, and BM25
   /// ranks chunks that match more and rarer words first.
+  /// - Parameter documents: search only the chunks of these documents (nil: all).
   /// - Returns: up to `limit` hits, best first; empty when the text has no searchable word.
   /// - Complexity: proportional to the postings of the query's words.
-  public func searchText(_ text: String, limit: Int) throws -> [TextSearchHit] {
+  public func searchText(_ text: String, limit: Int, documents: Set<DocumentID>? = nil) throws -> [TextSearchHit] {
     precondition(limit > 0, "limit must be positive")
     guard let match = FTS5Query.orQuery(text) else { return [] }
+    let within = documents.map { ids in
+      " AND c.document_id IN (" + ids.map { "\($0.rawValue)" }.sorted().joined(separator: ",") + ")"
+    } ?? ""
     let start = String(TextSearchHit.highlightStart)
     let end = String(TextSearchHit.highlightEnd)
     return try read { db in
@@ -20,11 +24,11 @@ extension IndexStore {
         db,
         sql: """
           SELECT c.id, c.document_id, c.ordinal, c.first_line, c.last_line, c.page, c.byte_start, c.byte_end,
-                 c.section, c.token_count, c.text, d.path,
+                 c.section, c.token_count, c.text, c.header, d.path,
                  bm25(chunks_fts) AS rank,
                  snippet(chunks_fts, 0, ?, ?, '…', 40) AS excerpt
           FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid JOIN documents d ON d.id = c.document_id
-          WHERE chunks_fts MATCH ?
+          WHERE chunks_fts MATCH ?\(within)
           ORDER BY rank LIMIT ?
           """,
         arguments: [start, end, match, limit]
@@ -35,12 +39,86 @@ extension IndexStore {
   }
 }
 
+extension IndexStore {
+  /// The document of every chunk.
+  public func chunkDocuments() throws -> [ChunkID: DocumentID] {
+    try read { db in
+      var result: [ChunkID: DocumentID] = [:]
+      let rows = try Row.fetchCursor(db, sql: "SELECT id, document_id FROM chunks")
+      while let row = try rows.next() { result[ChunkID(row[0])] = DocumentID(row[1]) }
+      return result
+    }
+  }
+
+  /// The outermost heading of each document's first chunk (a Markdown or reStructuredText
+  /// title), for documents that have one.
+  public func documentTitles() throws -> [DocumentID: String] {
+    try read { db in
+      var result: [DocumentID: String] = [:]
+      for row in try Row.fetchAll(db, sql: "SELECT document_id, section FROM chunks WHERE ordinal = 0 AND section IS NOT NULL") {
+        let section: String = row[1]
+        let title = section.components(separatedBy: " > ").first ?? section
+        result[DocumentID(row[0])] = title
+      }
+      return result
+    }
+  }
+}
+
+/// Extra words indexed with a chunk so that BM25 matches what the text means, not only how
+/// it is typeset.
+public enum SearchTerms {
+  /// Numbers written with thousands separators, without them: "1,577" → 1577, "$12,345.6" →
+  /// 12345.6. FTS5 splits "1,577" into 1 and 577, so a question asking for 1577 (or a table
+  /// cell of 1,577 asked as "1577") would otherwise never match.
+  public static func numbers(in text: String) -> [String] {
+    let b = Array(text.utf8)
+    func digit(_ k: Int) -> Bool { k < b.count && b[k] >= 0x30 && b[k] <= 0x39 }
+    var result: [String] = []
+    var seen = Set<String>()
+    var i = 0
+    while i < b.count {
+      // A number starts at a digit that follows no digit, comma or point.
+      guard digit(i), i == 0 || !(digit(i - 1) || b[i - 1] == 0x2C || b[i - 1] == 0x2E) else {
+        i += 1
+        continue
+      }
+      var j = i
+      while digit(j) { j += 1 }
+      var joined = Array(b[i..<j])
+      var grouped = false
+      if j - i <= 3 {
+        while j < b.count, b[j] == 0x2C, digit(j + 1), digit(j + 2), digit(j + 3), !digit(j + 4) {
+          joined += b[(j + 1)...(j + 3)]
+          j += 4
+          grouped = true
+        }
+      }
+      if grouped {
+        if j < b.count, b[j] == 0x2E, digit(j + 1) {
+          joined.append(0x2E)
+          j += 1
+          while digit(j) {
+            joined.append(b[j])
+            j += 1
+          }
+        }
+        let number = String(decoding: joined, as: UTF8.self)
+        if seen.insert(number).inserted { result.append(number) }
+      }
+      i = j
+    }
+    return result
+  }
+}
+
 /// Builds FTS5 MATCH expressions from free text without exposing FTS5 syntax to the user.
 public enum FTS5Query {
   /// The words of `text` (letters and digits, Unicode-aware), each quoted, joined by OR;
   /// nil when there is no word.
   public static func orQuery(_ text: String) -> String? {
-    let words = terms(text)
+    var words = terms(text)
+    for number in SearchTerms.numbers(in: text) where !words.contains(number) { words.append(number) }
     guard !words.isEmpty else { return nil }
     return words.map { "\"\($0.replacingOccurrences(of: "\"", with: "\"\""))\"" }.joined(separator: " OR ")
   }

@@ -212,4 +212,7 @@ public enum MetaKey: String, Sendable, CaseIterable {
   case encoder = "encoder"
   /// Dimension of the stored vectors.
   case encoderDimension = "encoder_dimension"
+  /// Fitted retrieval fusion settings (TomeKit's `FusionSettings` as JSON); absent means the
+  /// standard ones.
+  case fusion = "fusion"
 }

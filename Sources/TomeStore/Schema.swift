@@ -3,7 +3,7 @@ internal import GRDB
 /// The index schema as named, append-only migrations. Never edit a registered migration:
 /// add a new one, and bump `version`.
 enum Schema {
-  static let version = 4
+  static let version = 5
 
   static var migrator: DatabaseMigrator {
     var migrator = DatabaseMigrator()
@@ -113,6 +113,39 @@ enum Schema {
           PRIMARY KEY (job_id, question_id)
         );
         UPDATE meta SET value = '4' WHERE key = 'schema_version';
+        """)
+    }
+    migrator.registerMigration("v5 chunk headers, search terms") { db in
+      // Chunks carry a short header (document title, section, page) that is embedded and
+      // BM25-indexed with their text, and extra search terms (numbers without thousands
+      // separators: "1,577" is also 1577). FTS5 indexes text, header and terms; snippets
+      // still come from the text column alone. Existing chunks get no header until their
+      // files are re-chunked (the chunker signature changed, so the next ingest does it).
+      try db.execute(sql: """
+        ALTER TABLE chunks ADD COLUMN header TEXT;
+        ALTER TABLE chunks ADD COLUMN search_terms TEXT;
+        DROP TRIGGER chunks_ai;
+        DROP TRIGGER chunks_ad;
+        DROP TRIGGER chunks_au;
+        DROP TABLE chunks_fts;
+        CREATE VIRTUAL TABLE chunks_fts USING fts5(
+          text, header, search_terms, content = 'chunks', content_rowid = 'id',
+          tokenize = 'porter unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
+          INSERT INTO chunks_fts(rowid, text, header, search_terms) VALUES (new.id, new.text, new.header, new.search_terms);
+        END;
+        CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
+          INSERT INTO chunks_fts(chunks_fts, rowid, text, header, search_terms)
+            VALUES ('delete', old.id, old.text, old.header, old.search_terms);
+        END;
+        CREATE TRIGGER chunks_au AFTER UPDATE OF text, header, search_terms ON chunks BEGIN
+          INSERT INTO chunks_fts(chunks_fts, rowid, text, header, search_terms)
+            VALUES ('delete', old.id, old.text, old.header, old.search_terms);
+          INSERT INTO chunks_fts(rowid, text, header, search_terms) VALUES (new.id, new.text, new.header, new.search_terms);
+        END;
+        INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild');
+        UPDATE meta SET value = '5' WHERE key = 'schema_version';
         """)
     }
     return migrator

@@ -43,7 +43,7 @@ struct RenamedEmbedder: TextEmbedder {
     // Stored (f16) vectors agree with fresh ones.
     let (ids, matrix) = try collection.store.allVectors(dimension: encoder.embedder.dimension)
     let stored = try collection.store.chunks(ids: [ids[0]])
-    let fresh = try encoder.embedder.embed(passages: [stored[0].chunk.text])
+    let fresh = try encoder.embedder.embed(passages: [stored[0].chunk.embeddingText])
     let cosine = zip(matrix[row: 0], fresh[row: 0]).reduce(Float(0)) { $0 + $1.0 * $1.1 }
     #expect(cosine > 0.999)
 

@@ -2,33 +2,41 @@ import ArgumentParser
 import Foundation
 import TomeBench
 import TomeKit
+import TomeCore
 import TomeReport
 
 /// `tome bench retrieval`: recall@k, MRR and nDCG@10 per retrieval mode.
 struct RetrievalBenchCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "retrieval",
-    abstract: "Recall@1/5/20, MRR and nDCG@10 of bm25, dense and hybrid search on a test collection.",
+    abstract: "Recall@1/5/20, MRR and nDCG@10 (or FinanceBench evidence pages in the top 1/5/10) per retrieval mode.",
     discussion: """
       squad: every paragraph of a SQuAD v1.1 JSON file is a passage; each question's gold \
       passage is its paragraph. cranfield: the Cranfield 1400 folder (cran.all.1400, cran.qry, \
       cranqrel), graded judgements. The collection is written to a folder, ingested (with \
       embeddings) into a fresh index, and every query is run in each mode.
 
+      financebench: a FinanceBench folder (txt/ filings with form-feed pages, questions.jsonl, \
+      documents.jsonl). Reports how often a chunk on a gold evidence page is in the top 1/5/10, \
+      separately for the tuning companies (even positions in name order) and the held-apart ones \
+      (odd positions). --companies picks a subset; --work keeps the index and a vector cache so \
+      a re-run re-embeds only text that changed.
+
       Examples:
         tome bench retrieval squad ../shared/data/squad-dev-half/squad-dev-v1.1-articles-00-23.json
         tome bench retrieval cranfield ../shared/data/cranfield --json cranfield.json
         tome bench retrieval cranfield ../shared/data/cranfield --plot cranfield.svg --report-html cranfield.html
+        tome bench retrieval financebench ../shared/data/financebench-dev --companies 3M Amazon --work /tmp/fb
       """)
 
   enum Dataset: String, ExpressibleByArgument, CaseIterable {
-    case squad, cranfield
+    case squad, cranfield, financebench
   }
 
   @Argument(help: "Collection format: squad or cranfield.")
   var dataset: Dataset
 
-  @Argument(help: "The SQuAD JSON file, or the Cranfield folder.")
+  @Argument(help: "The SQuAD JSON file, or the Cranfield or FinanceBench folder.")
   var data: String
 
   @Option(name: .long, parsing: .upToNextOption, help: "Modes to evaluate.")
@@ -46,11 +54,37 @@ struct RetrievalBenchCommand: AsyncParsableCommand {
   @Option(name: .customLong("report-html"), help: ArgumentHelp("Write an HTML report (chart, table, command) to this file.", valueName: "file.html"))
   var reportHTML: String?
 
+  @Option(name: .long, parsing: .upToNextOption, help: "financebench: only these companies (as in documents.jsonl).")
+  var companies: [String] = []
+
+  @Option(name: .long, help: ArgumentHelp("financebench: keep the index and vector cache in this folder and reuse them.", valueName: "dir"))
+  var work: String?
+
+  /// Which fusion settings a financebench run searches with.
+  enum SettingsChoice: String, ExpressibleByArgument, CaseIterable {
+    /// Those stored with the index (fitted by --fit), or the standard ones.
+    case stored
+    /// Equal weights, k 60, named documents searched first (the whole collection at ½ beside them).
+    case standard
+    /// Equal weights, k 60, the whole collection always (retrieval before issue 16).
+    case unfocused
+  }
+
+  @Option(name: .long, help: "financebench: fusion settings to search with: stored, standard or unfocused.")
+  var settings: SettingsChoice = .stored
+
+  @Flag(name: .long, help: "financebench: fit fusion settings on the tuning questions and store them with the index (in --work).")
+  var fit = false
+
   @OptionGroup var model: ModelOptions
 
   func run() async throws {
     print(SystemReport.kernelSummary)
     let url = URL(fileURLWithPath: (data as NSString).expandingTildeInPath)
+    if dataset == .financebench {
+      try runFinanceBench(folder: url)
+      return
+    }
     var set = try dataset == .squad ? RetrievalDataset.squad(at: url) : RetrievalDataset.cranfield(folder: url)
     if let limit { set.queries = Array(set.queries.prefix(limit)) }
     let work = FileManager.default.temporaryDirectory.appendingPathComponent("tome-bench-\(UUID().uuidString)")
@@ -119,6 +153,92 @@ struct RetrievalBenchCommand: AsyncParsableCommand {
       categories: rows.map(\.mode), series: ["R@1", "R@5", "MRR", "nDCG@10"],
       values: rows.map { [$0.metrics.recallAt1, $0.metrics.recallAt5, $0.metrics.mrr, $0.metrics.ndcgAt10] },
       yLabel: "score", yMaximum: 1, digits: 3)
+  }
+}
+
+extension RetrievalBenchCommand {
+  /// One line of the FinanceBench table.
+  struct PageRow: Codable {
+    var part: String
+    var mode: String
+    var recall: PageRecall
+    var millisecondsPerQuery: Double
+  }
+
+  func runFinanceBench(folder: URL) throws {
+    let bench = try FinanceBench.load(folder: folder, companies: companies.isEmpty ? nil : companies)
+    var questions = bench.questions
+    if let limit { questions = Array(questions.prefix(limit)) }
+    let workURL = work.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
+      ?? FileManager.default.temporaryDirectory.appendingPathComponent("tome-bench-\(UUID().uuidString)")
+    defer { if work == nil { try? FileManager.default.removeItem(at: workURL) } }
+    let companyCount = Set(bench.filings.map(\.company)).count
+    Terminal.error("financebench: \(bench.filings.count) filings of \(companyCount) companies, \(questions.count) questions; indexing…")
+
+    let collection = try Collection(location: IndexLocation(directory: workURL.appendingPathComponent("index")), create: true)
+    let encoder = try model.directory.loadEncoder()
+    var reported = 0
+    let synced = try bench.index(into: collection, encoder: encoder, cacheURL: workURL.appendingPathComponent("vectors.sqlite")) { progress in
+      guard case .embed(let state) = progress, state.done - reported >= 1000 else { return }
+      reported = state.done
+      Terminal.error(String(format: "embedding %d/%d chunks (%.1f chunks/s, %d from cache)", state.done, state.total, state.chunksPerSecond, state.cached))
+    }
+    let ingest = synced.ingest
+    let embedded = synced.embedding?.embedded ?? 0, cached = synced.embedding?.cached ?? 0
+    let embeddedTokens = synced.embedding?.tokens ?? 0, embeddingSeconds = synced.embedding?.elapsed.seconds ?? 0
+    let totals = try collection.totals()
+    Terminal.error(String(
+      format: "index: %d chunks, %d tokens; ingest %.1fs, embedded %d chunks (%d from cache) at %.0f tokens/s",
+      totals.chunks, totals.tokens, ingest.elapsed.seconds, embedded, cached,
+      Double(embeddedTokens) / max(embeddingSeconds, 1e-9)))
+
+    var retriever = try HybridRetriever(collection: collection, embedder: encoder.embedder)
+    switch settings {
+    case .stored: break
+    case .standard: retriever.settings = .standard
+    case .unfocused: retriever.settings = FusionSettings(documentFocus: nil)
+    }
+    if fit {
+      let tuning = questions.filter { bench.part(of: $0.company) == .tuning }
+      var fitter = retriever
+      let fitted = try FusionFit.best { candidate in
+        fitter.settings = candidate
+        return try bench.pageRecall(of: tuning) { try fitter.search($0, k: 10, mode: .hybrid).results }
+      }
+      try collection.setFusionSettings(fitted.settings)
+      retriever.settings = fitted.settings
+      Terminal.error(
+        "fitted on \(tuning.count) tuning questions: \(fitted.settings.summary) (top-5 \(fitted.recall.top5)/\(fitted.recall.questions)); stored with the index")
+    }
+    print("settings: \(retriever.settings.summary)")
+    var rows: [PageRow] = []
+    for part in FinanceBench.Part.allCases {
+      let asked = questions.filter { bench.part(of: $0.company) == part }
+      guard !asked.isEmpty else { continue }
+      for mode in modes {
+        var times: [Double] = []
+        let recall = try bench.pageRecall(of: asked) { question in
+          let start = ContinuousClock.now
+          defer { times.append((ContinuousClock.now - start).seconds * 1000) }
+          return try retriever.search(question, k: 10, mode: mode).results
+        }
+        let p50 = times.sorted()[times.count / 2]
+        rows.append(PageRow(part: part.rawValue, mode: mode.rawValue, recall: recall, millisecondsPerQuery: p50))
+      }
+    }
+    print("part        mode      questions  top-1        top-5        top-10       doc@1   p50 ms")
+    for r in rows {
+      func cell(_ n: Int) -> String { "\(n)/\(r.recall.questions)".padding(toLength: 6, withPad: " ", startingAt: 0) + String(format: " %.2f", r.recall.fraction(n)) }
+      print(
+        r.part.padding(toLength: 11, withPad: " ", startingAt: 0) + " " + r.mode.padding(toLength: 9, withPad: " ", startingAt: 0)
+          + String(format: " %9d  ", r.recall.questions) + cell(r.recall.top1) + "  " + cell(r.recall.top5) + "  " + cell(r.recall.top10)
+          + String(format: "  %.2f    %.1f", r.recall.fraction(r.recall.documentTop1), r.millisecondsPerQuery))
+    }
+    if let json {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      try encoder.encode(rows).write(to: URL(fileURLWithPath: json))
+    }
   }
 }
 
