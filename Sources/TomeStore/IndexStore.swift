@@ -128,4 +128,10 @@ public enum MetaKey: String, Sendable, CaseIterable {
   case encoder = "encoder"
   /// Dimension of the stored vectors.
   case encoderDimension = "encoder_dimension"
+  /// Bumped by triggers on every change to `vectors`; a graph built at another value is stale.
+  case vectorsGeneration = "vectors_generation"
+  /// Random per database, so a graph of a deleted and recreated index is never taken for current.
+  case indexUUID = "index_uuid"
+  /// The graph kind `tome index build` chose (`hnsw` or `roar`); absent: exact search only.
+  case vectorIndex = "vector_index"
 }
