@@ -239,3 +239,25 @@ extension GraphIndex {
     s.invalidateSlotIndex()
   }
 }
+
+extension GraphIndex {
+  /// Appends a node with no links (RoarGraph's build links all nodes afterwards).
+  mutating func appendUnlinked(id: Int64, vector: ArraySlice<Float>) {
+    makeUnique()
+    let s = storage
+    s.reserve(extra: 1)
+    let slot = s.count
+    var norm: Float = 0
+    for x in vector { norm += x * x }
+    let scale = norm > 0 ? 1 / norm.squareRoot() : 0
+    let dst = s.vector(UInt32(slot))
+    for (i, x) in vector.enumerated() { dst[i] = Float16(x * scale) }
+    s.ids[slot] = id
+    s.levels[slot] = 0
+    s.deleted[slot] = 0
+    s.links0[slot * s.stride0] = 0
+    s.count += 1
+    s.liveCount += 1
+    s.invalidateSlotIndex()
+  }
+}

@@ -192,3 +192,66 @@ func exactIndex(_ graph: GraphIndex) -> FlatIndex {
     #expect(qs.map { a.search(query: $0, k: 10) } == qs.map { b.search(query: $0, k: 10) })
   }
 }
+
+@Suite struct RoarGraphTests {
+  static let d = 32
+
+  /// Passages around topic centres, and "questions" that sit off the passages' manifold: each is
+  /// a passage-like vector pushed along a direction shared by all questions, so its neighbours
+  /// are passages but it is not near any of them (the OOD shape of question → passage search).
+  func data(seed: UInt64) -> (base: EmbeddingMatrix, train: EmbeddingMatrix, test: [[Float]]) {
+    let base = clusteredUnitVectors(count: 3_000, dimension: Self.d, clusters: 40, spread: 0.35, seed: seed)
+    let shift = randomUnitVectors(count: 1, dimension: Self.d, seed: seed ^ 0x5F)
+    func questions(_ count: Int, _ s: UInt64) -> EmbeddingMatrix {
+      let near = clusteredUnitVectors(count: count, dimension: Self.d, clusters: 40, spread: 0.35, seed: seed)
+      var rng = SeededGenerator(seed: s)
+      var values: [Float] = []
+      for i in 0..<count {
+        _ = rng.next()
+        var v = (0..<Self.d).map { near[row: i][near[row: i].startIndex + $0] + 0.9 * shift.values[$0] }
+        let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        for j in v.indices { v[j] /= norm }
+        values += v
+      }
+      return EmbeddingMatrix(dimension: Self.d, values: values)
+    }
+    let train = questions(1_500, seed ^ 1)
+    let testMatrix = questions(100, seed ^ 2)
+    return (base, train, (0..<100).map { Array(testMatrix[row: $0]) })
+  }
+
+  @Test("RoarGraph from training queries: sound, connected, medoid entry, recall@10 ≥ 0.9 on off-manifold queries")
+  func buildAndSearch() {
+    let (base, train, test) = data(seed: 81)
+    let ids = (0..<Int64(base.count)).map { $0 + 10 }
+    var stages: Set<String> = []
+    let graph = RoarGraphBuilder.build(
+      ids: ids, vectors: base, trainingQueries: train, parameters: .init(m: 12, efConstruction: 100, efSearch: 64),
+      configuration: .init(queryNeighbors: 50, connectivityBeam: 64)
+    ) { stage, _, _ in stages.insert(stage.rawValue) }
+    #expect(stages == ["bipartite kNN", "projection", "connectivity"])
+    #expect(graph.kind == .roar && graph.maxLevel == 0 && graph.degree0 == 36)
+    #expect(graph.invariantViolations() == [])
+    #expect(graph.unreachableCount() == 0)
+    let flat = exactIndex(graph)
+    let r = recall(exact: test.map { flat.search(query: $0, k: 10) }, approximate: test.map { graph.search(query: $0, k: 10) })
+    #expect(r >= 0.9, "recall@10 \(r)")
+  }
+
+  @Test("RoarGraph takes inserts and deletes after its build, and survives repair")
+  func mutate() {
+    let (base, train, test) = data(seed: 91)
+    var graph = RoarGraphBuilder.build(
+      ids: Array(0..<Int64(2_000)), vectors: EmbeddingMatrix(dimension: Self.d, values: Array(base.values[0..<(2_000 * Self.d)])),
+      trainingQueries: train, parameters: .init(m: 12, efConstruction: 64), configuration: .init(queryNeighbors: 50, connectivityBeam: 64))
+    for i in 2_000..<3_000 { graph.insert(id: Int64(i), vector: base[row: i]) }
+    for id in stride(from: Int64(0), to: 3_000, by: 5) { graph.remove(id: id) }
+    #expect(graph.invariantViolations() == [])
+    graph.repair()
+    #expect(graph.invariantViolations() == [])
+    #expect(graph.count == 2_400 && graph.deletedCount == 0)
+    let flat = exactIndex(graph)
+    let r = recall(exact: test.map { flat.search(query: $0, k: 10) }, approximate: test.map { graph.search(query: $0, k: 10) })
+    #expect(r >= 0.85, "recall@10 \(r)")
+  }
+}
