@@ -59,7 +59,7 @@ let package = Package(
     .target(
       name: "TomeCLI",
       dependencies: [
-        "TomeKit", "TomeCore", "TomeIngest", "TomeStore", "TomeModel", "TomeServe", "TomeReport",
+        "TomeKit", "TomeCore", "TomeIngest", "TomeStore", "TomeIndex", "TomeModel", "TomeServe", "TomeReport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],

@@ -22,7 +22,7 @@ public struct TomeCommand: AsyncParsableCommand {
       """,
     subcommands: [
       IngestCommand.self, SearchCommand.self, AskCommand.self, StatusCommand.self, GenerateCommand.self,
-      ChatCommand.self, BatchCommand.self, ServeCommand.self, ModelCommand.self, BenchCommand.self,
+      ChatCommand.self, BatchCommand.self, ServeCommand.self, ModelCommand.self, BenchCommand.self, IndexCommand.self,
     ])
 
   public init() {}

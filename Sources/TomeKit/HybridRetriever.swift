@@ -15,31 +15,49 @@ public enum RetrievalMode: String, Sendable, CaseIterable, Codable {
 
 /// Retrieves chunks by BM25, by dense vectors, or both fused by reciprocal rank.
 ///
-/// Dense search is exact (`FlatIndex`, one sgemv over all vectors), loaded once from SQLite when
-/// the retriever is made. Each side contributes its best `candidates` hits to the fusion.
+/// Dense search goes through a `VectorIndex`: exact (`FlatIndex`, one sgemv over all vectors,
+/// loaded from SQLite) unless the index has a graph (`tome index build`, or ingest past
+/// `GraphStore.autoThreshold` vectors), which is memory-mapped and verified instead. Each side
+/// contributes its best `candidates` hits to the fusion.
 public struct HybridRetriever: Sendable {
   public let collection: Collection
   let embedder: (any TextEmbedder)?
-  let index: FlatIndex?
+  let index: (any VectorIndex)?
+  /// Which index answers dense search.
+  public let indexKind: VectorIndexKind
   var fusion: ReciprocalRankFusion
   /// Hits taken from each side before fusion.
   public var candidates: Int
 
-  /// Builds a retriever; with an embedder, loads the index's vectors for dense search.
+  /// Builds a retriever; with an embedder, opens the dense index.
   ///
+  /// - Parameters:
+  ///   - indexKind: the dense index; nil picks the graph kind recorded by `tome index build`
+  ///     (or by ingest past the threshold), else exact search.
+  ///   - log: notes on the graph (rebuilt, caught up), for stderr.
   /// - Throws: `RetrievalError.encoderMismatch` when the index's vectors come from another
   ///   encoder than `embedder`.
-  public init(collection: Collection, embedder: (any TextEmbedder)?, fusionK: Double = 60, candidates: Int = 50) throws {
+  public init(
+    collection: Collection, embedder: (any TextEmbedder)?, fusionK: Double = 60, candidates: Int = 50,
+    indexKind: VectorIndexKind? = nil, log: (String) -> Void = { _ in }
+  ) throws {
     self.collection = collection
     self.embedder = embedder
     self.fusion = ReciprocalRankFusion(k: fusionK)
     self.candidates = candidates
     guard let embedder else {
       index = nil
+      self.indexKind = .exact
       return
     }
     if let stored = try collection.store.meta(.encoder), stored != embedder.identifier {
       throw RetrievalError.encoderMismatch(index: stored, encoder: embedder.identifier)
+    }
+    let kind = try indexKind ?? GraphStore.chosenKind(collection)
+    self.indexKind = kind
+    if let graphKind = kind.graphKind, try collection.store.meta(.encoder) != nil {
+      index = try GraphStore(collection: collection).load(graphKind, embedder: embedder, log: log).graph
+      return
     }
     let (ids, matrix) = try collection.store.allVectors(dimension: embedder.dimension)
     var flat = FlatIndex(dimension: embedder.dimension)

@@ -33,6 +33,7 @@ struct AskCommand: AsyncParsableCommand {
   var question: String
 
   @OptionGroup var answering: AnswerOptions
+  @OptionGroup var indexKind: IndexKindOption
   @OptionGroup var models: ModelOptions
   @OptionGroup var index: IndexOptions
   @OptionGroup var output: OutputOptions
@@ -44,8 +45,11 @@ struct AskCommand: AsyncParsableCommand {
   func run() async throws {
     let collection = try Collection(location: index.location, create: false)
     try answering.checkModelFile(models.directory)
-    let answerer = try Answerer.open(collection: collection, models: models.directory, settings: answering.settings)
+    let answerer = try Answerer.open(
+      collection: collection, models: models.directory, settings: answering.settings, indexKind: indexKind.indexKind)
     let parameters = answering.parameters
+    // Asked questions are RoarGraph's training queries (`tome index build --kind roar`).
+    try collection.store.addQueries([question], source: .asked)
 
     var printer = AnswerPrinter(tty: Terminal.stdoutIsTTY, quiet: output.quiet)
     for try await event in answerer.answer(question, parameters: parameters) {

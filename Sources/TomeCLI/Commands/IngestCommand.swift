@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TomeCore
 import TomeIngest
+import TomeStore
 import TomeKit
 
 /// `tome ingest PATH...`: build or update an index from files and folders.
@@ -79,6 +80,12 @@ struct IngestCommand: AsyncParsableCommand {
         if showProgress && throttle.due(final: p.done == p.total) { Self.draw(p) }
       }
       if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+      // The graph follows the vectors: caught up (or rebuilt) when one is chosen, built once
+      // the index passes GraphStore.autoThreshold.
+      if try collection.store.meta(.encoder) != nil {
+        let quiet = output.quiet || output.json
+        _ = try GraphStore(collection: collection).maintain(embedder: encoder.embedder) { if !quiet { Terminal.error("note: \($0)") } }
+      }
     }
 
     if output.json {

@@ -30,6 +30,7 @@ struct SearchCommand: AsyncParsableCommand {
   @Option(name: .long, help: "Ranking: bm25, dense or hybrid.")
   var mode: RetrievalMode = .hybrid
 
+  @OptionGroup var indexKind: IndexKindOption
   @OptionGroup var model: ModelOptions
 
   @OptionGroup var index: IndexOptions
@@ -58,7 +59,9 @@ struct SearchCommand: AsyncParsableCommand {
       }
     }
     let encoder = effective == .bm25 ? nil : try model.directory.loadEncoder()
-    let retriever = try HybridRetriever(collection: collection, embedder: encoder?.embedder)
+    let retriever = try HybridRetriever(
+      collection: collection, embedder: encoder?.embedder, indexKind: indexKind.indexKind,
+      log: { if !output.quiet && !output.json { Terminal.error("note: \($0)") } })
     let results = try retriever.search(query, k: k, mode: effective).results
     if output.json {
       try Terminal.printJSON(results.map(SearchResultJSON.init))
