@@ -13,8 +13,11 @@ public import TomeCore
 ///    neighbours, pruned by the occlusion rule and topped up to M; each kept node links back
 ///    to p*. Then a reverse-edge pass, re-pruning lists longer than M.
 /// 3. **Connectivity enhancement**: passages no query reached have no links yet, so every node
-///    is searched for (as a query) from the medoid over the projected graph; its results,
-///    pruned to M, and their reverse edges are appended, up to 2M per node.
+///    is searched for (as a query) from the medoid; its results, pruned to M, are linked both
+///    ways, up to 2M such links per node. The reference code searches the projected graph and
+///    merges all supply links at the end; here they are linked as they are found, so later
+///    searches see them: with few training queries the projected graph alone is too sparse
+///    to find anything from the medoid (with none, it has no links at all).
 /// 4. **Search** starts at the medoid with a beam, as on HNSW's layer 0.
 ///
 /// The result is a one-layer `GraphIndex` of kind `.roar` with layer-0 capacity 3M.
@@ -124,33 +127,27 @@ public enum RoarGraphBuilder {
     let medoid = UInt32(flat.search(query: centroid, k: 1)[0].id)
     s.entry = medoid
     s.maxLevel = 0
-    var supply = [[UInt32]](repeating: [], count: n)
+    // Each node is searched for from the medoid over the graph as it stands, and its supply
+    // neighbours are linked both ways at once: a node no training query reached, or whose
+    // neighbourhood the projection left sparse, becomes reachable from the nodes linked before
+    // it (up to 2M supply links on top of the ≤ M projected ones; a full list is re-pruned).
     for v in 0..<UInt32(n) {
       let query = graph.widened(v)
-      supply[Int(v)] = query.withUnsafeBufferPointer { qb in
+      let supply = query.withUnsafeBufferPointer { qb in
         let q = qb.baseAddress!
         let found = graph.searchLayer(
           q, entries: [Candidate(distance: graph.distance(q, medoid), slot: medoid)], ef: configuration.connectivityBeam, level: 0
         ) { $0 != v }.sortedNearestFirst()
         return graph.selectNeighbors(found, limit: m).map(\.slot)
       }
-      if v % 1_024 == 1_023 || Int(v) == n - 1 { progress(.connectivity, Int(v) + 1, n) }
-    }
-    var supplied = supply
-    for v in 0..<n {
-      for u in supply[v] where !supplied[Int(u)].contains(UInt32(v)) { supplied[Int(u)].append(UInt32(v)) }
-    }
-    for v in 0..<n where supplied[v].count > m {
-      supplied[v] = graph.prune(UInt32(v), candidates: supplied[v], limit: m, level: 0)
-    }
-    for v in 0..<n {
-      var list = adjacency[v]
-      var added = 0
-      for u in supplied[v] where added < 2 * m && !list.contains(u) && u != UInt32(v) {
+      var list = s.links(v, level: 0)
+      let projected = adjacency[Int(v)].count
+      for u in supply where !list.contains(u) && list.count < projected + 2 * m {
         list.append(u)
-        added += 1
       }
-      s.setLinks(UInt32(v), level: 0, list)
+      s.setLinks(v, level: 0, list)
+      for u in supply { graph.addLink(from: u, to: v, level: 0) }
+      if v % 1_024 == 1_023 || Int(v) == n - 1 { progress(.connectivity, Int(v) + 1, n) }
     }
     return graph
   }
