@@ -59,7 +59,7 @@ let package = Package(
     .target(
       name: "TomeCLI",
       dependencies: [
-        "TomeKit", "TomeBench", "TomeCore", "TomeIngest", "TomeModel", "TomeLinalg", "TomeServe", "TomeReport",
+        "TomeKit", "TomeBench", "TomeCore", "TomeIngest", "TomeIndex", "TomeModel", "TomeLinalg", "TomeServe", "TomeReport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],

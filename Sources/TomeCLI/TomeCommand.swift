@@ -24,7 +24,8 @@ public struct TomeCommand: AsyncParsableCommand {
       """,
     subcommands: [
       IngestCommand.self, SearchCommand.self, AskCommand.self, StatusCommand.self, GenerateCommand.self,
-      ChatCommand.self, BatchCommand.self, ServeCommand.self, ModelCommand.self, BenchCommand.self, DoctorCommand.self,
+      ChatCommand.self, BatchCommand.self, ServeCommand.self, ModelCommand.self, BenchCommand.self, IndexCommand.self,
+      DoctorCommand.self,
     ])
 
   public init() {}

@@ -7,7 +7,7 @@ import TomeLinalg
 /// directly: one query is an `sgemv` over all rows, a batch of queries an `sgemm`, followed by a
 /// partial top-k selection. Exact search is the right index up to roughly 10⁵ vectors on this
 /// hardware, and the ground truth for approximate indexes.
-public struct FlatIndex: Sendable {
+public struct FlatIndex: VectorIndex {
   /// Length of every vector.
   public let dimension: Int
   /// Item ids, one per row, in insertion order.
@@ -31,6 +31,11 @@ public struct FlatIndex: Sendable {
 
   /// Whether the index holds no vectors.
   public var isEmpty: Bool { ids.isEmpty }
+
+  /// The `k` vectors with the highest inner product with `query`, best first; equal scores are
+  /// ordered by id.
+  /// - Complexity: O(n·d) for the `sgemv` plus O(n log k) for the selection, n = `count`.
+  public func search(query: [Float], k: Int) -> [Neighbor] { search(query: query, k: k, filter: nil) }
 
   /// Adds one vector, scaled to unit length (a zero vector stays zero).
   /// - Precondition: `vector.count == dimension`.
@@ -59,14 +64,16 @@ public struct FlatIndex: Sendable {
     }
   }
 
-  /// The `k` vectors with the highest inner product with `query`, best first; equal scores are
-  /// ordered by id.
+  /// The `k` allowed vectors with the highest inner product with `query`, best first; equal
+  /// scores are ordered by id. Exact: every vector is scored, and the filter only decides which
+  /// scores may enter the result.
   ///
   /// - Parameters:
   ///   - query: a vector of `dimension` floats (normally unit length).
   ///   - k: how many neighbours to return (fewer if the index is smaller).
+  ///   - filter: the ids that may be returned; nil allows all.
   /// - Complexity: O(n·d) for the `sgemv` plus O(n log k) for the selection, n = `count`.
-  public func search(query: [Float], k: Int) -> [Neighbor] {
+  public func search(query: [Float], k: Int, filter: VectorFilter?) -> [Neighbor] {
     precondition(query.count == dimension, "query of \(query.count) for an index of dimension \(dimension)")
     precondition(k >= 0, "k must not be negative")
     guard k > 0, !ids.isEmpty else { return [] }
@@ -81,8 +88,14 @@ public struct FlatIndex: Sendable {
       }
     }
     var top = TopK(k: k)
-    for i in 0..<n where scores[i] >= top.threshold {
-      top.insert(Neighbor(id: ids[i], score: scores[i]))
+    if let filter {
+      for i in 0..<n where scores[i] >= top.threshold && filter.allows(ids[i]) {
+        top.insert(Neighbor(id: ids[i], score: scores[i]))
+      }
+    } else {
+      for i in 0..<n where scores[i] >= top.threshold {
+        top.insert(Neighbor(id: ids[i], score: scores[i]))
+      }
     }
     return top.sorted()
   }

@@ -37,7 +37,7 @@ extension Answerer {
   ///   missing or corrupt weights; `ReasoningError.missingTemplate` for a missing template.
   public static func open(
     collection: Collection, models: ModelDirectory, settings: AnswererSettings,
-    model: (any LanguageModel)? = nil, environment: [String: String]
+    model: (any LanguageModel)? = nil, environment: [String: String], indexKind: VectorIndexKind? = nil
   ) throws -> Answerer {
     if try collection.store.totals().chunks == 0 {
       throw CollectionError.empty(path: collection.location.directory.path)
@@ -47,7 +47,7 @@ extension Answerer {
     let encoder = try models.loadEncoder()
     let languageModel = try model ?? settings.model.load(models: models, environment: environment)
     return Answerer(
-      retriever: try HybridRetriever(collection: collection, embedder: encoder.embedder), embedder: encoder.embedder,
+      retriever: try HybridRetriever(collection: collection, embedder: encoder.embedder, indexKind: indexKind), embedder: encoder.embedder,
       model: languageModel, strategy: RAGStrategy(configuration: settings.strategy), prompts: library,
       configuration: settings.retrieval)
   }

@@ -15,8 +15,10 @@ public enum RetrievalMode: String, Sendable, CaseIterable, Codable {
 
 /// Retrieves chunks by BM25, by dense vectors, or both fused by weighted reciprocal rank.
 ///
-/// Dense search is exact (`FlatIndex`, one sgemv over all vectors), loaded once from SQLite when
-/// the retriever is made. Each side contributes its best `candidates` hits to the fusion.
+/// Dense search goes through a `VectorIndex`: exact (`FlatIndex`, one sgemv over all vectors,
+/// loaded from SQLite) unless the index has a graph (`tome index build`, or ingest past
+/// `GraphStore.autoThreshold` vectors), which is memory-mapped and verified instead. Each side
+/// contributes its best `candidates` hits to the fusion.
 /// When the query names documents (file names, titles: see `DocumentRanker`) and the
 /// settings allow it, both sides search only those documents; a query that names none
 /// searches the whole collection. The fusion weights and the focus come from the
@@ -24,7 +26,9 @@ public enum RetrievalMode: String, Sendable, CaseIterable, Codable {
 public struct HybridRetriever: Sendable {
   public let collection: Collection
   let embedder: (any TextEmbedder)?
-  let index: FlatIndex?
+  let index: (any VectorIndex)?
+  /// Which index answers dense search.
+  public let indexKind: VectorIndexKind
   /// Fusion weights and document focus; read from the index unless given.
   public var settings: FusionSettings
   /// Hits taken from each side before fusion.
@@ -35,10 +39,17 @@ public struct HybridRetriever: Sendable {
 
   /// Builds a retriever; with an embedder, loads the index's vectors for dense search.
   ///
-  /// - Parameter settings: fusion settings; nil reads those stored with the index.
+  /// - Parameters:
+  ///   - settings: fusion settings; nil reads those stored with the index.
+  ///   - indexKind: the dense index; nil picks the graph kind recorded by `tome index build`
+  ///     (or by ingest past the threshold), else exact search.
+  ///   - log: notes on the graph (rebuilt, caught up), for stderr.
   /// - Throws: `RetrievalError.encoderMismatch` when the index's vectors come from another
   ///   encoder than `embedder`.
-  public init(collection: Collection, embedder: (any TextEmbedder)?, settings: FusionSettings? = nil, candidates: Int = 50) throws {
+  public init(
+    collection: Collection, embedder: (any TextEmbedder)?, settings: FusionSettings? = nil, candidates: Int = 50,
+    indexKind: VectorIndexKind? = nil, log: (String) -> Void = { _ in }
+  ) throws {
     self.collection = collection
     self.embedder = embedder
     self.settings = try settings ?? collection.fusionSettings()
@@ -51,17 +62,24 @@ public struct HybridRetriever: Sendable {
     guard let embedder else {
       index = nil
       chunkDocuments = [:]
+      self.indexKind = .exact
       return
     }
     if let stored = try collection.store.meta(.encoder), stored != embedder.identifier {
       throw RetrievalError.encoderMismatch(index: stored, encoder: embedder.identifier)
     }
+    chunkDocuments = Dictionary(
+      try collection.store.chunkDocuments().map { ($0.key.rawValue, $0.value) }, uniquingKeysWith: { a, _ in a })
+    let kind = try indexKind ?? GraphStore.chosenKind(collection)
+    self.indexKind = kind
+    if let graphKind = kind.graphKind, try collection.store.meta(.encoder) != nil {
+      index = try GraphStore(collection: collection).load(graphKind, embedder: embedder, log: log).graph
+      return
+    }
     let (ids, matrix) = try collection.store.allVectors(dimension: embedder.dimension)
     var flat = FlatIndex(dimension: embedder.dimension)
     if !ids.isEmpty { flat.add(ids: ids.map(\.rawValue), vectors: matrix) }
     index = flat
-    chunkDocuments = Dictionary(
-      try collection.store.chunkDocuments().map { ($0.key.rawValue, $0.value) }, uniquingKeysWith: { a, _ in a })
   }
 
   /// The documents `query` names, as the settings focus them; nil when it names none or focus
@@ -76,10 +94,13 @@ public struct HybridRetriever: Sendable {
   /// dense search throws `RetrievalError.noVectors`, so that rule lives in `search` only.
   ///
   /// - Throws: the encoder's load errors; `RetrievalError.encoderMismatch`.
-  public static func open(collection: Collection, mode: RetrievalMode, models: ModelDirectory) throws -> HybridRetriever {
+  public static func open(
+    collection: Collection, mode: RetrievalMode, models: ModelDirectory, indexKind: VectorIndexKind? = nil,
+    log: (String) -> Void = { _ in }
+  ) throws -> HybridRetriever {
     let embedded = try collection.store.meta(.encoder) != nil
     let encoder = mode == .bm25 || !embedded ? nil : try models.loadEncoder()
-    return try HybridRetriever(collection: collection, embedder: encoder?.embedder)
+    return try HybridRetriever(collection: collection, embedder: encoder?.embedder, indexKind: indexKind, log: log)
   }
 
   /// Number of chunks with a vector.
@@ -121,7 +142,9 @@ public struct HybridRetriever: Sendable {
         let weight = mode == .hybrid ? settings.denseWeight : 1
         for scope in scopes {
           if let documents = scope.documents {
-            lists.append(index.search(query: vector, k: wanted) { id in chunkDocuments[id].map(documents.contains) ?? false })
+            // The named documents' chunks are known, so a graph index can score them exactly.
+            let allowed = chunkDocuments.compactMap { documents.contains($0.value) ? $0.key : nil }
+            lists.append(index.search(query: vector, k: wanted, filter: VectorFilter(allowing: allowed)))
           } else {
             lists.append(index.search(query: vector, k: wanted))
           }

@@ -215,4 +215,10 @@ public enum MetaKey: String, Sendable, CaseIterable {
   /// Fitted retrieval fusion settings (TomeKit's `FusionSettings` as JSON); absent means the
   /// standard ones.
   case fusion = "fusion"
+  /// Bumped by triggers on every change to `vectors`; a graph built at another value is stale.
+  case vectorsGeneration = "vectors_generation"
+  /// Random per database, so a graph of a deleted and recreated index is never taken for current.
+  case indexUUID = "index_uuid"
+  /// The graph kind `tome index build` chose (`hnsw` or `roar`); absent: exact search only.
+  case vectorIndex = "vector_index"
 }

@@ -3,7 +3,7 @@ internal import GRDB
 /// The index schema as named, append-only migrations. Never edit a registered migration:
 /// add a new one, and bump `version`.
 enum Schema {
-  static let version = 5
+  static let version = 6
 
   static var migrator: DatabaseMigrator {
     var migrator = DatabaseMigrator()
@@ -146,6 +146,34 @@ enum Schema {
         END;
         INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild');
         UPDATE meta SET value = '5' WHERE key = 'schema_version';
+        """)
+    }
+    migrator.registerMigration("v6 vectors generation, queries") { db in
+      // A graph index (graph-*.bin beside this file) is derived from the vectors; it records
+      // the generation it was built at and is stale when this counter has moved. Triggers, not
+      // application code, bump it, because chunk deletions remove vectors by cascade.
+      // `index_uuid` tells this database from a deleted and recreated one at the same path,
+      // whose generation restarts at 0.
+      // `queries` keeps questions asked and generated: the training queries of RoarGraph.
+      try db.execute(sql: """
+        INSERT OR IGNORE INTO meta(key, value) VALUES ('vectors_generation', '0');
+        INSERT OR IGNORE INTO meta(key, value) VALUES ('index_uuid', lower(hex(randomblob(16))));
+        CREATE TRIGGER vectors_generation_ai AFTER INSERT ON vectors BEGIN
+          UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'vectors_generation';
+        END;
+        CREATE TRIGGER vectors_generation_ad AFTER DELETE ON vectors BEGIN
+          UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'vectors_generation';
+        END;
+        CREATE TRIGGER vectors_generation_au AFTER UPDATE ON vectors BEGIN
+          UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'vectors_generation';
+        END;
+        CREATE TABLE queries (
+          id INTEGER PRIMARY KEY,
+          text TEXT NOT NULL UNIQUE,
+          source TEXT NOT NULL CHECK (source IN ('asked', 'generated')),
+          created_at REAL NOT NULL DEFAULT (julianday('now'))
+        );
+        UPDATE meta SET value = '6' WHERE key = 'schema_version';
         """)
     }
     return migrator

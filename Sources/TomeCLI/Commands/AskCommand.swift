@@ -32,6 +32,7 @@ struct AskCommand: AsyncParsableCommand {
   var question: String
 
   @OptionGroup var answering: AnswerOptions
+  @OptionGroup var indexKind: IndexKindOption
   @OptionGroup var models: ModelOptions
   @OptionGroup var index: IndexOptions
   @OptionGroup var output: OutputOptions
@@ -43,9 +44,12 @@ struct AskCommand: AsyncParsableCommand {
   func run() async throws {
     let collection = try Collection(location: index.location, create: false)
     try answering.checkModelFile(models.directory)
-    let answerer = try Answerer.open(collection: collection, models: models.directory, settings: answering.settings,
-      environment: ProcessInfo.processInfo.environment)
+    let answerer = try Answerer.open(
+      collection: collection, models: models.directory, settings: answering.settings,
+      environment: ProcessInfo.processInfo.environment, indexKind: indexKind.indexKind)
     let parameters = answering.parameters
+    // Asked questions are RoarGraph's training queries (`tome index build --kind roar`).
+    try collection.recordAskedQuestion(question)
 
     var printer = AnswerPrinter(tty: Terminal.stdoutIsTTY, quiet: output.quiet || output.json)
     defer { printer.end() }

@@ -10,6 +10,6 @@ struct BenchCommand: AsyncParsableCommand {
     abstract: "Measure retrieval and answer quality, needle-in-a-haystack recall, long-input embedding and speed.",
     subcommands: [
       RetrievalBenchCommand.self, NIAHBenchCommand.self, LongEmbedBenchCommand.self, SpeedBenchCommand.self,
-      BenchConvertCommand.self, BenchQACommand.self,
+      BenchConvertCommand.self, BenchQACommand.self, IndexBenchCommand.self,
     ])
 }

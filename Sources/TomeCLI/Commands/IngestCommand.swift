@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TomeCore
 import TomeIngest
+import TomeStore
 import TomeKit
 
 /// `tome ingest PATH...`: build or update an index from files and folders.
@@ -98,6 +99,12 @@ struct IngestCommand: AsyncParsableCommand {
     if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     let report = synced.ingest
     let embedding = synced.embedding
+    // The graph follows the vectors: caught up (or rebuilt) when one is chosen, built once the
+    // index passes GraphStore.autoThreshold.
+    if let encoder, try collection.vectors().encoder != nil {
+      let quiet = output.quiet || output.json
+      _ = try GraphStore(collection: collection).maintain(embedder: encoder.embedder) { if !quiet { Terminal.error("note: \($0)") } }
+    }
 
     if output.json {
       try Terminal.printJSON(IngestSummary(report: report, embedding: embedding, index: collection.location.directory.path))

@@ -29,6 +29,7 @@ struct SearchCommand: AsyncParsableCommand {
   @Option(name: .long, help: "Ranking: bm25, dense or hybrid.")
   var mode: RetrievalMode = .hybrid
 
+  @OptionGroup var indexKind: IndexKindOption
   @OptionGroup var model: ModelOptions
 
   @OptionGroup var index: IndexOptions
@@ -44,7 +45,10 @@ struct SearchCommand: AsyncParsableCommand {
   func run() async throws {
     let collection = try Collection(location: index.location, create: false)
     let vectors = try collection.vectors()
-    let retrieval = try HybridRetriever.open(collection: collection, mode: mode, models: model.directory).search(query, k: k, mode: mode)
+    let retriever = try HybridRetriever.open(
+      collection: collection, mode: mode, models: model.directory, indexKind: indexKind.indexKind,
+      log: { if !output.quiet && !output.json { Terminal.error("note: \($0)") } })
+    let retrieval = try retriever.search(query, k: k, mode: mode)
     if !output.quiet && !output.json {
       if retrieval.fellBackToBM25 && vectors.encoder == nil {
         Terminal.error("note: the index has no vectors (ingested with --no-embed); ranking by BM25 only")

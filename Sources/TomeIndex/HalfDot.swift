@@ -1,0 +1,19 @@
+import TomeLinalg
+
+/// The one distance kernel of the graph indexes: the inner product of a float query with a
+/// half-float stored row. Graph search spends most of its time here (one call per visited
+/// node); the loop is CTomeKernels' `dot_f32_f16`, whose AVX2 and AVX-512 copies widen the
+/// half floats with one F16C instruction per 8 lanes.
+enum HalfDot {
+  /// Σ q[i] · row[i] over `count` elements.
+  @inline(__always)
+  static func dot(_ q: UnsafePointer<Float>, _ row: UnsafePointer<Float16>, count: Int) -> Float {
+    Quantized.dotHalf(q, row, count)
+  }
+
+  /// Widens a stored row to floats (a base vector used as the query of a build step).
+  @inline(__always)
+  static func widen(_ row: UnsafePointer<Float16>, into out: UnsafeMutablePointer<Float>, count: Int) {
+    Quantized.fromHalf(row, out, count: count)
+  }
+}
