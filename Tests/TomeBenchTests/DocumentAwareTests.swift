@@ -26,7 +26,10 @@ import TomeTestSupport
     #expect(DocumentRanker.nameTerms("3M_2018_10K") == ["3m", "2018", "10k"])
     // The day and month of a dated file name name nothing: "FY20" must not pick a May 20 filing.
     let dated = DocumentRanker(
-      entries: ["FOOTLOCKER_2022_8K_dated-2022-05-20.txt", "PFIZER_2021_10K.txt", "Pfizer_2023Q2_10Q.txt"].enumerated().map {
+      entries: [
+        "FOOTLOCKER_2022_8K_dated-2022-05-20.txt", "PFIZER_2021_10K.txt", "Pfizer_2023Q2_10Q.txt", "3M_2018_10K.txt",
+        "AMCOR_2023Q2_10Q.txt",
+      ].enumerated().map {
         DocumentRanker.Entry(id: DocumentID(Int64($0.offset + 1)), path: $0.element)
       })
     #expect(dated.focus("Did Pfizer grow its PPNE between FY20 and FY21?", ratio: 1) == [DocumentID(2), DocumentID(3)])
