@@ -332,3 +332,29 @@ extension Collection {
     try store.addQueries([question], source: .asked)
   }
 }
+
+extension GraphStore {
+  /// Makes `kind` the dense index of `search`, `ask` and the other answering commands (nil or
+  /// `.exact`: exact search).
+  public static func choose(_ kind: VectorIndexKind?, for collection: Collection) throws {
+    try collection.store.setMeta(.vectorIndex, kind == .exact ? nil : kind?.rawValue)
+  }
+}
+
+extension Collection {
+  /// Every stored vector with its chunk, in chunk order (what exact search loads).
+  public func allVectors(dimension: Int) throws -> (ids: [ChunkID], matrix: EmbeddingMatrix) {
+    try store.allVectors(dimension: dimension)
+  }
+
+  /// The stored vectors of `ids` (those that have one).
+  public func vectors(ids: [ChunkID], dimension: Int) throws -> [ChunkID: [Float]] {
+    try store.vectors(ids: ids, dimension: dimension)
+  }
+
+  /// Replaces every kept question with `questions`, as asked ones (a benchmark's training set).
+  public func replaceTrainingQueries(with questions: [String]) throws {
+    try store.removeQueries(source: nil)
+    try store.addQueries(questions, source: .asked)
+  }
+}

@@ -3,7 +3,6 @@ import Foundation
 import TomeCore
 import TomeIndex
 import TomeKit
-import TomeStore
 
 /// `tome bench index`: recall@10 against queries per second for the graph indexes on an index's
 /// real vectors, with files for the hnswlib side of `Scripts/bench-index.sh`.
@@ -68,7 +67,7 @@ struct IndexBenchCommand: AsyncParsableCommand {
     }
     let graphs = try GraphStore(collection: collection, parameters: .init(m: m, efConstruction: efConstruction))
     let d = graphs.dimension
-    let (ids, base) = try collection.store.allVectors(dimension: d)
+    let (ids, base) = try collection.allVectors(dimension: d)
     var flat = FlatIndex(dimension: d)
     flat.add(ids: ids.map(\.rawValue), vectors: base)
     try write(flat.vectors, to: outURL.appendingPathComponent("base.f32"))
@@ -79,7 +78,7 @@ struct IndexBenchCommand: AsyncParsableCommand {
     if let idQueries {
       let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
       let other = try Collection(location: IndexLocation(argument: idQueries, workingDirectory: cwd), create: false)
-      let (_, matrix) = try other.store.allVectors(dimension: d)
+      let (_, matrix) = try other.allVectors(dimension: d)
       var rng = SeededGenerator(seed: 15)
       let rows = Array(0..<matrix.count).shuffled(using: &rng).prefix(limit)
       var picked = EmbeddingMatrix(dimension: d)
@@ -92,8 +91,7 @@ struct IndexBenchCommand: AsyncParsableCommand {
     }
     if let trainQueries, kinds.contains(.roar), !reuse {
       let lines = try String(contentsOfFile: trainQueries, encoding: .utf8).split(separator: "\n").map(String.init)
-      try collection.store.removeQueries(source: nil)
-      try collection.store.addQueries(lines, source: .asked)
+      try collection.replaceTrainingQueries(with: lines)
       Terminal.error("kept \(lines.count) training queries")
     }
     var truths: [String: [[Int64]]] = [:]
@@ -167,19 +165,19 @@ struct IndexBenchCommand: AsyncParsableCommand {
   /// Opens the dense index of `kind` the way `tome search` does and answers one query (a stored
   /// vector, so no encoder is loaded): what a fresh process pays before its first answer.
   func timeFirstQuery(_ collection: Collection, kind: VectorIndexKind, out: URL, start: ContinuousClock.Instant) throws {
-    let dimension = Int(try collection.store.meta(.encoderDimension) ?? "") ?? 384
+    let dimension = try GraphStore(collection: collection).dimension
     let opened = ContinuousClock.now
     let index: any VectorIndex
     if let graphKind = kind.graphKind {
       index = try GraphStore(collection: collection).load(graphKind, embedder: nil) { Terminal.error($0) }.graph
     } else {
-      let (ids, matrix) = try collection.store.allVectors(dimension: dimension)
+      let (ids, matrix) = try collection.allVectors(dimension: dimension)
       var flat = FlatIndex(dimension: dimension)
       flat.add(ids: ids.map(\.rawValue), vectors: matrix)
       index = flat
     }
     let loaded = ContinuousClock.now
-    let query = try collection.store.vectors(ids: [ChunkID(1)], dimension: dimension).values.first ?? [Float](repeating: 0.05, count: dimension)
+    let query = try collection.vectors(ids: [ChunkID(1)], dimension: dimension).values.first ?? [Float](repeating: 0.05, count: dimension)
     let hits = index.search(query: query, k: 10)
     let done = ContinuousClock.now
     print(String(format: "{\"kind\":\"%@\",\"openMs\":%.2f,\"firstQueryMs\":%.3f,\"sinceStartMs\":%.2f,\"hits\":%d,\"maxRSSKiB\":%d}",

@@ -3,7 +3,6 @@ import Foundation
 public import TomeCore
 import TomeIndex
 import TomeKit
-import TomeStore
 
 extension VectorIndexKind: ExpressibleByArgument {}
 
@@ -83,7 +82,7 @@ struct IndexBuildCommand: AsyncParsableCommand {
     let started = ContinuousClock.now
     let graph = try graphs.build(kind.kind, embedder: embedder) { if !output.quiet && !output.json { Terminal.error($0) } }
     let seconds = (ContinuousClock.now - started).seconds
-    try collection.store.setMeta(.vectorIndex, kind.rawValue)
+    try GraphStore.choose(kind == .hnsw ? .hnsw : .roar, for: collection)
     let status = try graphs.status(kind.kind)
     if output.json {
       try Terminal.printJSON(IndexStatusJSON(status))
@@ -105,7 +104,7 @@ struct IndexStatusCommand: AsyncParsableCommand {
   func run() async throws {
     let collection = try Collection(location: index.location, create: false)
     let chosen = try GraphStore.chosenKind(collection)
-    guard try collection.store.meta(.encoder) != nil else {
+    guard try collection.vectors().encoder != nil else {
       if output.json { try Terminal.printJSON([IndexStatusJSON]()) } else { print("dense search: none (the index has no vectors)") }
       return
     }
@@ -147,12 +146,12 @@ struct IndexDropCommand: AsyncParsableCommand {
     let collection = try Collection(location: index.location, create: false)
     let kinds = kind.map { [$0] } ?? GraphKindArgument.allCases
     var dropped: [String] = []
-    if try collection.store.meta(.encoder) != nil {
+    if try collection.vectors().encoder != nil {
       let graphs = try GraphStore(collection: collection)
       for k in kinds where try graphs.drop(k.kind) { dropped.append(k.rawValue) }
     }
-    if let chosen = try collection.store.meta(.vectorIndex), kinds.map(\.rawValue).contains(chosen) {
-      try collection.store.setMeta(.vectorIndex, nil)
+    if kinds.map(\.rawValue).contains(try GraphStore.chosenKind(collection).rawValue) {
+      try GraphStore.choose(nil, for: collection)
     }
     if !output.quiet {
       print(dropped.isEmpty ? "no graph to drop; dense search is exact" : "dropped \(dropped.joined(separator: ", ")); dense search is \(try GraphStore.chosenKind(collection).rawValue)")

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import TomeCore
 import TomeIngest
-import TomeStore
 import TomeKit
 
 /// `tome ingest PATH...`: build or update an index from files and folders.
