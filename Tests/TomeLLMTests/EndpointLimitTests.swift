@@ -34,13 +34,11 @@ import TomeCore
     let stub = try StubServer([.silence(.seconds(60))])
     defer { stub.stop() }
     let client = OpenAIClient(configuration: .init(baseURL: stub.baseURL, idleTimeout: .seconds(1), maxRetries: 3, retryBaseDelay: .milliseconds(10)))
-    let start = ContinuousClock.now
     let error = await #expect(throws: LLMError.self) { _ = try await client.reply(to: [.user("hi")]) }
     #expect(error?.code == .timeout)
     #expect(stub.connections == 1)
-    // Well before the stub's 60 s of silence ends. Not tighter: CPU-heavy tests can hold both
-    // cooperative threads of a 2-core runner for tens of seconds (CI saw 22 s under load); the
-    // single connection above is what shows there was no retry.
-    #expect(ContinuousClock.now - start < .seconds(45))
+    // No wall-clock bound: CPU-heavy tests can hold both cooperative threads of a 2-core runner
+    // for a minute and more (a CI run measured 94 s here while the timeout itself had fired).
+    // The timeout error and the single connection are what show it gave up once, unretried.
   }
 }
