@@ -80,7 +80,7 @@ public struct NIAHBenchmark: Sendable {
     }
     let cache = try VectorCache(url: configuration.work.appendingPathComponent("vectors.sqlite"))
     let library = PromptLibrary(directory: configuration.settings.prompts)
-    for name in Answerer.ragTemplates { _ = try library.template(name) }
+    for name in StrategyFactory.templates(for: configuration.settings.strategy) { _ = try library.template(name) }
 
     var indexes: [NIAHIndexBuild] = []
     var cells: [NIAHCell] = []
@@ -125,7 +125,7 @@ public struct NIAHBenchmark: Sendable {
   public func report(indexes: [NIAHIndexBuild], cells: [NIAHCell]) -> NIAHReport {
     NIAHReport(
       seed: configuration.seed, kinds: configuration.kinds, lengths: configuration.lengths.sorted(), depths: configuration.depths,
-      strategy: "rag", model: model.identifier, encoder: encoder.embedder.identifier, tokenCounter: encoder.tokenCounter.identifier,
+      strategy: configuration.settings.strategy.rawValue, model: model.identifier, encoder: encoder.embedder.identifier, tokenCounter: encoder.tokenCounter.identifier,
       sources: configuration.sources.map(\.path), indexes: indexes, cells: cells)
   }
 
@@ -161,7 +161,7 @@ public struct NIAHBenchmark: Sendable {
 
     let answerer = Answerer(
       retriever: try HybridRetriever(collection: collection, embedder: encoder.embedder), embedder: encoder.embedder, model: model,
-      strategy: RAGStrategy(configuration: configuration.settings.strategy), prompts: library,
+      strategies: configuration.settings.strategies, defaultStrategy: configuration.settings.strategy, prompts: library,
       configuration: configuration.settings.retrieval)
     let answerStarted = ContinuousClock.now
     let answer = try await answerer.answer(needle.question, parameters: configuration.parameters)

@@ -194,3 +194,16 @@ public protocol AttentionProbing: AnyObject {
   /// Post-RoPE cached keys at `layer` for `positions`, laid out `[kvHead][token][headDimension]`.
   func keys(layer: Int, positions: Range<Int>) -> [Float]
 }
+
+/// A model that scores fixed continuations by its own log-probabilities.
+///
+/// Why: a 135M model cannot be trusted to write "yes", "NO INFORMATION" or a paragraph number
+/// on its own, but it can be asked which of them is likeliest. Decision steps of the
+/// strategies (is this passage relevant? continue or stop?) read these scores instead of
+/// parsing free text. An HTTP endpoint without logprobs does not conform; the caller falls
+/// back to parsing a short reply and says so in the trace.
+public protocol ChoiceScoring: LanguageModel {
+  /// For each option, the summed log-probability of its tokens as the start of the assistant's
+  /// reply to `messages`. The prompt is read once; each option costs its own tokens.
+  func logProbabilities(of options: [String], after messages: [ChatMessage]) async throws -> [Double]
+}

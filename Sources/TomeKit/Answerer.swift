@@ -1,195 +1,53 @@
-import Foundation
+public import Foundation
 public import TomeCore
 public import TomeReasoning
-import TomeStore
 
-/// Answers questions over a collection: retrieves, expands hits with their neighbours, and
-/// hands the passages to an answering strategy.
-///
-/// Retrieval takes the best `k` chunks (hybrid BM25 + dense). Hits are deduplicated: a hit next
-/// to (ordinal ±1 of the same document) a better-ranked passage is merged into it, since
-/// neighbouring chunks overlap. Then, best passage first and while the strategy's passage
-/// budget allows, each passage grows by its neighbour chunks when they share its section.
+/// Answers questions over a collection with any strategy: builds the strategy `kind` names
+/// (`StrategyFactory`) and runs it over the collection's reader.
 public struct Answerer: Sendable {
-  public struct Configuration: Sendable, Hashable {
-    /// Chunks retrieved.
-    public var k: Int
-    public var mode: RetrievalMode
-    /// Grow passages by neighbouring chunks of the same section when the budget allows.
-    public var expandNeighbours: Bool
+  public typealias Configuration = CollectionReader.Configuration
 
-    public init(k: Int = 12, mode: RetrievalMode = .hybrid, expandNeighbours: Bool = true) {
-      precondition(k > 0, "k must be positive")
-      self.k = k
-      self.mode = mode
-      self.expandNeighbours = expandNeighbours
-    }
-  }
-
-  public let retriever: HybridRetriever
+  public let reader: CollectionReader
   public let embedder: any TextEmbedder
   public let model: any LanguageModel
-  public let strategy: any AnsweringStrategy
+  public let strategies: StrategyFactory
+  /// The strategy used when a call names none.
+  public var defaultStrategy: StrategyKind
   public let prompts: PromptLibrary
-  public var configuration: Configuration
 
   public init(
     retriever: HybridRetriever, embedder: any TextEmbedder, model: any LanguageModel,
-    strategy: any AnsweringStrategy = RAGStrategy(), prompts: PromptLibrary, configuration: Configuration = .init()
+    strategies: StrategyFactory = StrategyFactory(), defaultStrategy: StrategyKind = .rag, prompts: PromptLibrary,
+    configuration: Configuration = .init()
   ) {
-    self.retriever = retriever
+    self.reader = CollectionReader(retriever: retriever, configuration: configuration)
     self.embedder = embedder
     self.model = model
-    self.strategy = strategy
+    self.strategies = strategies
+    self.defaultStrategy = defaultStrategy
     self.prompts = prompts
-    self.configuration = configuration
   }
 
-  /// Answers `question`, streaming the strategy's events (the last is `.finished`).
-  public func answer(_ question: String, parameters: GenerationParameters = .greedy(maxTokens: 256)) -> AsyncThrowingStream<AnswerEvent, any Error> {
-    AsyncThrowingStream { continuation in
-      let task = Task {
-        do {
-          let started = ContinuousClock.now
-          var context = AnsweringContext(
-            model: model, embedder: embedder, prompts: prompts, parameters: parameters, started: started)
-          let passages = try retrieve(question, context: context)
-          let elapsed = (ContinuousClock.now - started).components
-          context.retrievalSeconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
-          for try await event in strategy.answer(question: question, passages: passages, context: context) {
-            continuation.yield(event)
-          }
-          continuation.finish()
-        } catch {
-          continuation.finish(throwing: error)
-        }
-      }
-      continuation.onTermination = { _ in task.cancel() }
-    }
+  public var retriever: HybridRetriever { reader.retriever }
+  public var configuration: Configuration { reader.configuration }
+
+  /// The context a strategy runs in for one question.
+  public func context(parameters: GenerationParameters) -> AnsweringContext {
+    AnsweringContext(model: model, embedder: embedder, prompts: prompts, reader: reader, parameters: parameters)
+  }
+
+  /// Answers `question` with `strategy` (default: `defaultStrategy`), streaming the strategy's
+  /// events (the last is `.finished`).
+  public func answer(
+    _ question: String, strategy: StrategyKind? = nil, parameters: GenerationParameters = .greedy(maxTokens: 256)
+  ) -> AsyncThrowingStream<AnswerEvent, any Error> {
+    strategies.make(strategy ?? defaultStrategy).answer(question: question, context: context(parameters: parameters))
   }
 
   /// Answers `question` and returns the finished answer.
-  public func answer(_ question: String, parameters: GenerationParameters = .greedy(maxTokens: 256)) async throws -> Answer {
-    var result: Answer?
-    for try await event in answer(question, parameters: parameters) as AsyncThrowingStream {
-      if case .finished(let a) = event { result = a }
-    }
-    guard let result else { throw CancellationError() }
-    return result
+  public func answer(
+    _ question: String, strategy: StrategyKind? = nil, parameters: GenerationParameters = .greedy(maxTokens: 256)
+  ) async throws -> Answer {
+    try await strategies.make(strategy ?? defaultStrategy).answer(question: question, context: context(parameters: parameters))
   }
-
-  /// The passages for `question`, best first: hits deduplicated and expanded within budget.
-  public func retrieve(_ question: String, context: AnsweringContext) throws -> [Passage] {
-    let trimmed = question.trimmingCharacters(in: .whitespacesAndNewlines)
-    guard !trimmed.isEmpty else { throw ReasoningError.emptyQuestion }
-    let budget = try strategy.passageBudget(question: trimmed, context: context)
-    let hits = try retriever.search(trimmed, k: configuration.k, mode: configuration.mode).results
-    guard !hits.isEmpty else { return [] }
-    let store = retriever.collection.store
-    let stored = try store.chunks(ids: hits.map(\.chunkID))
-    let documentOf = Dictionary(stored.map { ($0.id, $0.documentID) }, uniquingKeysWith: { a, _ in a })
-    var documents: [DocumentID: [StoredChunk]] = [:]
-    func chunksOf(_ id: DocumentID) throws -> [StoredChunk] {
-      if let cached = documents[id] { return cached }
-      let all = try store.chunks(of: id)
-      documents[id] = all
-      return all
-    }
-
-    var groups: [PassageGroup] = []
-    var used = Set<ChunkID>()
-    for hit in hits where !used.contains(hit.chunkID) {
-      guard let document = documentOf[hit.chunkID] else { continue }
-      let chunk = StoredChunk(id: hit.chunkID, documentID: document, chunk: hit.chunk)
-      // Merge into a better-ranked passage it neighbours (they overlap).
-      if let g = groups.firstIndex(where: { $0.document == document && Self.adjacent($0.chunks, chunk) }),
-        let merged = Self.merge(groups[g], with: chunk)
-      {
-        groups[g].chunks = merged.chunks
-        groups[g].passage = merged.passage
-        used.insert(chunk.id)
-        continue
-      }
-      used.insert(chunk.id)
-      groups.append(
-        PassageGroup(
-          document: document, chunks: [chunk],
-          passage: Passage(id: chunk.id, text: chunk.chunk.text, span: chunk.chunk.span, score: hit.score, section: chunk.chunk.section)))
-    }
-
-    guard configuration.expandNeighbours else { return groups.map(\.passage) }
-    var costs = try groups.enumerated().map { try strategy.passageCost($1.passage, number: $0 + 1, context: context) }
-    var total = 0
-    var fitting = 0
-    for c in costs {
-      if total + c > budget { break }
-      total += c
-      fitting += 1
-    }
-    // Expand only passages that fit, best first; stop when the budget is spent.
-    for g in 0..<fitting {
-      let all = try chunksOf(groups[g].document)
-      for side in [-1, 1] {
-        guard let edge = side < 0 ? groups[g].chunks.first : groups[g].chunks.last,
-          let neighbour = all.first(where: { $0.chunk.ordinal == edge.chunk.ordinal + side }),
-          !used.contains(neighbour.id), neighbour.chunk.section == edge.chunk.section,
-          let merged = Self.merge(groups[g], with: neighbour)
-        else { continue }
-        let cost = try strategy.passageCost(merged.passage, number: g + 1, context: context)
-        guard total - costs[g] + cost <= budget else { continue }
-        total += cost - costs[g]
-        costs[g] = cost
-        groups[g].chunks = merged.chunks
-        groups[g].passage = merged.passage
-        used.insert(neighbour.id)
-      }
-    }
-    return groups.map(\.passage)
-  }
-
-  static func adjacent(_ chunks: [StoredChunk], _ chunk: StoredChunk) -> Bool {
-    guard let first = chunks.first, let last = chunks.last else { return false }
-    return chunk.chunk.ordinal == first.chunk.ordinal - 1 || chunk.chunk.ordinal == last.chunk.ordinal + 1
-  }
-
-  /// `group` with `chunk` (its neighbour) joined on, or nil when their texts do not join
-  /// cleanly line by line (then the caller keeps them apart).
-  fileprivate static func merge(_ group: PassageGroup, with chunk: StoredChunk) -> (chunks: [StoredChunk], passage: Passage)? {
-    let before = chunk.chunk.ordinal < group.chunks[0].chunk.ordinal
-    let a = before ? (text: chunk.chunk.text, span: chunk.chunk.span) : (text: group.passage.text, span: group.passage.span)
-    let b = before ? (text: group.passage.text, span: group.passage.span) : (text: chunk.chunk.text, span: chunk.chunk.span)
-    guard let joined = joinLines(a.text, a.span, b.text, b.span) else { return nil }
-    var passage = group.passage
-    passage.text = joined.text
-    passage.span = joined.span
-    passage.mergedIDs.append(chunk.id)
-    return (before ? [chunk] + group.chunks : group.chunks + [chunk], passage)
-  }
-
-  /// Joins two texts of the same file, `b` starting at or after `a`, by their line numbers.
-  static func joinLines(_ a: String, _ sa: SourceSpan, _ b: String, _ sb: SourceSpan) -> (text: String, span: SourceSpan)? {
-    guard sa.path == sb.path, sa.page == sb.page, sb.firstLine >= sa.firstLine, sb.lastLine >= sa.lastLine else { return nil }
-    let aLines = a.split(separator: "\n", omittingEmptySubsequences: false)
-    let bLines = b.split(separator: "\n", omittingEmptySubsequences: false)
-    guard aLines.count == sa.lastLine - sa.firstLine + 1, bLines.count == sb.lastLine - sb.firstLine + 1 else { return nil }
-    let text: String
-    if sb.firstLine > sa.lastLine {
-      text = a + String(repeating: "\n", count: sb.firstLine - sa.lastLine) + b
-    } else {
-      let overlap = sa.lastLine - sb.firstLine + 1
-      guard overlap < bLines.count, Array(aLines.suffix(overlap)) == Array(bLines.prefix(overlap)) else { return nil }
-      text = a + "\n" + bLines.dropFirst(overlap).joined(separator: "\n")
-    }
-    let span = SourceSpan(
-      path: sa.path, firstLine: sa.firstLine, lastLine: sb.lastLine, page: sa.page,
-      byteRange: min(sa.byteRange.lowerBound, sb.byteRange.lowerBound)..<max(sa.byteRange.upperBound, sb.byteRange.upperBound))
-    return (text, span)
-  }
-}
-
-/// A passage under construction: its chunks (in file order) and joined text.
-private struct PassageGroup {
-  var document: DocumentID
-  var chunks: [StoredChunk]
-  var passage: Passage
 }

@@ -7,16 +7,20 @@ import TomeStore
 /// how to order it, which model answers and which prompts it reads.
 public struct AnswererSettings: Sendable, Hashable {
   public var retrieval: Answerer.Configuration
-  public var strategy: RAGStrategy.Configuration
+  /// Every strategy's settings.
+  public var strategies: StrategyFactory
+  /// The strategy used when a question names none.
+  public var strategy: StrategyKind
   public var model: LanguageModelSource
   /// Folder of prompt templates.
   public var prompts: URL
 
   public init(
-    retrieval: Answerer.Configuration = .init(), strategy: RAGStrategy.Configuration = .init(),
+    retrieval: Answerer.Configuration = .init(), strategies: StrategyFactory = .init(), strategy: StrategyKind = .rag,
     model: LanguageModelSource = .local(file: nil), prompts: URL
   ) {
     self.retrieval = retrieval
+    self.strategies = strategies
     self.strategy = strategy
     self.model = model
     self.prompts = prompts
@@ -24,14 +28,13 @@ public struct AnswererSettings: Sendable, Hashable {
 }
 
 extension Answerer {
-  /// The prompt templates the `rag` strategy reads; checked up front so a missing file is an
-  /// error before any model is loaded.
-  public static let ragTemplates = ["rag-system.txt", "rag-answer.txt", "rag-passage.txt"]
-
   /// Builds the answerer `settings` describe over `collection`: loads the encoder and the
   /// model (unless `model` is given, e.g. a server's shared one) and checks the prompts.
   /// `environment` is where an endpoint's token variable is looked up (the CLI passes the
   /// process environment; a library never reads it on its own).
+  ///
+  /// Every strategy's templates are checked up front (a batch or chat may switch strategy
+  /// per question), so a missing file is an error before any model is loaded.
   ///
   /// - Throws: `CollectionError.empty` for an index without chunks; the loaders' errors for
   ///   missing or corrupt weights; `ReasoningError.missingTemplate` for a missing template.
@@ -43,12 +46,12 @@ extension Answerer {
       throw CollectionError.empty(path: collection.location.directory.path)
     }
     let library = PromptLibrary(directory: settings.prompts)
-    for name in ragTemplates { _ = try library.template(name) }
+    for name in StrategyFactory.templates(for: .auto) { _ = try library.template(name) }
     let encoder = try models.loadEncoder()
     let languageModel = try model ?? settings.model.load(models: models, environment: environment)
     return Answerer(
       retriever: try HybridRetriever(collection: collection, embedder: encoder.embedder, indexKind: indexKind), embedder: encoder.embedder,
-      model: languageModel, strategy: RAGStrategy(configuration: settings.strategy), prompts: library,
+      model: languageModel, strategies: settings.strategies, defaultStrategy: settings.strategy, prompts: library,
       configuration: settings.retrieval)
   }
 }

@@ -106,20 +106,25 @@ public struct HybridRetriever: Sendable {
   /// Number of chunks with a vector.
   public var vectorCount: Int { index?.count ?? 0 }
 
-  /// The best `k` chunks for `query`.
+  /// The best `k` chunks for `query` (only from `documents` when given).
   ///
   /// - Throws: `RetrievalError.noVectors` for dense search on an index without vectors (hybrid
   ///   then falls back to BM25 only, and says so through `fellBackToBM25`).
-  public func search(_ query: String, k: Int, mode: RetrievalMode) throws -> RetrievalResult {
+  public func search(_ query: String, k: Int, mode: RetrievalMode, documents restriction: Set<DocumentID>? = nil) throws -> RetrievalResult {
     precondition(k > 0, "k must be positive")
     let depth = max(k, candidates)
-    let focus = focusedDocuments(query)
     // Scopes: the named documents (weight 1) and the whole collection (weight
     // `unfocusedWeight` when documents are named, so a wrong guess cannot hide the answer;
-    // 1 when none are).
-    var scopes: [(documents: Set<DocumentID>?, weight: Double)] = focus.map { [($0, 1)] } ?? []
-    let wide = focus == nil ? 1 : settings.unfocusedWeight
-    if wide > 0 { scopes.append((nil, wide)) }
+    // 1 when none are). A caller's restriction is the only scope.
+    var scopes: [(documents: Set<DocumentID>?, weight: Double)]
+    if let restriction {
+      scopes = [(restriction, 1)]
+    } else {
+      let focus = focusedDocuments(query)
+      scopes = focus.map { [($0, 1)] } ?? []
+      let wide = focus == nil ? 1 : settings.unfocusedWeight
+      if wide > 0 { scopes.append((nil, wide)) }
+    }
     let hasVectors = embedder != nil && index?.isEmpty == false
     var textHits: [TextSearchHit] = []
     var lists: [[Neighbor]] = []

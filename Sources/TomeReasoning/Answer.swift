@@ -1,9 +1,17 @@
 public import TomeCore
 
-/// Prompt and answer sizes, in the model's tokens.
+/// Prompt and answer sizes, in the model's tokens, summed over the answer's model calls.
 public struct TokenCounts: Sendable, Hashable, Codable {
   public var prompt: Int
   public var answer: Int
+  /// Model calls made (generations and scored choices).
+  public var calls: Int
+
+  public init(prompt: Int, answer: Int, calls: Int = 0) {
+    self.prompt = prompt
+    self.answer = answer
+    self.calls = calls
+  }
 }
 
 /// Where the time went, in seconds.
@@ -20,13 +28,19 @@ public struct AnswerTimings: Sendable, Hashable, Codable {
 /// A finished answer with everything needed to render or check it.
 public struct Answer: Sendable, Hashable, Codable {
   public var question: String
-  /// The strategy that produced it (`rag`).
+  /// The strategy that produced it (`rag`, `coc`, …; `auto` answers carry the route taken).
   public var strategy: String
   /// The model's identifier (nil when no model was called).
   public var model: String?
   public var evidence: [Evidence]
   public var text: String
+  /// The model's own `[n]` markers, resolved and checked.
   public var citations: [Citation]
+  /// Sentences of the answer without a marker, attributed to the passage lines that support
+  /// them (kept apart from the model's own markers).
+  public var attributions: [Attribution]
+  /// Sentences of the answer that no passage line supports.
+  public var unsupportedSentences: [String]
   public var quotes: [QuoteCheck]
   /// The answer's content is not found in the sources (`SupportCheck`).
   public var unsupported: Bool
@@ -40,57 +54,22 @@ public struct Answer: Sendable, Hashable, Codable {
   public var dropped: [Passage]
   public var tokens: TokenCounts
   public var timings: AnswerTimings
-}
+  /// What the strategy did, step by step.
+  public var trace: [TraceStep]
 
-/// What a strategy reports while it works, so a caller can show progress and stream text.
-public enum AnswerEvent: Sendable {
-  /// The passages the model will see (prompt order, numbered from 1) and those dropped.
-  case passages(used: [Passage], dropped: [Passage])
-  /// The evidence sentences, before the model is called.
-  case evidence([Evidence])
-  /// A piece of the answer's text.
-  case text(String)
-  /// The finished answer (always the last event).
-  case finished(Answer)
-}
-
-/// What a strategy needs besides the question and the passages.
-public struct AnsweringContext: Sendable {
-  public var model: any LanguageModel
-  public var embedder: any TextEmbedder
-  public var prompts: PromptLibrary
-  public var parameters: GenerationParameters
-  /// Seconds already spent retrieving (reported in the timings).
-  public var retrievalSeconds: Double
-  /// When the whole request started (for the total time).
-  public var started: ContinuousClock.Instant
-
-  public init(
-    model: any LanguageModel, embedder: any TextEmbedder, prompts: PromptLibrary,
-    parameters: GenerationParameters = .greedy(maxTokens: 256), retrievalSeconds: Double = 0,
-    started: ContinuousClock.Instant = .now
-  ) {
-    self.model = model
-    self.embedder = embedder
-    self.prompts = prompts
-    self.parameters = parameters
-    self.retrievalSeconds = retrievalSeconds
-    self.started = started
+  /// Every distinct `path:lines` the answer cites: its verified markers, then its attributions.
+  public var citedSpans: [SourceSpan] {
+    var out: [SourceSpan] = []
+    for c in citations where c.verified {
+      if let path = c.path, let first = c.firstLine, let last = c.lastLine {
+        out.append(SourceSpan(path: path, firstLine: first, lastLine: last, page: c.page, byteRange: 0..<0))
+      }
+    }
+    for a in attributions {
+      out.append(SourceSpan(path: a.path, firstLine: a.firstLine, lastLine: a.lastLine, page: a.page, byteRange: 0..<0))
+    }
+    var seen = Set<String>()
+    return out.filter { seen.insert($0.citation).inserted }
   }
 }
 
-/// A way of answering a question from retrieved passages (single-pass RAG, map-reduce, …).
-public protocol AnsweringStrategy: Sendable {
-  /// The name `--strategy` uses.
-  var name: String { get }
-  /// Passage tokens available for `question`, so a retriever can expand neighbours within it.
-  func passageBudget(question: String, context: AnsweringContext) throws -> Int
-  /// Tokens a passage costs in this strategy's prompt.
-  func passageCost(_ passage: Passage, number: Int, context: AnsweringContext) throws -> Int
-  /// Answers `question` from `passages` (best first), streaming events; the last is `.finished`.
-  func answer(question: String, passages: [Passage], context: AnsweringContext) -> AsyncThrowingStream<AnswerEvent, any Error>
-}
-
-extension Duration {
-  var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

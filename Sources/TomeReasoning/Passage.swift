@@ -16,9 +16,15 @@ public struct Passage: Sendable, Hashable, Codable {
   public var score: Double
   /// Heading path, when the format has headings.
   public var section: String?
+  /// The document the chunk belongs to (nil for passages built outside an index).
+  public var document: DocumentID?
 
-  public init(id: ChunkID, text: String, span: SourceSpan, score: Double, section: String? = nil, mergedIDs: [ChunkID] = []) {
+  public init(
+    id: ChunkID, text: String, span: SourceSpan, score: Double, section: String? = nil, mergedIDs: [ChunkID] = [],
+    document: DocumentID? = nil
+  ) {
     self.id = id
+    self.document = document
     self.text = text
     self.span = span
     self.score = score

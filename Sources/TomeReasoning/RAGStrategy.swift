@@ -39,7 +39,7 @@ public struct RAGStrategy: AnsweringStrategy {
   }
 
   public var configuration: Configuration
-  public var name: String { "rag" }
+  public var kind: StrategyKind { .rag }
 
   public init(configuration: Configuration = .init()) {
     self.configuration = configuration
@@ -84,6 +84,7 @@ public struct RAGStrategy: AnsweringStrategy {
     return ContextBudget(contextTokens: limit, overheadTokens: overhead, answerTokens: context.parameters.maxTokens)
   }
 
+  /// Passage tokens available for `question`.
   public func passageBudget(question: String, context: AnsweringContext) throws -> Int {
     let budget = try budget(question: question, templates: Templates(context.prompts), context: context)
     guard budget.available > 0 else {
@@ -92,38 +93,26 @@ public struct RAGStrategy: AnsweringStrategy {
     return budget.available
   }
 
+  /// Tokens a passage costs in this strategy's prompt at prompt number `number`.
   public func passageCost(_ passage: Passage, number: Int, context: AnsweringContext) throws -> Int {
     // Two newlines separate blocks; the number's width varies by a token at most.
     try context.model.tokenCount(block(passage, number: number, templates: Templates(context.prompts)) + "\n\n")
   }
 
-  public func answer(question: String, passages: [Passage], context: AnsweringContext) -> AsyncThrowingStream<AnswerEvent, any Error> {
-    AsyncThrowingStream { continuation in
-      let task = Task {
-        do {
-          try await run(question: question, passages: passages, context: context) { continuation.yield($0) }
-          continuation.finish()
-        } catch {
-          continuation.finish(throwing: error)
-        }
-      }
-      continuation.onTermination = { _ in task.cancel() }
+  public func run(question: String, context: AnsweringContext, log: TraceLog) async throws -> Answer {
+    let budget = try passageBudget(question: question, context: context)
+    let passages = try log.timed(.search, "passages", detail: question, count: \.count) {
+      try context.reader.passages(for: question, budget: budget) { try passageCost($0, number: $1, context: context) }
     }
+    return try await answer(question: question, passages: passages, context: context, log: log)
   }
 
-  /// Answers without streaming: the finished `Answer`.
-  public func answer(question: String, passages: [Passage], context: AnsweringContext) async throws -> Answer {
-    var result: Answer?
-    for try await event in answer(question: question, passages: passages, context: context) as AsyncThrowingStream {
-      if case .finished(let a) = event { result = a }
-    }
-    guard let result else { throw CancellationError() }
-    return result
-  }
-
-  func run(question: String, passages: [Passage], context: AnsweringContext, emit: (AnswerEvent) -> Void) async throws {
-    let question = question.trimmingCharacters(in: .whitespacesAndNewlines)
-    guard !question.isEmpty else { throw ReasoningError.emptyQuestion }
+  /// Answers `question` from `passages` (best first): fits them, picks evidence, asks once and
+  /// finishes. `strategy` is the name recorded (other strategies answer through this too).
+  public func answer(
+    question: String, passages: [Passage], context: AnsweringContext, log: TraceLog, strategy: String = "rag",
+    label: String = "answer"
+  ) async throws -> Answer {
     let templates = try Templates(context.prompts)
     let budget = try budget(question: question, templates: templates, context: context)
     // Numbers are not known before ordering; cost with a two-digit number (an upper bound).
@@ -133,52 +122,30 @@ public struct RAGStrategy: AnsweringStrategy {
     let evidence = try EvidenceSelector(embedder: context.embedder, configuration: configuration.evidence)
       .select(question: question, passages: fit.kept)
     let evidenceSeconds = (ContinuousClock.now - evidenceStart).seconds
-    emit(.evidence(evidence))
+    log.emit(.evidence(evidence))
     try Task.checkCancellation()
 
     let ordered = configuration.ordering.apply(fit.kept)
-    emit(.passages(used: ordered, dropped: fit.dropped))
-    func finish(text: String, model: String?, ttft: Double?, promptTokens: Int, answerTokens: Int) {
-      var numbered: [Int: Passage] = [:]
-      for (i, p) in ordered.enumerated() { numbered[i + 1] = p }
-      let report = CitationChecker(numbered: numbered).check(text)
-      let support = configuration.support.check(answer: text, sources: evidence.map(\.text) + ordered.map(\.text))
-      let notFound = TextAnalysis.normalised(text).contains(Self.notFoundPhrase)
-      emit(
-        .finished(
-          Answer(
-            question: question, strategy: name, model: model, evidence: evidence, text: text,
-            citations: report.citations, quotes: report.quotes, unsupported: support.unsupported,
-            unsupportedWords: support.missingWords, notFound: notFound, passages: ordered, dropped: fit.dropped,
-            tokens: TokenCounts(prompt: promptTokens, answer: answerTokens),
-            timings: AnswerTimings(
-              retrieval: context.retrievalSeconds, evidence: evidenceSeconds, timeToFirstToken: ttft,
-              total: (ContinuousClock.now - context.started).seconds))))
-    }
+    log.emit(.passages(used: ordered, dropped: fit.dropped))
+    let finisher = AnswerFinisher(support: configuration.support)
+    var draft = AnswerDraft(
+      question: question, strategy: strategy, text: "", passages: ordered, dropped: fit.dropped, evidence: evidence,
+      evidenceSeconds: evidenceSeconds)
 
     guard let best = evidence.first, best.score >= configuration.minimumEvidenceScore else {
-      let text = "Not found in the collection."
-      emit(.text(text))
-      finish(text: text, model: nil, ttft: nil, promptTokens: 0, answerTokens: 0)
-      return
+      draft.text = "Not found in the collection."
+      log.record(TraceStep(kind: .note, label: "not found", detail: "best evidence score \(evidence.first.map { String(format: "%.2f", $0.score) } ?? "none") is below \(configuration.minimumEvidenceScore); the model was not called"))
+      log.emit(.text(draft.text))
+      return try finisher.finish(draft, context: context, log: log)
     }
 
     let blocks = try ordered.enumerated().map { try block($1, number: $0 + 1, templates: templates) }
     let messages = try messages(question: question, blocks: blocks, templates: templates)
-    let promptTokens = try context.model.promptTokenCount(messages)
     var parameters = context.parameters
     parameters.stop += ["\nQuestion:", "<|im_end|>"]
-    let modelStart = ContinuousClock.now
-    var ttft: Double?
-    var text = ""
-    for try await piece in context.model.stream(messages, parameters: parameters) {
-      if ttft == nil { ttft = (ContinuousClock.now - modelStart).seconds }
-      text += piece
-      emit(.text(piece))
-    }
-    let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-    finish(
-      text: trimmed, model: context.model.identifier, ttft: ttft, promptTokens: promptTokens,
-      answerTokens: try context.model.tokenCount(text))
+    let reply = try await ModelCall(model: context.model).run(label, messages: messages, parameters: parameters, log: log, streaming: true)
+    draft.text = reply.text
+    draft.timeToFirstToken = reply.timeToFirstToken
+    return try finisher.finish(draft, context: context, log: log)
   }
 }

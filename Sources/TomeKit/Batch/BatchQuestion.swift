@@ -1,6 +1,7 @@
 public import Foundation
 import TomeCore
 import TomeIngest
+public import TomeReasoning
 
 /// Any JSON value, kept as read so fields Tome does not know pass through unchanged.
 public enum JSONValue: Sendable, Hashable, Codable {
@@ -87,7 +88,8 @@ public struct BatchQuestion: Sendable, Hashable {
   /// Multiple choice options; then `gold` names the right one(s) by letter or text.
   public var choices: [String]?
   public var goldCitations: [GoldCitation]?
-  public var strategy: String?
+  /// The strategy for this question (the job's default when nil).
+  public var strategy: StrategyKind?
   /// Every other field, passed to the output line unchanged.
   public var extra: [String: JSONValue]
 
@@ -96,7 +98,7 @@ public struct BatchQuestion: Sendable, Hashable {
 
   public init(
     id: JSONValue, line: Int, question: String, gold: [String]? = nil, choices: [String]? = nil,
-    goldCitations: [GoldCitation]? = nil, strategy: String? = nil, extra: [String: JSONValue] = [:]
+    goldCitations: [GoldCitation]? = nil, strategy: StrategyKind? = nil, extra: [String: JSONValue] = [:]
   ) {
     self.id = id
     self.key = id.scalarText ?? ""
@@ -140,7 +142,7 @@ public struct BatchInput: Sendable {
   ///
   /// - Throws: `BatchInputError` when the file cannot be read, is empty, has no usable
   ///   question, or repeats an id (before anything runs).
-  public static func read(_ url: URL, strategies: Set<String> = ["rag"]) throws -> BatchInput {
+  public static func read(_ url: URL) throws -> BatchInput {
     let data: Data
     if let problem = RegularFile.problem(url.path) { throw BatchInputError(description: "\(url.path): \(problem)") }
     do {
@@ -148,11 +150,11 @@ public struct BatchInput: Sendable {
     } catch {
       throw BatchInputError(description: "\(url.path): cannot read (\((error as NSError).localizedDescription))")
     }
-    return try parse(data, name: url.lastPathComponent, strategies: strategies)
+    return try parse(data, name: url.lastPathComponent)
   }
 
   /// Parses JSONL bytes; `name` is used in messages.
-  public static func parse(_ data: Data, name: String, strategies: Set<String> = ["rag"]) throws -> BatchInput {
+  public static func parse(_ data: Data, name: String) throws -> BatchInput {
     var hash = SHA256()
     hash.update(data)
     let digest = hash.finalize()
@@ -165,7 +167,7 @@ public struct BatchInput: Sendable {
     for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
       let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
       guard !line.isEmpty else { continue }
-      switch question(line, number: index + 1, strategies: strategies) {
+      switch question(line, number: index + 1) {
       case .success(let q): questions.append(q)
       case .failure(let p): problems.append(BatchInputProblem(file: name, line: index + 1, message: p.description))
       }
@@ -186,7 +188,7 @@ public struct BatchInput: Sendable {
     return BatchInput(name: name, questions: questions, problems: problems, digest: digest)
   }
 
-  static func question(_ line: String, number: Int, strategies: Set<String>) -> Result<BatchQuestion, BatchInputError> {
+  static func question(_ line: String, number: Int) -> Result<BatchQuestion, BatchInputError> {
     func fail(_ m: String) -> Result<BatchQuestion, BatchInputError> { .failure(BatchInputError(description: m)) }
     let value: JSONValue
     do {
@@ -233,11 +235,13 @@ public struct BatchInput: Sendable {
         if let page = c.page, page < 1 { return fail("gold_citations page must be at least 1 (got \(page))") }
       }
     }
-    var strategy: String?
+    var strategy: StrategyKind?
     if let raw = object["strategy"], raw != .null {
       guard case .string(let s) = raw else { return fail("strategy must be a string") }
-      guard strategies.contains(s) else { return fail("unknown strategy \"\(s)\" (known: \(strategies.sorted().joined(separator: ", ")))") }
-      strategy = s
+      guard let kind = StrategyKind(rawValue: s) else {
+        return fail("unknown strategy \"\(s)\" (known: \(StrategyKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+      }
+      strategy = kind
     }
     let extra = object.filter { !BatchQuestion.knownFields.contains($0.key) }
     return .success(BatchQuestion(

@@ -1,6 +1,7 @@
 public import Foundation
 public import TomeCore
 package import TomeStore
+import TomeReasoning
 import TomeIngest
 
 /// Runs a batch job (through `BatchJob`, which opens it): answers each question not yet answered, committing each result as its
@@ -116,7 +117,7 @@ public struct BatchRunner: Sendable {
         let store = self.store
         group.addTask {
           do {
-            let answer = try await answerer.answer(q.question, parameters: parameters)
+            let answer = try await answerer.answer(q.question, strategy: q.strategy, parameters: parameters)
             let result = BatchResult(question: q, answer: answer)
             try store.saveJobResult(JobResultRecord(jobID: job.id, questionID: q.key, line: q.line, result: try result.jsonLine()))
             return .answered(q, result)

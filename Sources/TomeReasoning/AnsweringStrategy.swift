@@ -1,0 +1,154 @@
+import Foundation
+public import TomeCore
+
+/// The answering strategies, by the name `--strategy`, chat's `/strategy`, batch's `strategy`
+/// field and `/v1/ask` use.
+public enum StrategyKind: String, Sendable, Hashable, Codable, CaseIterable {
+  /// Retrieve, reorder to the edges, answer once.
+  case rag
+  /// Chain of clarifications: ask one clarifying question, point back to the paragraphs that
+  /// answer it (scored relevance), answer it, then answer the question; up to 3 rounds.
+  case coc
+  /// ExtAgents: seeking agents each read a window of the top documents and extract what bears
+  /// on the question; a reasoner reads the ranked extractions in growing batches.
+  case agents
+  /// Routes by question form and collection size, escalating when the answer is not found.
+  case auto
+
+  /// One line for `--help` and `/strategy`.
+  public var summary: String {
+    switch self {
+    case .rag: "retrieve, reorder, answer once"
+    case .coc: "clarify, point back to paragraphs, answer (multi-hop)"
+    case .agents: "seeking agents over the top documents, growing-batch reasoner (beyond one window)"
+    case .auto: "route by question and collection size; escalate when not found"
+    }
+  }
+}
+
+/// What a strategy reports while it works, so a caller can show progress and stream text.
+public enum AnswerEvent: Sendable {
+  /// The passages the model will see (prompt order, numbered from 1) and those dropped.
+  case passages(used: [Passage], dropped: [Passage])
+  /// The evidence sentences, before the model is called.
+  case evidence([Evidence])
+  /// A piece of the answer's text.
+  case text(String)
+  /// A step of the trace, as it happens.
+  case step(TraceStep)
+  /// A line of progress for a terminal ("agent 2/4 reading…"); not part of the answer.
+  case progress(String)
+  /// The finished answer (always the last event).
+  case finished(Answer)
+}
+
+/// What a strategy needs besides the question.
+public struct AnsweringContext: Sendable {
+  public var model: any LanguageModel
+  public var embedder: any TextEmbedder
+  public var prompts: PromptLibrary
+  public var reader: any CorpusReader
+  public var parameters: GenerationParameters
+  /// When the whole request started (for the total time).
+  public var started: ContinuousClock.Instant
+
+  public init(
+    model: any LanguageModel, embedder: any TextEmbedder, prompts: PromptLibrary, reader: any CorpusReader,
+    parameters: GenerationParameters = .greedy(maxTokens: 256), started: ContinuousClock.Instant = .now
+  ) {
+    self.model = model
+    self.embedder = embedder
+    self.prompts = prompts
+    self.reader = reader
+    self.parameters = parameters
+    self.started = started
+  }
+}
+
+/// A way of answering a question over a collection (single-pass RAG, chain of
+/// clarifications, seeking agents, …).
+///
+/// A strategy reads the collection through `context.reader`, calls the model, records its
+/// steps in `log` (which streams them with text and progress), and ends with
+/// `AnswerFinisher`, so every strategy's answer carries checked citations and a trace.
+public protocol AnsweringStrategy: Sendable {
+  var kind: StrategyKind { get }
+  /// Answers `question`; events go to `log` as they happen.
+  func run(question: String, context: AnsweringContext, log: TraceLog) async throws -> Answer
+}
+
+extension AnsweringStrategy {
+  /// The name `--strategy` uses.
+  public var name: String { kind.rawValue }
+
+  /// Answers `question`, streaming events; the last is `.finished`.
+  public func answer(question: String, context: AnsweringContext) -> AsyncThrowingStream<AnswerEvent, any Error> {
+    let (stream, continuation) = AsyncThrowingStream<AnswerEvent, any Error>.makeStream()
+    let task = Task {
+      do {
+        let trimmed = question.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw ReasoningError.emptyQuestion }
+        let log = TraceLog { continuation.yield($0) }
+        let answer = try await run(question: trimmed, context: context, log: log)
+        continuation.yield(.finished(answer))
+        continuation.finish()
+      } catch {
+        continuation.finish(throwing: error)
+      }
+    }
+    continuation.onTermination = { _ in task.cancel() }
+    return stream
+  }
+
+  /// Answers without streaming: the finished `Answer`.
+  public func answer(question: String, context: AnsweringContext) async throws -> Answer {
+    let trimmed = question.trimmingCharacters(in: .whitespacesAndNewlines)
+    guard !trimmed.isEmpty else { throw ReasoningError.emptyQuestion }
+    return try await run(question: trimmed, context: context, log: TraceLog())
+  }
+}
+
+/// A traced model call: streams (optionally) and records prompt/answer tokens and seconds.
+public struct ModelCall: Sendable {
+  public var model: any LanguageModel
+
+  public init(model: any LanguageModel) {
+    self.model = model
+  }
+
+  /// The reply's text (trimmed) and the seconds to its first piece.
+  public struct Reply: Sendable {
+    public var text: String
+    public var timeToFirstToken: Double?
+    public var promptTokens: Int
+    public var answerTokens: Int
+  }
+
+  /// Calls the model on `messages`; when `streaming`, each piece is also emitted as `.text`.
+  public func run(
+    _ label: String, messages: [ChatMessage], parameters: GenerationParameters, log: TraceLog, streaming: Bool = false
+  ) async throws -> Reply {
+    let promptTokens = try model.promptTokenCount(messages)
+    let start = ContinuousClock.now
+    var ttft: Double?
+    var text = ""
+    for try await piece in model.stream(messages, parameters: parameters) {
+      if ttft == nil { ttft = (ContinuousClock.now - start).seconds }
+      text += piece
+      if streaming { log.emit(.text(piece)) }
+    }
+    try Task.checkCancellation()
+    let answerTokens = try model.tokenCount(text)
+    log.record(
+      TraceStep(
+        kind: .modelCall, label: label, promptTokens: promptTokens, answerTokens: answerTokens,
+        seconds: (ContinuousClock.now - start).seconds))
+    return Reply(
+      text: text.trimmingCharacters(in: .whitespacesAndNewlines), timeToFirstToken: ttft, promptTokens: promptTokens,
+      answerTokens: answerTokens)
+  }
+}
+
+extension Duration {
+  var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -1,0 +1,70 @@
+import Foundation
+public import TomeCore
+
+/// The pieces every multi-call strategy shares: rendering a template into chat messages,
+/// numbering passages, fitting them into a token budget, and yes/no decisions scored by the
+/// model.
+struct StrategyPrompts: Sendable {
+  let context: AnsweringContext
+  let system: String
+  let passageTemplate: PromptTemplate
+
+  init(_ context: AnsweringContext) throws {
+    self.context = context
+    system = try context.prompts.template("rag-system.txt").text.trimmingCharacters(in: .whitespacesAndNewlines)
+    passageTemplate = try context.prompts.template("rag-passage.txt")
+  }
+
+  /// The system message and the user message `template` renders from `values`.
+  func messages(_ template: String, _ values: [String: String]) throws -> [ChatMessage] {
+    [.system(system), .user(try context.prompts.template(template).render(values))]
+  }
+
+  /// `passages` as numbered blocks (`[1] …`), numbered from `first`.
+  func blocks(_ passages: [Passage], first: Int = 1) throws -> String {
+    try passages.enumerated().map { i, p in
+      try passageTemplate.render([
+        "n": "\(first + i)", "source": RAGStrategy.sourceLabel(p.span),
+        "text": p.text.trimmingCharacters(in: .whitespacesAndNewlines),
+      ]).trimmingCharacters(in: .newlines)
+    }.joined(separator: "\n\n")
+  }
+
+  /// The longest prefix of `passages` whose blocks fit in `tokens`.
+  func fitting(_ passages: [Passage], tokens: Int) throws -> [Passage] {
+    var used = 0
+    var kept: [Passage] = []
+    for p in passages {
+      let cost = try context.model.tokenCount(try blocks([p], first: kept.count + 1) + "\n\n")
+      if used + cost > tokens { break }
+      used += cost
+      kept.append(p)
+    }
+    return kept
+  }
+
+  /// Tokens left for passages in a prompt rendered from `template` with `values` (passages
+  /// empty), keeping `answerTokens` for the reply and within `limit` when given.
+  func room(_ template: String, _ values: [String: String], answerTokens: Int, limit: Int? = nil) throws -> Int {
+    let overhead = try context.model.promptTokenCount(messages(template, values))
+    return min(context.model.contextLength, limit ?? .max) - overhead - answerTokens
+  }
+
+  /// The model's probability of "yes" (against "no") for the question `template` asks.
+  func yes(_ label: String, _ template: String, _ values: [String: String], log: TraceLog) async throws -> Double {
+    let choice = try await Chooser(model: context.model).choose(
+      label, messages: messages(template, values), options: ["yes", "no"], fallback: 1, log: log)
+    return choice.probability(of: 0)
+  }
+
+  /// A traced model call of at most `maxTokens` tokens (greedy, one paragraph), optionally streamed.
+  func generate(
+    _ label: String, _ template: String, _ values: [String: String], maxTokens: Int, log: TraceLog, streaming: Bool = false
+  ) async throws -> ModelCall.Reply {
+    var parameters = context.parameters
+    parameters.maxTokens = maxTokens
+    parameters.stop += ["\nQuestion:", "<|im_end|>", "\n\n"]
+    return try await ModelCall(model: context.model).run(
+      label, messages: messages(template, values), parameters: parameters, log: log, streaming: streaming)
+  }
+}
