@@ -28,10 +28,13 @@ final class EssayCollection: Sendable {
     try collection.sync(paths: [essays], encoder: encoder)
   }
 
-  func answerer(k: Int = 4, strategy: RAGStrategy = RAGStrategy(configuration: .init(contextTokens: 1_500))) throws -> Answerer {
+  func answerer(
+    k: Int = 4, strategy: RAGStrategy = RAGStrategy(configuration: .init(contextTokens: 1_500)), kind: StrategyKind = .rag
+  ) throws -> Answerer {
     Answerer(
       retriever: try HybridRetriever(collection: collection, embedder: encoder.embedder), embedder: encoder.embedder,
-      model: model, strategy: strategy, prompts: prompts, configuration: .init(k: k))
+      model: model, strategies: StrategyFactory(rag: strategy.configuration), defaultStrategy: kind, prompts: prompts,
+      configuration: .init(k: k))
   }
 
   /// Lines `first...last` of `path`, joined by newlines.
@@ -54,7 +57,7 @@ final class EssayCollection: Sendable {
       case .evidence: sawEvidenceFirst = streamed.isEmpty
       case .text(let piece): streamed += piece
       case .finished(let a): answer = a
-      case .passages: break
+      case .passages, .step, .progress: break
       }
     }
     let a = try #require(answer)

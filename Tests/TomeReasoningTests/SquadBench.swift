@@ -58,7 +58,7 @@ struct SquadBench {
     for ordering in orderings {
       let answerer = Answerer(
         retriever: retriever, embedder: encoder.embedder, model: model,
-        strategy: RAGStrategy(configuration: .init(ordering: ordering)), prompts: prompts, configuration: .init(k: k))
+        strategies: StrategyFactory(rag: .init(ordering: ordering)), prompts: prompts, configuration: .init(k: k))
       var em = 0.0, f1 = 0.0, contains = 0, top1 = 0, top2 = 0, cited = 0, citedGood = 0, quotes = 0, quotesOK = 0, notFound = 0
       var ttft: [Double] = [], total: [Double] = [], promptTokens: [Double] = []
       for q in questions {

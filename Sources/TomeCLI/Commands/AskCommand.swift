@@ -26,12 +26,25 @@ struct AskCommand: AsyncParsableCommand {
         tome ask -k 6 --max-tokens 128 "who founded Viaweb"
         tome ask --json "what is a superangel" | jq '.evidence[0]'
         tome ask --endpoint http://127.0.0.1:8080 "how do startups die"
+        tome ask --strategy coc --trace "which company did the founder of Viaweb start next"
+        tome ask --strategy agents --scope all "what do the essays say about investors"
+
+      Strategies (--strategy): rag answers once from the best passages; coc asks itself a \
+      clarifying question, searches again with it and pins the paragraphs the model scores as \
+      relevant (multi-hop questions); agents has seeking agents read windows of the top \
+      documents (or, with --scope all, the whole collection) and a reasoner answer from their \
+      ranked extractions; auto picks one by the question's form and the collection's size and \
+      escalates when the answer is not found. Answer sentences without a [n] marker are \
+      attributed to the source lines that support them ("Supported by").
       """)
 
   @Argument(help: "The question.")
   var question: String
 
   @OptionGroup var answering: AnswerOptions
+
+  @Flag(name: .long, help: "Print each step (searches, model calls with tokens and seconds, decisions with their scores) on stderr as it happens.")
+  var trace = false
   @OptionGroup var indexKind: IndexKindOption
   @OptionGroup var models: ModelOptions
   @OptionGroup var index: IndexOptions
@@ -51,11 +64,12 @@ struct AskCommand: AsyncParsableCommand {
     // Asked questions are RoarGraph's training queries (`tome index build --kind roar`).
     try collection.recordAskedQuestion(question)
 
-    var printer = AnswerPrinter(tty: Terminal.stdoutIsTTY, quiet: output.quiet || output.json)
+    var printer = AnswerPrinter(tty: Terminal.stdoutIsTTY, quiet: output.quiet || output.json, trace: trace)
     defer { printer.end() }
     for try await event in answerer.answer(question, parameters: parameters) {
       if output.json {
         if case .finished(let answer) = event { try Terminal.printJSON(AskJSON(answer)) }
+        if trace, case .step = event { printer.show(event) }
       } else {
         printer.show(event)
       }

@@ -20,7 +20,7 @@ struct ChatCommand: AsyncParsableCommand {
       Commands:
         /sources      the passages of the last answer, with path:lines (cited ones marked)
         /open N       the lines of passage N with two lines of context around them
-        /strategy [S] show or set the answering strategy (rag)
+        /strategy [S] show or set the answering strategy (rag, coc, agents, auto)
         /clear        start a new conversation (the old one stays in the index)
         /history      the questions of this conversation
         /help         this list
@@ -228,12 +228,14 @@ struct ChatREPL {
         print("\(i + 1). \(Terminal.sanitized(turn.question))" + (turn.standaloneQuestion == turn.question ? "" : Terminal.dim("  → \(Terminal.sanitized(turn.standaloneQuestion))", tty)))
       }
     case "/strategy":
+      let available = StrategyKind.allCases.map(\.rawValue).joined(separator: ", ")
       if parts.count == 1 {
-        print("strategy: \(session.answerer.strategy.name) (available: \(AnswerOptions.Strategy.allCases.map(\.rawValue).joined(separator: ", ")))")
-      } else if let chosen = AnswerOptions.Strategy(rawValue: parts[1]) {
-        print("strategy: \(chosen.rawValue)")
+        print("strategy: \(session.answerer.defaultStrategy.rawValue) (available: \(available))")
+      } else if let chosen = StrategyKind(rawValue: parts[1]) {
+        session.answerer.defaultStrategy = chosen
+        print("strategy: \(chosen.rawValue) (\(chosen.summary))")
       } else {
-        Terminal.error("unknown strategy \(parts[1]); available: \(AnswerOptions.Strategy.allCases.map(\.rawValue).joined(separator: ", "))")
+        Terminal.error("unknown strategy \(parts[1]); available: \(available)")
       }
     case "/sources":
       showSources()

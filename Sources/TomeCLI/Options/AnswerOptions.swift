@@ -7,13 +7,23 @@ import TomeReasoning
 /// The answering options `ask`, `chat` and `batch` share: retrieval depth, ordering, model or
 /// endpoint, sampling, prompts.
 struct AnswerOptions: ParsableArguments {
-  /// Answering strategies `--strategy` accepts.
-  enum Strategy: String, ExpressibleByArgument, CaseIterable, Codable {
-    case rag
-  }
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Answering strategy: \(StrategyKind.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: "; ")).",
+      valueName: "name"))
+  var strategy: StrategyKind = .rag
 
-  @Option(name: .long, help: "Answering strategy: rag (retrieve, reorder, answer once).")
-  var strategy: Strategy = .rag
+  @Option(name: .long, help: "For agents: read the top documents a broad search finds (top) or the whole collection (all).")
+  var scope: AgentsStrategy.Scope = .top
+
+  @Option(name: .long, parsing: .unconditional, help: "For agents: windows the seeking agents read (top scope).")
+  var agents = 4
+
+  @Option(
+    name: .long, parsing: .unconditional,
+    help: "For agents over --endpoint: agents that ask the server at once (the in-process model reads one window at a time).")
+  var parallel = 1
 
   // `.unconditional`: `-k -3` reaches validate() and gets its range message, instead of
   // argument-parser's "Missing value for '-k'".
@@ -67,6 +77,11 @@ struct AnswerOptions: ParsableArguments {
     guard endpointTimeout.isFinite, endpointTimeout > 0, endpointTimeout <= 3600 else {
       throw ValidationError("--endpoint-timeout must be between 0 and 3600 seconds (got \(endpointTimeout))")
     }
+    guard agents >= 1 && agents <= 256 else { throw ValidationError("--agents must be between 1 and 256 (got \(agents))") }
+    guard parallel >= 1 && parallel <= 64 else { throw ValidationError("--parallel must be between 1 and 64 (got \(parallel))") }
+    if parallel > 1 && endpoint == nil {
+      throw ValidationError("--parallel needs --endpoint: the in-process model reads one window at a time")
+    }
     if let context, context < 64 { throw ValidationError("--context must be at least 64 tokens (got \(context))") }
     if endpoint != nil && model != nil { throw ValidationError("--model and --endpoint exclude each other: one model answers") }
     if let endpoint {
@@ -92,9 +107,12 @@ struct AnswerOptions: ParsableArguments {
     let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
     let promptDirectory = prompts.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath, isDirectory: true) }
       ?? Self.defaultPrompts(environment: ProcessInfo.processInfo.environment, executable: Self.executableURL, workingDirectory: cwd)
-    var strategy = RAGStrategy.Configuration(ordering: noReorder ? .rank : .edge)
-    strategy.contextTokens = context
-    return AnswererSettings(retrieval: .init(k: k), strategy: strategy, model: modelSource, prompts: promptDirectory)
+    var rag = RAGStrategy.Configuration(ordering: noReorder ? .rank : .edge)
+    rag.contextTokens = context
+    let agentSettings = AgentsStrategy.Configuration(agents: agents, scope: scope, parallel: parallel)
+    return AnswererSettings(
+      retrieval: .init(k: k), strategies: StrategyFactory(rag: rag, agents: agentSettings), strategy: strategy,
+      model: modelSource, prompts: promptDirectory)
   }
 
   /// Sampling for one answer (seeded when sampling, so a run can be repeated).
@@ -136,3 +154,4 @@ struct AnswerOptions: ParsableArguments {
     return Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
   }
 }
+

@@ -1,6 +1,7 @@
 public import ArgumentParser
 import Foundation
 public import TomeKit
+public import TomeReasoning
 public import TomeModel
 
 /// `--models DIR`: where model weights live.
@@ -19,6 +20,8 @@ struct ModelOptions: ParsableArguments {
 }
 
 extension RetrievalMode: ExpressibleByArgument {}
+extension StrategyKind: ExpressibleByArgument {}
+extension AgentsStrategy.Scope: ExpressibleByArgument {}
 
 /// `--chat-template chatml|llama3`: the chat format of an in-process model whose GGUF file has
 /// no recognisable `tokenizer.chat_template` (detection is the default).

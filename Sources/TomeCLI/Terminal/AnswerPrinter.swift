@@ -11,13 +11,16 @@ struct AnswerPrinter {
   var quiet: Bool
   /// Show the waiting spinner (standard error is a terminal).
   var progress: Bool
+  /// Print each step of the trace on standard error as it happens (`--trace`).
+  var trace: Bool
   private var streamed = false
   private var spinner: Spinner?
 
-  init(tty: Bool, quiet: Bool, progress: Bool = Terminal.stderrIsTTY) {
+  init(tty: Bool, quiet: Bool, progress: Bool = Terminal.stderrIsTTY, trace: Bool = false) {
     self.tty = tty
     self.quiet = quiet
     self.progress = progress && !quiet
+    self.trace = trace
   }
 
   /// Removes the spinner if one is still drawing (call when the answer ends or fails).
@@ -32,6 +35,17 @@ struct AnswerPrinter {
       return
     }
     if case .passages = event { return }
+    if case .step(let step) = event {
+      if trace { Terminal.error(Terminal.dim("· " + Terminal.sanitized(step.summary), Terminal.stderrIsTTY)) }
+      return
+    }
+    if case .progress(let line) = event {
+      if progress && !streamed {
+        end()
+        spinner = Spinner(line)
+      }
+      return
+    }
     end()
     switch event {
     case .evidence(let evidence):
@@ -52,7 +66,7 @@ struct AnswerPrinter {
     case .finished(let answer):
       print()
       sources(answer)
-    case .passages:
+    case .passages, .step, .progress:
       break
     }
   }
@@ -77,7 +91,18 @@ struct AnswerPrinter {
         }
       }
     }
+    if !answer.attributions.isEmpty {
+      print()
+      print(Terminal.bold("Supported by", tty))
+      for a in answer.attributions {
+        let sentence = Terminal.sanitized(a.sentence.split(whereSeparator: \.isNewline).joined(separator: " "))
+        print("  " + Terminal.cyan(Self.location(a.path, a.firstLine, a.lastLine, a.page), tty) + "  " + Terminal.dim(String(sentence.prefix(80)), tty))
+      }
+    }
     fflush(nil)
+    for sentence in answer.unsupportedSentences {
+      Terminal.error("note: no source line supports \"\(Terminal.sanitized(String(sentence.prefix(100))))\"")
+    }
     if answer.unsupported {
       Terminal.error("note: the answer is unsupported: its words are not found in the sources (\(answer.unsupportedWords.prefix(8).joined(separator: ", ")))")
     }
