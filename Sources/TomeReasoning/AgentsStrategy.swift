@@ -162,11 +162,12 @@ public struct AgentsStrategy: AnsweringStrategy {
     question: String, windows: [[Passage]], known: String, round: Int, prompts: StrategyPrompts, log: TraceLog
   ) async throws -> [Extraction] {
     let knownBlock = known.isEmpty ? "" : "Already known from other parts of the text:\n\(known)\n\n"
+    let baseline = try await prompts.baseline("relevance baseline", "choice-relevant.txt", ["question": question, "text": "N/A"], log: log)
     let agent: @Sendable (Int) async throws -> Extraction? = { index in
       let text = windows[index].map { $0.text.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: "\n\n")
       log.emit(.progress("agents round \(round): agent \(index + 1)/\(windows.count) reading"))
       let relevant = try await prompts.yes(
-        "agent \(index + 1) has information", "choice-relevant.txt", ["question": question, "text": text], log: log)
+        "agent \(index + 1) has information", "choice-relevant.txt", ["question": question, "text": text], baseline: baseline, log: log)
       guard relevant >= configuration.relevanceThreshold else { return nil }
       let reply = try await prompts.generate(
         "agent \(index + 1) extracts", "agents-extract.txt", ["text": text, "known": knownBlock, "question": question],
@@ -242,6 +243,7 @@ public struct AgentsStrategy: AnsweringStrategy {
   func reason(
     question: String, extractions: [Extraction], forced: Bool, round: Int, prompts: StrategyPrompts, log: TraceLog
   ) async throws -> Answer? {
+    let baseline = forced ? nil : try await prompts.baseline("answerable baseline", "choice-answerable.txt", ["notes": "N/A", "question": question], log: log)
     var r = 1
     while true {
       let top = Array(extractions.prefix(r))
@@ -249,7 +251,8 @@ public struct AgentsStrategy: AnsweringStrategy {
       let all = r >= extractions.count
       var answerable = forced && all
       if !answerable {
-        let p = try await prompts.yes("answerable from top \(r)", "choice-answerable.txt", ["notes": notes, "question": question], log: log)
+        let p = try await prompts.yes(
+          "answerable from top \(r)", "choice-answerable.txt", ["notes": notes, "question": question], baseline: baseline, log: log)
         answerable = p >= configuration.answerableThreshold
       }
       if answerable {

@@ -27,11 +27,15 @@ public struct CoCStrategy: AnsweringStrategy {
     public var acceptThreshold: Double
     /// Tokens for the clarifying question and for its answer.
     public var noteTokens: Int
+    /// Most prompt tokens of the clarifying call (the best paragraphs only: reading the whole
+    /// pool took 4 s per round for a 20-token question).
+    public var clarifyTokens: Int
 
     public init(
       depth: Int = 3, prefilter: Int = 6, searchDepth: Int = 8, relevanceThreshold: Double = 0.5,
-      acceptThreshold: Double = 0.5, noteTokens: Int = 40
+      acceptThreshold: Double = 0.5, noteTokens: Int = 40, clarifyTokens: Int = 1_536
     ) {
+      self.clarifyTokens = clarifyTokens
       self.depth = depth
       self.prefilter = prefilter
       self.searchDepth = searchDepth
@@ -69,7 +73,9 @@ public struct CoCStrategy: AnsweringStrategy {
       log.emit(.progress("coc round \(round)/\(configuration.depth): clarifying"))
       let shown = try prompts.fitting(
         Self.unique(pinned + pool),
-        tokens: prompts.room("coc-clarify.txt", ["passages": "", "question": question], answerTokens: configuration.noteTokens, limit: rag.contextTokens))
+        tokens: prompts.room(
+          "coc-clarify.txt", ["passages": "", "question": question], answerTokens: configuration.noteTokens,
+          limit: min(rag.contextTokens ?? .max, configuration.clarifyTokens)))
       let asked = try await prompts.generate(
         "clarify \(round)", "coc-clarify.txt", ["passages": try prompts.blocks(shown), "question": question],
         maxTokens: configuration.noteTokens, log: log)
@@ -101,9 +107,10 @@ public struct CoCStrategy: AnsweringStrategy {
       let notFound = TextAnalysis.normalised(reply.text).contains(RAGStrategy.notFoundPhrase)
       var accepted = notFound || round == configuration.depth
       if !accepted {
+        let values = ["passages": try prompts.blocks(final), "question": question]
+        let baseline = try await prompts.baseline("self-check baseline", "choice-supported.txt", values.merging(["answer": "N/A"]) { a, _ in a }, log: log)
         let supported = try await prompts.yes(
-          "self-check \(round)", "choice-supported.txt",
-          ["passages": try prompts.blocks(final), "question": question, "answer": reply.text], log: log)
+          "self-check \(round)", "choice-supported.txt", values.merging(["answer": reply.text]) { a, _ in a }, baseline: baseline, log: log)
         accepted = supported >= configuration.acceptThreshold
       }
       guard accepted else { continue }
@@ -140,11 +147,13 @@ public struct CoCStrategy: AnsweringStrategy {
     let similarity = candidates.indices.map { i in zip(target, vectors[row: i]).reduce(Float(0)) { $0 + $1.0 * $1.1 } }
     let shortlist = candidates.indices.sorted { similarity[$0] > similarity[$1] }.prefix(configuration.prefilter)
     var kept: [Passage] = []
+    let asked = "\(question)\nSub-question: \(clarification)"
+    let baseline = try await prompts.baseline("relevance baseline", "choice-relevant.txt", ["question": asked, "text": "N/A"], log: log)
     for index in shortlist {
       try Task.checkCancellation()
       let p = try await prompts.yes(
         "relevance of \(RAGStrategy.sourceLabel(candidates[index].span))", "choice-relevant.txt",
-        ["question": "\(question)\nSub-question: \(clarification)", "text": candidates[index].text], log: log)
+        ["question": asked, "text": candidates[index].text], baseline: baseline, log: log)
       if p >= configuration.relevanceThreshold { kept.append(candidates[index]) }
     }
     if kept.isEmpty, let best = shortlist.first {

@@ -50,11 +50,32 @@ struct StrategyPrompts: Sendable {
     return min(context.model.contextLength, limit ?? .max) - overhead - answerTokens
   }
 
-  /// The model's probability of "yes" (against "no") for the question `template` asks.
-  func yes(_ label: String, _ template: String, _ values: [String: String], log: TraceLog) async throws -> Double {
+  /// The model's probability of "yes" (against "no") for the question `template` asks; with
+  /// `baseline`, calibrated against it.
+  ///
+  /// Why calibrate: SmolLM2-135M answers "no" to nearly every relevance question (P(yes)
+  /// 0.2–0.3 on relevant and irrelevant paragraphs alike), so a fixed 0.5 threshold keeps
+  /// nothing. Contextual calibration (Zhao et al. 2021) divides the odds by those of the same
+  /// prompt with a content-free input ("N/A"): 0.5 then means "as likely yes as for nothing".
+  func yes(_ label: String, _ template: String, _ values: [String: String], baseline: Double? = nil, log: TraceLog) async throws -> Double {
     let choice = try await Chooser(model: context.model).choose(
       label, messages: messages(template, values), options: ["yes", "no"], fallback: 1, log: log)
-    return choice.probability(of: 0)
+    let p = choice.probability(of: 0)
+    guard let baseline, choice.method == .logprob else { return p }
+    return Self.calibrated(p, baseline: baseline)
+  }
+
+  /// P(yes) for `template` with `neutral` values (content-free input), for `yes(baseline:)`.
+  func baseline(_ label: String, _ template: String, _ values: [String: String], log: TraceLog) async throws -> Double? {
+    guard context.model is any ChoiceScoring else { return nil }
+    return try await yes(label, template, values, log: log)
+  }
+
+  /// `p` with its odds divided by `baseline`'s odds.
+  static func calibrated(_ p: Double, baseline: Double) -> Double {
+    let clamp = { (x: Double) in min(max(x, 1e-6), 1 - 1e-6) }
+    let odds = (clamp(p) / (1 - clamp(p))) / (clamp(baseline) / (1 - clamp(baseline)))
+    return odds / (1 + odds)
   }
 
   /// A traced model call of at most `maxTokens` tokens (greedy, one paragraph), optionally streamed.

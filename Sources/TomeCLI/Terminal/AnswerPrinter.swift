@@ -14,6 +14,8 @@ struct AnswerPrinter {
   /// Print each step of the trace on standard error as it happens (`--trace`).
   var trace: Bool
   private var streamed = false
+  /// The streamed answer's line was ended early (a trace line followed it).
+  private var lineEnded = false
   private var spinner: Spinner?
 
   init(tty: Bool, quiet: Bool, progress: Bool = Terminal.stderrIsTTY, trace: Bool = false) {
@@ -36,7 +38,12 @@ struct AnswerPrinter {
     }
     if case .passages = event { return }
     if case .step(let step) = event {
-      if trace { Terminal.error(Terminal.dim("· " + Terminal.sanitized(step.summary), Terminal.stderrIsTTY)) }
+      guard trace else { return }
+      if streamed && !lineEnded {
+        print()
+        lineEnded = true
+      }
+      Terminal.error(Terminal.dim("· " + Terminal.sanitized(step.summary), Terminal.stderrIsTTY))
       return
     }
     if case .progress(let line) = event {
@@ -61,10 +68,11 @@ struct AnswerPrinter {
         if !quiet { print(Terminal.bold("Answer", tty)) }
         streamed = true
       }
+      lineEnded = false
       print(Terminal.sanitized(piece, keepNewlines: true), terminator: "")
       fflush(nil)  // all C streams: print() buffers through stdout
     case .finished(let answer):
-      print()
+      if !lineEnded { print() }
       sources(answer)
     case .passages, .step, .progress:
       break
