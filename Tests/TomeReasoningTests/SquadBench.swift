@@ -61,6 +61,9 @@ struct SquadBench {
         strategies: StrategyFactory(rag: .init(ordering: ordering)), prompts: prompts, configuration: .init(k: k))
       var em = 0.0, f1 = 0.0, contains = 0, top1 = 0, top2 = 0, cited = 0, citedGood = 0, quotes = 0, quotesOK = 0, notFound = 0
       var ttft: [Double] = [], total: [Double] = [], promptTokens: [Double] = []
+      // Citations before (the model's own [n]) and after attribution, and whether they land on
+      // the question's gold paragraph (its file).
+      var withMarker = 0, withAny = 0, markerOnGold = 0, markers = 0, attributed = 0, attributedOnGold = 0, anyOnGold = 0
       for q in questions {
         let gold = answers[q.id] ?? []
         let a = try await answerer.answer(q.text, parameters: .greedy(maxTokens: 64))
@@ -76,6 +79,18 @@ struct SquadBench {
           cited += 1
           if holds(a.passages[c.number - 1].text) { citedGood += 1 }
         }
+        func onGold(_ path: String?) -> Bool {
+          guard let name = path?.split(separator: "/").last.map(String.init) else { return false }
+          return q.relevant.keys.contains(name)
+        }
+        let own = a.citations.filter { $0.path != nil && $0.verified }
+        markers += own.count
+        markerOnGold += own.filter { onGold($0.path) }.count
+        attributed += a.attributions.count
+        attributedOnGold += a.attributions.filter { onGold($0.path) }.count
+        if !own.isEmpty { withMarker += 1 }
+        if !a.citedSpans.isEmpty { withAny += 1 }
+        if a.citedSpans.contains(where: { onGold($0.path) }) { anyOnGold += 1 }
         quotes += a.quotes.count
         quotesOK += a.quotes.filter(\.verified).count
         if a.notFound { notFound += 1 }
@@ -91,6 +106,10 @@ struct SquadBench {
         precision, cited, quotesOK, quotes, notFound,
         Self.percentile(promptTokens, 0.5), Self.percentile(ttft, 0.5), Self.percentile(ttft, 0.95),
         Self.percentile(total, 0.5), Self.percentile(total, 0.95)))
+      print(String(
+        format: "squad citations: answers citing anything %d/%d with [n] only, %d/%d with attribution | [n] on the gold paragraph %d/%d | attributions on it %d/%d | answers with a citation on it %d/%d",
+        withMarker, questions.count, withAny, questions.count, markerOnGold, markers, attributedOnGold, attributed, anyOnGold,
+        questions.count))
     }
   }
 }

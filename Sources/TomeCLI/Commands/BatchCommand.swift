@@ -22,7 +22,8 @@ struct BatchRunCommand: AsyncParsableCommand {
       Input: one JSON object per line with "id" (string or number, unique) and "question"; \
       optional "gold" (list of answers), "choices" (multiple choice; gold names the right one \
       by letter or text), "gold_citations" (list of {"path", "lines": [first, last], "page"}), \
-      "strategy" (rag); any other field is copied to the output line unchanged. Lines that are \
+      "strategy" (rag, coc, agents or auto: overrides --strategy for that question); any other \
+      field is copied to the output line unchanged. Lines that are \
       not valid are reported with their line number and skipped, the other questions are \
       answered, and the run exits 1; repeated ids stop the run before anything is answered. \
       --output and --report may not name the input file (or a link to it).
