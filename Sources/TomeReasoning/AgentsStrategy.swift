@@ -79,10 +79,13 @@ public struct AgentsStrategy: AnsweringStrategy {
     let windows = try self.windows(question: question, tokens: window, context: context, log: log)
     log.record(TraceStep(kind: .note, label: "agents", detail: "\(windows.count) windows of up to \(window) tokens"))
     var extractions: [Extraction] = []
+    // Windows whose agent found something in round 1; the others are not read again.
+    var informative = Set<Int>()
     for round in 1...max(1, configuration.rounds) {
       let known = try scratchpad(extractions, tokens: window / 4, context: context)
-      let found = try await seek(question: question, windows: windows, known: known, round: round, prompts: prompts, log: log)
-      let fresh = deduplicated(found, against: extractions)
+      let found = try await seek(question: question, windows: round == 1 ? windows : windows.indices.map { informative.contains($0) ? windows[$0] : [] }, known: known, round: round, prompts: prompts, log: log)
+      if round == 1 { informative = Set(found.map(\.window)) }
+      let fresh = try deduplicated(found, against: extractions, embedder: context.embedder)
       if fresh.isEmpty && round > 1 {
         log.record(TraceStep(kind: .note, label: "round \(round)", detail: "no agent found anything new"))
       }
@@ -157,45 +160,78 @@ public struct AgentsStrategy: AnsweringStrategy {
     return out
   }
 
-  /// Each agent's extraction this round (nil for "no information"), in window order.
+  /// Each agent's extraction this round, in window order; windows with no information give none.
+  ///
+  /// In round 1 each agent first asks whether its window has anything (a scored, calibrated
+  /// yes/no) and extracts when it does. SmolLM2's P(yes) for a 1,000-token window hardly
+  /// depends on the window (within ±0.2 nats of the content-free baseline), so a threshold
+  /// alone can leave every window out: when fewer than `minimumInformative` of the windows pass,
+  /// the best-scored others are read too.
   func seek(
     question: String, windows: [[Passage]], known: String, round: Int, prompts: StrategyPrompts, log: TraceLog
   ) async throws -> [Extraction] {
     let knownBlock = known.isEmpty ? "" : "Already known from other parts of the text:\n\(known)\n\n"
-    let baseline = try await prompts.baseline("relevance baseline", "choice-relevant.txt", ["question": question, "text": "N/A"], log: log)
-    let agent: @Sendable (Int) async throws -> Extraction? = { index in
-      let text = windows[index].map { $0.text.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: "\n\n")
-      log.emit(.progress("agents round \(round): agent \(index + 1)/\(windows.count) reading"))
-      let relevant = try await prompts.yes(
-        "agent \(index + 1) has information", "choice-relevant.txt", ["question": question, "text": text], baseline: baseline, log: log)
-      guard relevant >= configuration.relevanceThreshold else { return nil }
+    let baseline =
+      round == 1 ? try await prompts.baseline("relevance baseline", "choice-relevant.txt", ["question": question, "text": "N/A"], log: log) : nil
+    let texts = windows.map { $0.map { $0.text.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: "\n\n") }
+    let extract: @Sendable (Int) async throws -> Extraction? = { index in
       let reply = try await prompts.generate(
-        "agent \(index + 1) extracts", "agents-extract.txt", ["text": text, "known": knownBlock, "question": question],
+        "agent \(index + 1) extracts", "agents-extract.txt", ["text": texts[index], "known": knownBlock, "question": question],
         maxTokens: configuration.extractionTokens, log: log)
       guard TextAnalysis.contentWords(reply.text).count >= 2,
         !TextAnalysis.normalised(reply.text).contains("no information")
       else { return nil }
       return Extraction(text: reply.text, window: index, source: try Self.source(of: reply.text, in: windows[index], embedder: prompts.context.embedder))
     }
-    var found: [Int: Extraction] = [:]
-    let width = max(1, configuration.parallel)
-    var next = 0
-    try await withThrowingTaskGroup(of: (Int, Extraction?).self) { group in
-      while next < min(width, windows.count) {
-        let i = next
-        group.addTask { (i, try await agent(i)) }
-        next += 1
-      }
-      while let (i, extraction) = try await group.next() {
-        if let extraction { found[i] = extraction }
-        if next < windows.count {
-          let j = next
-          group.addTask { (j, try await agent(j)) }
-          next += 1
+    // (extraction, relevance) per window; relevance is nil when it was not asked.
+    let agent: @Sendable (Int) async throws -> (Extraction?, Double?) = { index in
+      guard !windows[index].isEmpty else { return (nil, nil) }
+      log.emit(.progress("agents round \(round): agent \(index + 1)/\(windows.count) reading"))
+      // Whether a window has anything is asked once (round 1): the question and the window do
+      // not change, so neither would the answer. The relevance prompt and the extraction prompt
+      // begin alike (the window, then the question), so the extraction reuses the window's
+      // cached keys and values instead of reading it again.
+      guard round == 1 else { return (try await extract(index), nil) }
+      let relevant = try await prompts.yes(
+        "agent \(index + 1) has information", "choice-relevant.txt", ["question": question, "text": texts[index]], baseline: baseline, log: log)
+      guard relevant >= configuration.relevanceThreshold else { return (nil, relevant) }
+      return (try await extract(index), relevant)
+    }
+    var found = try await Self.concurrently(windows.indices.map { $0 }, width: configuration.parallel, agent)
+    if round == 1 {
+      let passed = found.filter { $0.value.1.map { $0 >= configuration.relevanceThreshold } ?? false }.count
+      let wanted = min(windows.count, max(1, (windows.count + 1) / 2))
+      if passed < wanted {
+        let others = found.filter { ($0.value.1 ?? 1) < configuration.relevanceThreshold }.sorted { $0.value.1 ?? 0 > $1.value.1 ?? 0 }
+          .prefix(wanted - passed).map(\.key)
+        log.record(TraceStep(kind: .note, label: "agents", detail: "\(passed) of \(windows.count) windows scored relevant; also reading the next best \(others.count)"))
+        for (index, extraction) in try await Self.concurrently(others, width: configuration.parallel, extract) {
+          found[index] = (extraction, found[index]?.1)
         }
       }
     }
-    return found.keys.sorted().compactMap { found[$0] }
+    return found.keys.sorted().compactMap { found[$0]?.0 }
+  }
+
+  /// `body` over `items`, at most `width` at once; results by item.
+  static func concurrently<T: Sendable>(
+    _ items: [Int], width: Int, _ body: @escaping @Sendable (Int) async throws -> T
+  ) async throws -> [Int: T] {
+    var out: [Int: T] = [:]
+    var next = 0
+    try await withThrowingTaskGroup(of: (Int, T).self) { group in
+      func add() {
+        let item = items[next]
+        group.addTask { (item, try await body(item)) }
+        next += 1
+      }
+      while next < min(max(1, width), items.count) { add() }
+      while let (item, value) = try await group.next() {
+        out[item] = value
+        if next < items.count { add() }
+      }
+    }
+    return out
   }
 
   /// The chunk of `window` closest in meaning to `text`.
@@ -207,11 +243,31 @@ public struct AgentsStrategy: AnsweringStrategy {
     return window[scores.indices.max { scores[$0] < scores[$1] } ?? 0]
   }
 
-  /// `found` without extractions whose normalised text is already known.
-  func deduplicated(_ found: [Extraction], against known: [Extraction]) -> [Extraction] {
+  /// `found` without extractions that repeat a known one or each other: the same normalised
+  /// text, or an encoder cosine of `duplicateSimilarity` or more (a later round mostly restates
+  /// what round 1 found in other words; counting that as news kept every question going for
+  /// all rounds).
+  func deduplicated(_ found: [Extraction], against known: [Extraction], embedder: any TextEmbedder) throws -> [Extraction] {
+    guard !found.isEmpty else { return [] }
+    let all = known + found
+    let vectors = try embedder.embed(passages: all.map(\.text))
+    var kept = Array(known.indices)
     var seen = Set(known.map { TextAnalysis.normalised($0.text) })
-    return found.filter { seen.insert(TextAnalysis.normalised($0.text)).inserted }
+    var out: [Extraction] = []
+    for i in known.count..<all.count {
+      guard seen.insert(TextAnalysis.normalised(all[i].text)).inserted else { continue }
+      let repeats = kept.contains { j in
+        zip(vectors[row: i], vectors[row: j]).reduce(Float(0)) { $0 + $1.0 * $1.1 } >= Float(Self.duplicateSimilarity)
+      }
+      guard !repeats else { continue }
+      kept.append(i)
+      out.append(all[i])
+    }
+    return out
   }
+
+  /// Encoder cosine at which two extractions say the same thing.
+  static let duplicateSimilarity = 0.9
 
   /// Extractions by encoder similarity to the question, best first.
   func ranked(_ extractions: [Extraction], question: String, context: AnsweringContext) throws -> [Extraction] {
