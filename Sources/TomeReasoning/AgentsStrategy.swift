@@ -239,7 +239,7 @@ public struct AgentsStrategy: AnsweringStrategy {
     guard window.count > 1 else { return window[0] }
     let vectors = try embedder.embed(passages: [text] + window.map(\.text))
     let target = vectors[row: 0]
-    let scores = window.indices.map { i in zip(target, vectors[row: i + 1]).reduce(Float(0)) { $0 + $1.0 * $1.1 } }
+    let scores = window.indices.map { i in Similarity.cosine(target, vectors[row: i + 1]) }
     return window[scores.indices.max { scores[$0] < scores[$1] } ?? 0]
   }
 
@@ -257,7 +257,7 @@ public struct AgentsStrategy: AnsweringStrategy {
     for i in known.count..<all.count {
       guard seen.insert(TextAnalysis.normalised(all[i].text)).inserted else { continue }
       let repeats = kept.contains { j in
-        zip(vectors[row: i], vectors[row: j]).reduce(Float(0)) { $0 + $1.0 * $1.1 } >= Float(Self.duplicateSimilarity)
+        Similarity.cosine(vectors[row: i], vectors[row: j]) >= Self.duplicateSimilarity
       }
       guard !repeats else { continue }
       kept.append(i)
@@ -275,7 +275,7 @@ public struct AgentsStrategy: AnsweringStrategy {
     let vectors = try context.embedder.embed(passages: extractions.map(\.text))
     let target = try context.embedder.embed(query: question)
     var scored = extractions
-    for i in scored.indices { scored[i].score = Double(zip(target, vectors[row: i]).reduce(Float(0)) { $0 + $1.0 * $1.1 }) }
+    for i in scored.indices { scored[i].score = Similarity.cosine(target, vectors[row: i]) }
     return scored.enumerated().sorted { $0.element.score != $1.element.score ? $0.element.score > $1.element.score : $0.offset < $1.offset }
       .map(\.element)
   }

@@ -91,10 +91,9 @@ public struct Attributor: Sendable {
       let query = matrix[row: 0]
       var best: (index: Int, similarity: Double, score: Double)?
       for (row, index) in shortlist.enumerated() {
-        var cosine: Float = 0
-        for (a, b) in zip(query, matrix[row: row + 1]) { cosine += a * b }
-        let score = Double(cosine) + overlaps[index]
-        if best == nil || score > best!.score { best = (index, Double(cosine), score) }
+        let cosine = Similarity.cosine(query, matrix[row: row + 1])
+        let score = cosine + overlaps[index]
+        if best == nil || score > best!.score { best = (index, cosine, score) }
       }
       guard let best else { continue }
       let overlap = overlaps[best.index]

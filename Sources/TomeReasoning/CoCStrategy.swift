@@ -144,7 +144,7 @@ public struct CoCStrategy: AnsweringStrategy {
     guard !candidates.isEmpty else { return [] }
     let vectors = try prompts.context.embedder.embed(passages: candidates.map(\.text))
     let target = try prompts.context.embedder.embed(query: query)
-    let similarity = candidates.indices.map { i in zip(target, vectors[row: i]).reduce(Float(0)) { $0 + $1.0 * $1.1 } }
+    let similarity = candidates.indices.map { i in Similarity.cosine(target, vectors[row: i]) }
     let shortlist = candidates.indices.sorted { similarity[$0] > similarity[$1] }.prefix(configuration.prefilter)
     var kept: [Passage] = []
     let asked = "\(question)\nSub-question: \(clarification)"

@@ -75,14 +75,13 @@ public struct EvidenceSelector: Sendable {
     let questionTerms = Set(TextAnalysis.contentWords(question).map(TextAnalysis.stem))
     for index in candidates.indices {
       let row = matrix[row: index]
-      var cosine: Float = 0
-      for (a, b) in zip(query, row) { cosine += a * b }
+      let cosine = Similarity.cosine(query, row)
       var bonus = 0.0
       if configuration.overlapWeight != 0, !questionTerms.isEmpty {
         let terms = Set(TextAnalysis.contentWords(candidates[index].text).map(TextAnalysis.stem))
         bonus = configuration.overlapWeight * Double(questionTerms.intersection(terms).count) / Double(questionTerms.count)
       }
-      candidates[index].score = Double(cosine) + bonus
+      candidates[index].score = cosine + bonus
     }
     return candidates.enumerated().sorted { a, b in
       a.element.score != b.element.score ? a.element.score > b.element.score : a.offset < b.offset

@@ -72,18 +72,8 @@ import TomeTestSupport
       at: SharedData.data("paul_graham_essays/essays/superangels.txt"), to: dir.url.appendingPathComponent("essays/superangels.txt"))
     #expect(try TomeBinary.run(["ingest", "essays", "--quiet"], in: dir.url).status == 0)
 
-    let (server, out, _) = try TomeBinary.start(["serve", "--port", "0"], in: dir.url)
+    let (server, url) = try TomeBinary.serve(in: dir.url)
     defer { server.terminate() }
-    // "listening on http://127.0.0.1:PORT  (model …)"
-    var banner = Data()
-    while !String(decoding: banner, as: UTF8.self).contains("\n") {
-      let piece = out.fileHandleForReading.availableData
-      if piece.isEmpty { break }
-      banner.append(piece)
-    }
-    let line = String(decoding: banner, as: UTF8.self)
-    let url = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init), "\(line)")
-
     let ask = try TomeBinary.run(
       ["ask", "--json", "--endpoint", url, "-k", "3", "--max-tokens", "24", "--context", "1500", "What is a super-angel?"], in: dir.url)
     #expect(ask.status == 0, "\(ask.stderr)")

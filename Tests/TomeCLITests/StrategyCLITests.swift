@@ -39,16 +39,8 @@ import TomeTestSupport
   @Test("ask --strategy agents over a real tome serve: decisions are parsed from replies and the trace says so")
   func agentsOverEndpoint() throws {
     let dir = try Self.essays()
-    let (server, out, _) = try TomeBinary.start(["serve", "--port", "0"], in: dir.url)
+    let (server, url) = try TomeBinary.serve(in: dir.url)
     defer { server.terminate() }
-    var banner = Data()
-    while !String(decoding: banner, as: UTF8.self).contains("\n") {
-      let piece = out.fileHandleForReading.availableData
-      if piece.isEmpty { break }
-      banner.append(piece)
-    }
-    let line = String(decoding: banner, as: UTF8.self)
-    let url = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init), "\(line)")
     let ask = try TomeBinary.run(
       ["ask", "--strategy", "agents", "--agents", "2", "--parallel", "2", "--endpoint", url, "--trace", "--max-tokens", "24",
        "--context", "1500", "What is a super-angel?"],

@@ -43,6 +43,30 @@ package enum TomeBinary {
     return (process, out, err)
   }
 
+  /// Starts `tome serve --port 0` (plus `arguments`) in `directory` and returns the process
+  /// and the base URL from its banner ("listening on http://127.0.0.1:PORT …").
+  package static func serve(_ arguments: [String] = [], in directory: URL) throws -> (process: Process, url: String) {
+    let (server, out, _) = try start(["serve", "--port", "0"] + arguments, in: directory)
+    var banner = Data()
+    while !String(decoding: banner, as: UTF8.self).contains("\n") {
+      let piece = out.fileHandleForReading.availableData
+      if piece.isEmpty { break }
+      banner.append(piece)
+    }
+    let line = String(decoding: banner, as: UTF8.self)
+    guard let url = line.split(separator: " ").first(where: { $0.hasPrefix("http://") }).map(String.init) else {
+      server.terminate()
+      throw ServeStartError(banner: line)
+    }
+    return (server, url)
+  }
+
+  /// `tome serve` printed no URL.
+  package struct ServeStartError: Error, CustomStringConvertible {
+    package var banner: String
+    package var description: String { "tome serve printed no URL: \(banner)" }
+  }
+
   /// Runs `tome` to completion and returns its exit status and output. A child still running
   /// after `timeout` seconds is killed and its stderr says so, so a hang fails one test instead
   /// of stalling the suite.
