@@ -34,8 +34,9 @@ public struct HybridRetriever: Sendable {
   /// Hits taken from each side before fusion.
   public var candidates: Int
   let documents: DocumentRanker
-  /// The document of every chunk with a vector, for dense search within named documents.
-  let chunkDocuments: [Int64: DocumentID]
+  /// The chunks of every document, for dense search within named documents (built once:
+  /// scanning every chunk per focused query cost a pass over the whole collection).
+  let documentChunks: [DocumentID: [Int64]]
 
   /// Builds a retriever; with an embedder, loads the index's vectors for dense search.
   ///
@@ -61,15 +62,14 @@ public struct HybridRetriever: Sendable {
       })
     guard let embedder else {
       index = nil
-      chunkDocuments = [:]
+      documentChunks = [:]
       self.indexKind = .exact
       return
     }
     if let stored = try collection.store.meta(.encoder), stored != embedder.identifier {
       throw RetrievalError.encoderMismatch(index: stored, encoder: embedder.identifier)
     }
-    chunkDocuments = Dictionary(
-      try collection.store.chunkDocuments().map { ($0.key.rawValue, $0.value) }, uniquingKeysWith: { a, _ in a })
+    documentChunks = Dictionary(grouping: try collection.store.chunkDocuments(), by: \.value).mapValues { $0.map(\.key.rawValue) }
     let kind = try indexKind ?? GraphStore.chosenKind(collection)
     self.indexKind = kind
     if let graphKind = kind.graphKind, try collection.store.meta(.encoder) != nil {
@@ -148,7 +148,7 @@ public struct HybridRetriever: Sendable {
         for scope in scopes {
           if let documents = scope.documents {
             // The named documents' chunks are known, so a graph index can score them exactly.
-            let allowed = chunkDocuments.compactMap { documents.contains($0.value) ? $0.key : nil }
+            let allowed = documents.flatMap { documentChunks[$0] ?? [] }
             lists.append(index.search(query: vector, k: wanted, filter: VectorFilter(allowing: allowed)))
           } else {
             lists.append(index.search(query: vector, k: wanted))
