@@ -278,6 +278,7 @@ struct StrategyControlFlowTests {
       #expect(final.contains(p) == pinned.contains(p))
     }
     #expect(answer.passages.map(\.text.trimmed) == pinned)
+    #expect(!answer.trace.contains { $0.kind == .note && $0.label == "pointback" }, "pinned by score, not as the encoder's best")
     #expect(answer.strategy == "coc" && answer.text == reply && !answer.notFound)
     #expect(answer.trace.contains { $0.kind == .decision && $0.label == "self-check 1" && $0.chosen == "yes" })
     #expect(answer.tokens.calls == model.calls.count)
