@@ -152,6 +152,9 @@ struct StrategyControlFlowTests {
       ("I would say yes rather than no.", "yes"),
       ("It says no rather than yes.", "no"),
       ("Perhaps.", "skip"),
+      // Whole words only: "know" does not mention "no", "Not" does not start with it.
+      ("I don't know.", "skip"),
+      ("Not sure.", "skip"),
     ])
   func chooserParsed(reply: String, expected: String) async throws {
     let model = ScriptedTextModel([.template("Is it?", reply: reply)])
