@@ -82,16 +82,31 @@ public struct Chooser: Sendable {
     return choice
   }
 
-  /// The option `reply` starts with (longest match first), else the first one it mentions.
+  /// The option `reply` starts with (longest match first), else the first one it mentions;
+  /// whole words only ("I don't know" does not mention "no", "Not sure" does not start with it).
   static func parse(_ reply: String, options: [String]) -> Int? {
     let text = TextAnalysis.normalised(reply)
     let normalisedOptions = options.map { TextAnalysis.normalised($0) }
     let byLength = normalisedOptions.indices.sorted { normalisedOptions[$0].count > normalisedOptions[$1].count }
-    if let i = byLength.first(where: { !normalisedOptions[$0].isEmpty && text.hasPrefix(normalisedOptions[$0]) }) { return i }
     let positions = byLength.compactMap { i -> (Int, String.Index)? in
-      text.range(of: normalisedOptions[i]).map { (i, $0.lowerBound) }
+      wholeWord(normalisedOptions[i], in: text).map { (i, $0) }
     }
+    // The earliest mention; at the start of the reply, ties go to the longest option.
     return positions.min { $0.1 < $1.1 }?.0
+  }
+
+  /// Where `word` first occurs in `text` not inside a longer word.
+  static func wholeWord(_ word: String, in text: String) -> String.Index? {
+    guard !word.isEmpty else { return nil }
+    let isWordCharacter = { (c: Character) in c.isLetter || c.isNumber }
+    var from = text.startIndex
+    while let found = text.range(of: word, range: from..<text.endIndex) {
+      let before = found.lowerBound > text.startIndex && isWordCharacter(text[text.index(before: found.lowerBound)])
+      let after = found.upperBound < text.endIndex && isWordCharacter(text[found.upperBound])
+      if !before && !after { return found.lowerBound }
+      from = text.index(after: found.lowerBound)
+    }
+    return nil
   }
 
   static func spellings(_ option: String) -> [String] {
