@@ -36,6 +36,8 @@ public struct AutoStrategy: AnsweringStrategy {
         try context.reader.search(question, k: agents.configuration.searchDepth, documents: nil)
       }
       let documents = try context.reader.documents(of: hits).prefix(agents.configuration.agents)
+      // Document sizes are in the chunker's (encoder's) tokens, the window in the model's; on
+      // English text the two counts are within about a fifth of each other.
       let tokens = documents.reduce(0) { $0 + $1.tokens }
       let window = min(context.model.contextLength, rag.configuration.contextTokens ?? .max)
       if tokens > window {

@@ -51,8 +51,11 @@ public struct Chooser: Sendable {
     self.model = model
   }
 
+  /// - Parameter verdict: rewrites the recorded step before it is logged (a caller that
+  ///   calibrates the scores records the calibrated pick, not the raw one).
   public func choose(
-    _ label: String, messages: [ChatMessage], options: [String], fallback: Int, log: TraceLog
+    _ label: String, messages: [ChatMessage], options: [String], fallback: Int, log: TraceLog,
+    verdict: (ScoredChoice, inout TraceStep) -> Void = { _, _ in }
   ) async throws -> ScoredChoice {
     precondition(!options.isEmpty && options.indices.contains(fallback), "a choice needs options and a valid fallback")
     let start = ContinuousClock.now
@@ -74,11 +77,12 @@ public struct Chooser: Sendable {
       choice = ScoredChoice(
         options: options, scores: options.indices.map { $0 == index ? 0 : -.infinity }, index: index, method: .parsed)
     }
-    log.record(
-      TraceStep(
-        kind: .decision, label: label, promptTokens: try? model.promptTokenCount(messages),
-        seconds: (ContinuousClock.now - start).seconds, options: options, scores: choice.scores,
-        chosen: choice.chosen, method: choice.method.rawValue))
+    var step = TraceStep(
+      kind: .decision, label: label, promptTokens: try? model.promptTokenCount(messages),
+      seconds: (ContinuousClock.now - start).seconds, options: options, scores: choice.scores,
+      chosen: choice.chosen, method: choice.method.rawValue)
+    verdict(choice, &step)
+    log.record(step)
     return choice
   }
 

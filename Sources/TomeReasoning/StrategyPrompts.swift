@@ -59,7 +59,15 @@ struct StrategyPrompts: Sendable {
   /// prompt with a content-free input ("N/A"): 0.5 then means "as likely yes as for nothing".
   func yes(_ label: String, _ template: String, _ values: [String: String], baseline: Double? = nil, log: TraceLog) async throws -> Double {
     let choice = try await Chooser(model: context.model).choose(
-      label, messages: messages(template, values), options: ["yes", "no"], fallback: 1, log: log)
+      label, messages: messages(template, values), options: ["yes", "no"], fallback: 1, log: log
+    ) { choice, step in
+      // The trace shows the pick the strategy acts on: the calibrated one.
+      guard let baseline, choice.method == .logprob else { return }
+      let p = choice.probability(of: 0)
+      let calibrated = Self.calibrated(p, baseline: baseline)
+      step.chosen = calibrated >= 0.5 ? "yes" : "no"
+      step.detail = String(format: "P(yes) %.2f, calibrated %.2f against %.2f for a content-free input", p, calibrated, baseline)
+    }
     let p = choice.probability(of: 0)
     guard let baseline, choice.method == .logprob else { return p }
     return Self.calibrated(p, baseline: baseline)

@@ -18,7 +18,7 @@ enum TemplateLine {
   /// choice-supported.txt
   static let supported = "Is this answer correct and supported by the passages above?"
   /// agents-extract.txt
-  static let extract = "Write down the facts from the text above"
+  static let extract = "Write down the facts from it that help answer the question"
   /// choice-answerable.txt
   static let answerable = "Can the question be answered from the notes above?"
   /// agents-answer.txt
@@ -85,7 +85,7 @@ enum Scripts {
   static func scoredText(_ prompt: String) -> String {
     guard let start = prompt.range(of: "Text:\n") else { return "" }
     let rest = prompt[start.upperBound...]
-    return String(rest[..<(rest.range(of: "\n\nDoes the text above")?.lowerBound ?? rest.endIndex)])
+    return String(rest[..<(rest.range(of: "\n\nQuestion: ")?.lowerBound ?? rest.endIndex)])
   }
 
   /// The first line (the file's title) of the window an extraction prompt shows.
