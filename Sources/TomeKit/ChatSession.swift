@@ -94,11 +94,11 @@ public struct ChatSession: Sendable {
       joined = grown
     }
     guard joined.span.path == recorded.path, joined.span.firstLine == recorded.firstLine, joined.span.lastLine == recorded.lastLine,
-      joined.span.page == recorded.page
+      joined.span.page == recorded.page, let retrieved = stored.first(where: { $0.id == ids[0] })
     else { return nil }
     return Passage(
-      id: ids[0], text: joined.text, span: joined.span, score: 0, section: stored[0].chunk.section,
-      mergedIDs: Array(ids.dropFirst()), document: stored[0].documentID)
+      id: retrieved.id, text: joined.text, span: joined.span, score: 0, section: retrieved.chunk.section,
+      mergedIDs: Array(ids.dropFirst()), document: retrieved.documentID)
   }
 
   /// Forgets the conversation so far: the next question starts a new stored chat (the old one
