@@ -14,7 +14,11 @@ public struct ChatSession: Sendable {
   public struct Turn: Sendable {
     public var question: String
     public var standaloneQuestion: String
-    public var answer: Answer
+    /// The answer's text.
+    public var answer: String
+    /// The answer's citations, evidence and passages; nil for a turn stored by a Tome from
+    /// before the record, whose details are not read (its question and text still are).
+    public var record: AnswerRecord?
   }
 
   public let collection: Collection
@@ -31,22 +35,27 @@ public struct ChatSession: Sendable {
 
   /// Continues stored conversation `chat`.
   ///
+  /// A turn whose details are not an `AnswerRecord` (older Tomes stored `Answer`'s own JSON)
+  /// resumes with its question and answer text and no sources: one unreadable turn must not
+  /// lose the whole conversation.
+  ///
   /// - Throws: `ChatSessionError.unknownChat` when the index has no such chat.
   public static func resume(_ chat: ChatID, collection: Collection, answerer: Answerer) throws -> ChatSession {
     guard try collection.store.chatExists(chat) else { throw ChatSessionError.unknownChat(chat) }
     var session = ChatSession(collection: collection, answerer: answerer)
     session.chat = chat
     let decoder = JSONDecoder()
-    session.turns = try collection.store.turns(of: chat).map { record in
-      let answer = try decoder.decode(Answer.self, from: record.details)
-      return Turn(question: record.question, standaloneQuestion: record.standaloneQuestion, answer: answer)
+    session.turns = try collection.store.turns(of: chat).map { stored in
+      Turn(
+        question: stored.question, standaloneQuestion: stored.standaloneQuestion, answer: stored.answer,
+        record: try? decoder.decode(AnswerRecord.self, from: stored.details))
     }
     return session
   }
 
   /// The question retrieval should use for `question`, given the turns so far.
   public func standalone(_ question: String) async throws -> (question: String, method: FollowUpRewriter.Method) {
-    let history = turns.map { FollowUpRewriter.Turn(question: $0.question, standaloneQuestion: $0.standaloneQuestion, answer: $0.answer.text) }
+    let history = turns.map { FollowUpRewriter.Turn(question: $0.question, standaloneQuestion: $0.standaloneQuestion, answer: $0.answer) }
     return try await rewriter.standalone(question, history: history, model: answerer.model, prompts: answerer.prompts)
   }
 
@@ -61,12 +70,35 @@ public struct ChatSession: Sendable {
     let store = collection.store
     let chat = try self.chat ?? store.createChat(title: String(question.prefix(80)))
     self.chat = chat
-    let details = try JSONEncoder().encode(answer)
+    let record = AnswerRecord(answer)
     try store.appendTurn(
       TurnRecord(
         chatID: chat, question: question, standaloneQuestion: standaloneQuestion, strategy: answer.strategy,
-        answer: answer.text, details: details))
-    turns.append(Turn(question: question, standaloneQuestion: standaloneQuestion, answer: answer))
+        answer: answer.text, details: try JSONEncoder().encode(record)))
+    turns.append(Turn(question: question, standaloneQuestion: standaloneQuestion, answer: answer.text, record: record))
+  }
+
+  /// Passage `n` (1-based, as `[n]`) of `record`, with its text read back from the index: its
+  /// chunks joined by their lines, as retrieval joined them. The record keeps only where the
+  /// passage is, so `/open` works the same for a turn of this run and a resumed one.
+  ///
+  /// - Returns: nil when `n` names no passage, or when a chunk is gone or no longer sits on
+  ///   the recorded lines (the file was re-indexed since the answer).
+  public func passage(_ n: Int, of record: AnswerRecord) throws -> Passage? {
+    guard let recorded = record.passages.first(where: { $0.n == n }) else { return nil }
+    let ids = recorded.chunkIDs.map(ChunkID.init)
+    let stored = try collection.store.chunks(ids: ids).sorted { $0.chunk.ordinal < $1.chunk.ordinal }
+    guard stored.count == ids.count, var joined = stored.first.map({ (text: $0.chunk.text, span: $0.chunk.span) }) else { return nil }
+    for next in stored.dropFirst() {
+      guard let grown = CollectionReader.joinLines(joined.text, joined.span, next.chunk.text, next.chunk.span) else { return nil }
+      joined = grown
+    }
+    guard joined.span.path == recorded.path, joined.span.firstLine == recorded.firstLine, joined.span.lastLine == recorded.lastLine,
+      joined.span.page == recorded.page, let retrieved = stored.first(where: { $0.id == ids[0] })
+    else { return nil }
+    return Passage(
+      id: retrieved.id, text: joined.text, span: joined.span, score: 0, section: retrieved.chunk.section,
+      mergedIDs: Array(ids.dropFirst()), document: retrieved.documentID)
   }
 
   /// Forgets the conversation so far: the next question starts a new stored chat (the old one

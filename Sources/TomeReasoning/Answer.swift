@@ -26,7 +26,9 @@ public struct AnswerTimings: Sendable, Hashable, Codable {
 }
 
 /// A finished answer with everything needed to render or check it.
-public struct Answer: Sendable, Hashable, Codable {
+///
+/// Not `Codable` on purpose: its JSON is `AnswerRecord`, the one shape every output uses.
+public struct Answer: Sendable, Hashable {
   public var question: String
   /// The strategy that produced it (`rag`, `coc`, …; `auto` answers carry the route taken).
   public var strategy: String

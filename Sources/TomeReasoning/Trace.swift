@@ -53,6 +53,41 @@ public struct TraceStep: Sendable, Hashable, Codable {
     case answerTokens = "answer_tokens"
   }
 
+  /// Reads what `encode(to:)` writes: a null score is −∞.
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    kind = try c.decode(Kind.self, forKey: .kind)
+    label = try c.decode(String.self, forKey: .label)
+    detail = try c.decodeIfPresent(String.self, forKey: .detail)
+    results = try c.decodeIfPresent(Int.self, forKey: .results)
+    promptTokens = try c.decodeIfPresent(Int.self, forKey: .promptTokens)
+    answerTokens = try c.decodeIfPresent(Int.self, forKey: .answerTokens)
+    seconds = try c.decodeIfPresent(Double.self, forKey: .seconds)
+    options = try c.decodeIfPresent([String].self, forKey: .options)
+    scores = try c.decodeIfPresent([Double?].self, forKey: .scores)?.map { $0 ?? -.infinity }
+    chosen = try c.decodeIfPresent(String.self, forKey: .chosen)
+    method = try c.decodeIfPresent(String.self, forKey: .method)
+  }
+
+  /// Writes every key, an absent value as null (the rule of `AnswerRecord`, which holds the
+  /// trace), and a score that is not finite as null: a parsed decision scores the options it
+  /// did not pick −∞, and JSON has no infinity (`JSONEncoder` refuses to write one, which
+  /// failed the whole answer's JSON).
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(kind, forKey: .kind)
+    try c.encode(label, forKey: .label)
+    try c.encode(detail, forKey: .detail)
+    try c.encode(results, forKey: .results)
+    try c.encode(promptTokens, forKey: .promptTokens)
+    try c.encode(answerTokens, forKey: .answerTokens)
+    try c.encode(seconds, forKey: .seconds)
+    try c.encode(options, forKey: .options)
+    try c.encode(scores?.map { $0.isFinite ? $0 : nil }, forKey: .scores)
+    try c.encode(chosen, forKey: .chosen)
+    try c.encode(method, forKey: .method)
+  }
+
   /// One line for a terminal: `model_call clarify: 812→24 tokens, 1.9 s`.
   public var summary: String {
     var parts: [String] = []

@@ -1,22 +1,24 @@
 import Foundation
+public import TomeReasoning
 
 /// The seam for `POST /v1/ask`: TomeKit's `Answerer` implements it. A server started
 /// without an index has none, and the route answers 404 saying how to give it one.
 public protocol QuestionAnswering: Sendable {
   /// Answers `request`; errors become a 500 with the error's description.
-  func answer(_ request: AskRequest) async throws -> AskResponse
+  func answer(_ request: AskRequest) async throws -> AnswerRecord
 }
 
-/// The body of `POST /v1/ask`.
+/// The body of `POST /v1/ask`. The reply is the question's `AnswerRecord`, the shape
+/// `tome ask --json` prints.
 public struct AskRequest: Codable, Sendable, Hashable {
   public var question: String
-  /// The strategy's command-line name (`rag`, `coc`, …); nil lets the router choose.
-  public var strategy: String?
+  /// The strategy; nil is the answerer's default (`rag` in `tome serve`).
+  public var strategy: StrategyKind?
   /// Index name or path; nil is the server's default index.
   public var index: String?
   public var maxTokens: Int?
 
-  public init(question: String, strategy: String? = nil, index: String? = nil, maxTokens: Int? = nil) {
+  public init(question: String, strategy: StrategyKind? = nil, index: String? = nil, maxTokens: Int? = nil) {
     self.question = question
     self.strategy = strategy
     self.index = index
@@ -26,6 +28,25 @@ public struct AskRequest: Codable, Sendable, Hashable {
   enum CodingKeys: String, CodingKey {
     case question, strategy, index
     case maxTokens = "max_tokens"
+  }
+
+  /// Reads the body. An unknown strategy name throws `RequestProblem` (a 400 listing the
+  /// known names, as `tome batch` says it) rather than a decoding error, which would only say
+  /// the JSON is not valid.
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    question = try c.decode(String.self, forKey: .question)
+    index = try c.decodeIfPresent(String.self, forKey: .index)
+    maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens)
+    if let name = try c.decodeIfPresent(String.self, forKey: .strategy) {
+      guard let kind = StrategyKind(rawValue: name) else {
+        throw RequestProblem(
+          "unknown strategy \"\(name)\" in `strategy` (known: \(StrategyKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+      }
+      strategy = kind
+    } else {
+      strategy = nil
+    }
   }
 
   /// Checks what the request says before anything runs: a question that is not blank, and
@@ -38,37 +59,5 @@ public struct AskRequest: Codable, Sendable, Hashable {
     if let maxTokens, !(1...contextLength).contains(maxTokens) {
       throw RequestProblem("`max_tokens` must be between 1 and \(contextLength) (the model's context), got \(maxTokens)")
     }
-  }
-}
-
-/// The response of `POST /v1/ask`: the answer with `[n]` markers and what each marker cites.
-public struct AskResponse: Codable, Sendable, Hashable {
-  public struct Source: Codable, Sendable, Hashable {
-    /// The `n` of `[n]` in the answer.
-    public var marker: Int
-    public var path: String
-    public var firstLine: Int
-    public var lastLine: Int
-
-    public init(marker: Int, path: String, firstLine: Int, lastLine: Int) {
-      self.marker = marker
-      self.path = path
-      self.firstLine = firstLine
-      self.lastLine = lastLine
-    }
-
-    enum CodingKeys: String, CodingKey {
-      case marker, path
-      case firstLine = "first_line"
-      case lastLine = "last_line"
-    }
-  }
-
-  public var answer: String
-  public var sources: [Source]
-
-  public init(answer: String, sources: [Source]) {
-    self.answer = answer
-    self.sources = sources
   }
 }

@@ -21,9 +21,10 @@ import TomeTestSupport
     #expect(!evidence.isEmpty && evidence.count <= 3)
     let top = try #require(evidence.first)
     #expect((top["text"] as? String)?.contains("qualities of an angel") == true)
-    #expect((top["path"] as? String)?.hasSuffix("superangels.txt") == true && top["firstLine"] as? Int == 46)
+    #expect((top["path"] as? String)?.hasSuffix("superangels.txt") == true && top["first_line"] as? Int == 46)
     #expect(!(json["answer"] as? String ?? "").isEmpty)
-    #expect(!(json["retrievedChunkIDs"] as? [Int] ?? []).isEmpty)
+    let passages = try #require(json["passages"] as? [[String: Any]])
+    #expect(!passages.isEmpty && passages.allSatisfy { !($0["chunk_ids"] as? [Int] ?? []).isEmpty })
     let tokens = try #require(json["tokens"] as? [String: Any])
     #expect((tokens["prompt"] as? Int ?? 0) > 0)
     let timings = try #require(json["timings"] as? [String: Any])
@@ -91,5 +92,80 @@ import TomeTestSupport
     #expect(badURL.status == 2 && badURL.stderr.contains("--endpoint"))
     let both = try TomeBinary.run(["ask", "--endpoint", url, "--model", "x.gguf", "What is a super-angel?"], in: dir.url)
     #expect(both.status == 2)
+  }
+
+  /// The keys of every object in `value` by path, an array's elements merged under `path[]`
+  /// (`citations[]`), so answers with different counts of citations compare by shape.
+  static func shape(_ value: Any, at path: String = "", into shape: inout [String: Set<String>]) {
+    if let object = value as? [String: Any] {
+      shape[path, default: []].formUnion(object.keys)
+      for (key, child) in object { Self.shape(child, at: path.isEmpty ? key : path + "." + key, into: &shape) }
+    } else if let array = value as? [Any] {
+      for element in array { Self.shape(element, at: path + "[]", into: &shape) }
+    }
+  }
+
+  @Test("ask --json, a batch output line and POST /v1/ask carry the same answer record keys")
+  func sameRecord() throws {
+    let dir = try TemporaryDirectory()
+    try FileManager.default.createDirectory(at: dir.url.appendingPathComponent("essays"), withIntermediateDirectories: true)
+    try FileManager.default.copyItem(
+      at: SharedData.data("paul_graham_essays/essays/superangels.txt"), to: dir.url.appendingPathComponent("essays/superangels.txt"))
+    #expect(try TomeBinary.run(["ingest", "essays", "--quiet"], in: dir.url).status == 0)
+    let question = "What is a super-angel?"
+    let options = ["--strategy", "rag", "-k", "3", "--max-tokens", "24", "--context", "1500"]
+
+    let ask = try TomeBinary.run(["ask", "--json"] + options + [question], in: dir.url)
+    #expect(ask.status == 0, "\(ask.stderr)")
+    let asked = try JSONSerialization.jsonObject(with: Data(ask.stdout.utf8))
+
+    try dir.write("questions.jsonl", #"{"id": 1, "question": "\#(question)"}"# + "\n")
+    let batch = try TomeBinary.run(["batch", "questions.jsonl"] + options, in: dir.url)
+    #expect(batch.status == 0, "\(batch.stderr)")
+    let line = try String(contentsOf: dir.url.appendingPathComponent("questions.results.jsonl"), encoding: .utf8)
+    var batched = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+    #expect(batched["id"] as? Int == 1 && batched["scores"] is [String: Any])
+    batched["id"] = nil
+    batched["scores"] = nil
+
+    let (server, out, _) = try TomeBinary.start(["serve", "--port", "0", "--index", "default"], in: dir.url)
+    defer { server.terminate() }
+    var banner = Data()
+    while !String(decoding: banner, as: UTF8.self).contains("\n") {
+      let piece = out.fileHandleForReading.availableData
+      if piece.isEmpty { break }
+      banner.append(piece)
+    }
+    let text = String(decoding: banner, as: UTF8.self)
+    let url = try #require(text.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init), "\(text)")
+    let curl = Process()
+    curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+    curl.arguments = [
+      "-s", "-m", "300", "-X", "POST", "-H", "content-type: application/json",
+      "-d", #"{"question": "\#(question)", "max_tokens": 24, "strategy": "rag"}"#, url + "/v1/ask",
+    ]
+    let reply = Pipe()
+    curl.standardOutput = reply
+    try curl.run()
+    let served = try JSONSerialization.jsonObject(with: reply.fileHandleForReading.readDataToEndOfFile())
+    curl.waitUntilExit()
+
+    var shapes: [[String: Set<String>]] = []
+    for value in [asked, batched as Any, served] {
+      var shape: [String: Set<String>] = [:]
+      Self.shape(value, into: &shape)
+      shapes.append(shape)
+    }
+    // The top level, tokens and timings always; a nested list's elements wherever two outputs have some.
+    for path in ["", "tokens", "timings"] {
+      #expect(shapes[0][path] != nil && shapes.allSatisfy { $0[path] == shapes[0][path] }, "\(path): \(shapes.map { $0[path] ?? [] })")
+    }
+    #expect(shapes[0][""]?.isSuperset(of: ["answer", "citations", "attributions", "evidence", "passages", "trace", "not_found"]) == true)
+    for (a, b) in [(0, 1), (0, 2), (1, 2)] {
+      for (path, keys) in shapes[a] where shapes[b][path] != nil {
+        #expect(shapes[b][path] == keys, "\(path) differs between outputs \(a) and \(b)")
+      }
+    }
+    #expect((served as? [String: Any])?["strategy"] as? String == "rag")
   }
 }

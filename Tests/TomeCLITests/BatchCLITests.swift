@@ -75,7 +75,7 @@ import TomeTestSupport
     #expect(objects.map { "\($0["id"] ?? "")" } == ["q1", "2", "q3", "4", "q5", "6", "q7", "8"])
     #expect(objects[0]["topic"] as? String == "pg" && objects[1]["topic"] == nil)
     for o in objects {
-      #expect(o["answer"] is String && o["retrieved_chunk_ids"] is [Any] && o["tokens"] is [String: Any] && o["timings"] is [String: Any])
+      #expect(o["answer"] is String && o["passages"] is [Any] && o["dropped_chunk_ids"] is [Any] && o["tokens"] is [String: Any] && o["timings"] is [String: Any])
     }
 
     // Everything done: a third run answers nothing and still writes the whole output.

@@ -42,14 +42,45 @@ import TomeTestSupport
     #expect(turns.map(\.question) == ["who founded Viaweb?", "when was it sold?"])
     #expect(turns[1].standaloneQuestion.lowercased().contains("viaweb"))
 
-    let resumed = try TomeBinary.run(["chat", "--index", "./ix", "--resume"], in: dir.url, input: "/history\n/sources\n")
+    let resumed = try TomeBinary.run(["chat", "--index", "./ix", "--resume"], in: dir.url, input: "/history\n/sources\n/open 1\n")
     #expect(resumed.status == 0, "\(resumed.stderr)")
     #expect(resumed.stdout.contains("1. who founded Viaweb?") && resumed.stdout.contains("2. when was it sold?"))
     #expect(resumed.stdout.contains("[1] "))
+    // The stored record keeps where passage 1 is; /open reads its lines back (from the index and the file).
+    #expect(resumed.stdout.contains(" │ "), "\(resumed.stdout)\n\(resumed.stderr)")
     let list = try TomeBinary.run(["chat", "--index", "./ix", "--list"], in: dir.url)
     #expect(list.stdout.contains("2 turns\twho founded Viaweb?"))
     let missing = try TomeBinary.run(["chat", "--index", "./ix", "--chat", "77"], in: dir.url, input: "")
     #expect(missing.status == 1 && missing.stderr.contains("no chat 77"))
+  }
+
+  /// What `ChatSession.record` stored before the answer record: `Answer`'s own JSON
+  /// (camelCase keys, `text` for the answer, passages with their text).
+  static let legacyDetails = #"""
+    {"question":"who founded Viaweb?","strategy":"rag","model":"SmolLM2-360M-Instruct-Q8_0","evidence":[{"text":"Viaweb was founded by Paul Graham.","path":"/old/vw.txt","firstLine":3,"lastLine":3,"score":0.8,"chunkID":{"rawValue":1}}],"text":"Paul Graham and Robert Morris [1].","citations":[{"number":1,"path":"/old/vw.txt","firstLine":3,"lastLine":4,"chunkIDs":[{"rawValue":1}],"verified":true}],"attributions":[],"unsupportedSentences":[],"quotes":[],"unsupported":false,"unsupportedWords":[],"notFound":false,"passages":[{"id":{"rawValue":1},"mergedIDs":[],"text":"Viaweb was founded by Paul Graham.\nand Robert Morris.","span":{"path":"/old/vw.txt","firstLine":3,"lastLine":4,"byteRange":[0,52]},"score":1.2}],"dropped":[],"tokens":{"prompt":412,"answer":9,"calls":1},"timings":{"retrieval":0.1,"evidence":0.05,"timeToFirstToken":0.8,"total":1.9},"trace":[]}
+    """#
+
+  @Test("a conversation stored by an older Tome resumes: its questions and answers, no sources")
+  func legacyTurns() throws {
+    let dir = try TemporaryDirectory()
+    try dir.write("docs/vw.txt", "Viaweb was founded by Paul Graham and Robert Morris in 1995.\nYahoo bought it in 1998.\n")
+    let ingest = try TomeBinary.run(["ingest", "docs", "--index", "./ix", "--quiet"], in: dir.url)
+    #expect(ingest.status == 0, "\(ingest.stderr)")
+    let store = try IndexStore(directory: dir.url.appendingPathComponent("ix"), create: false)
+    let chat = try store.createChat(title: "who founded Viaweb?")
+    try store.appendTurn(
+      TurnRecord(
+        chatID: chat, question: "who founded Viaweb?", standaloneQuestion: "who founded Viaweb?", strategy: "rag",
+        answer: "Paul Graham and Robert Morris [1].", details: Data(Self.legacyDetails.utf8)))
+    try store.appendTurn(
+      TurnRecord(
+        chatID: chat, question: "and then?", standaloneQuestion: "what happened to Viaweb then?", strategy: "rag",
+        answer: "Yahoo bought it.", details: Data("not JSON at all".utf8)))
+
+    let resumed = try TomeBinary.run(["chat", "--index", "./ix", "--chat", "\(chat)"], in: dir.url, input: "/history\n/sources\n/open 1\n")
+    #expect(resumed.status == 0, "\(resumed.stderr)")
+    #expect(resumed.stdout.contains("1. who founded Viaweb?") && resumed.stdout.contains("2. and then?"))
+    #expect(resumed.stdout.components(separatedBy: "stored by an older Tome").count == 3, "\(resumed.stdout)")
   }
 
   @Test("in a terminal: prompt, answer, Ctrl-C stops the answer but not the chat, Ctrl-D leaves", .enabled(if: Tmux.available))

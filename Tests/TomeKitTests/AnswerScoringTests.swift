@@ -48,25 +48,31 @@ import TomeKit
     8: [0, 14.0 / 17, nil, 18.0 / 21, 6.0 / 19, 12.0 / 21, nil, nil],
   ]
 
+  /// Each fixture line as a result: its "cited" places become the record's citations (the
+  /// first verified) and are scored as cited.
   static func scoredFixture() throws -> [BatchResult] {
     let input = try BatchInput.parse(Data(fixture.utf8), name: "fixture.jsonl")
     #expect(input.problems.isEmpty)
     return try input.questions.map { q in
-      var cited: [BatchResult.CitationLine] = []
+      struct Place: Codable { var path: String; var lines: [Int]?; var page: Int? }
+      var places: [Place] = []
       if case .array(let items)? = q.extra["cited"] {
-        let data = try JSONEncoder().encode(items)
-        struct Place: Decodable { var path: String; var lines: [Int]?; var page: Int? }
-        for (i, p) in try JSONDecoder().decode([Place].self, from: data).enumerated() {
-          cited.append(.init(n: i + 1, path: p.path, lines: p.lines, page: p.page, verified: i == 0, problem: nil))
-        }
+        places = try JSONDecoder().decode([Place].self, from: try JSONEncoder().encode(items))
       }
       guard case .string(let answer)? = q.extra["answer"] else { throw BatchInputError(description: "fixture without answer") }
-      let line = #"{"id": 0, "question": "q", "answer": "a"}"#
-      var result = try JSONDecoder().decode(BatchResult.self, from: Data(line.utf8))
+      let citations: [[String: Any]] = places.enumerated().map { i, p in
+        [
+          "n": i + 1, "path": p.path, "first_line": p.lines?.first ?? NSNull(), "last_line": p.lines?.last ?? NSNull(),
+          "page": p.page ?? NSNull(), "verified": i == 0, "problem": NSNull(), "chunk_ids": [Int](),
+        ]
+      }
+      let line: [String: Any] = ["id": 0, "question": q.question, "answer": answer, "citations": citations]
+      var result = try JSONDecoder().decode(BatchResult.self, from: try JSONSerialization.data(withJSONObject: line))
       result.id = q.id
-      result.answer = answer
-      result.citations = cited
-      result.scores = BatchResult.score(answer: answer, citations: cited, question: q)
+      let cited = places.map { p in
+        AnswerScoring.CitedPlace(path: p.path, lines: p.lines.flatMap { $0.count == 2 ? $0[0]...$0[1] : nil }, page: p.page)
+      }
+      result.scores = BatchResult.score(answer: answer, cited: cited, question: q)
       return result
     }
   }

@@ -114,13 +114,13 @@ import TomeTestSupport
   }
 
   static let runA = """
-    {"id": "q1", "question": "one?", "answer": "x", "scores": {"em": 1, "f1": 1}, "timings": {"retrieval": 0.1, "evidence": 0.1, "total": 2}, "citations": [{"n": 1, "verified": true}]}
+    {"id": "q1", "question": "one?", "answer": "x", "scores": {"em": 1, "f1": 1}, "timings": {"retrieval": 0.1, "evidence": 0.1, "total": 2}, "citations": [{"n": 1, "path": null, "first_line": null, "last_line": null, "page": null, "verified": true, "problem": null, "chunk_ids": []}]}
     {"id": "q2", "question": "two?", "answer": "y", "scores": {"em": 0, "f1": 0.5}, "timings": {"retrieval": 0.1, "evidence": 0.1, "total": 4}, "citations": []}
     {"id": "q3", "question": "three?", "answer": "B", "scores": {"accuracy": 1}, "timings": {"retrieval": 0.1, "evidence": 0.1, "total": 3}, "citations": []}
     {"id": "q4", "question": "four?", "answer": "z", "scores": {"em": 0, "f1": 0}, "timings": {"retrieval": 0.1, "evidence": 0.1, "total": 1}, "citations": [], "note": "only in A"}
     """
   static let runB = """
-    {"id": "q1", "question": "one?", "answer": "w", "scores": {"em": 0, "f1": 0.25}, "timings": {"retrieval": 0.1, "evidence": 0.1, "total": 1}, "citations": [{"n": 1, "verified": false}]}
+    {"id": "q1", "question": "one?", "answer": "w", "scores": {"em": 0, "f1": 0.25}, "timings": {"retrieval": 0.1, "evidence": 0.1, "total": 1}, "citations": [{"n": 1, "path": null, "first_line": null, "last_line": null, "page": null, "verified": false, "problem": "no passage 1", "chunk_ids": []}]}
     {"id": "q2", "question": "two?", "answer": "y!", "scores": {"em": 1, "f1": 1}, "timings": {"retrieval": 0.1, "evidence": 0.1, "total": 1}, "citations": []}
     {"id": "q3", "question": "three?", "answer": "B", "scores": {"accuracy": 1}, "timings": {"retrieval": 0.1, "evidence": 0.1, "total": 1}, "citations": []}
     """

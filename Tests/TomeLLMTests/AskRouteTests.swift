@@ -50,8 +50,21 @@ struct AskRouteTests {
     let (status, body) = try post(url + "/v1/ask", #"{"question": "What is a super-angel?", "max_tokens": 32}"#)
     #expect(status == 200, "\(body)")
     let json = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+    // The answer record, as `tome ask --json` prints it.
     #expect((json["answer"] as? String)?.isEmpty == false)
-    #expect(json["sources"] is [Any])
+    #expect(json["question"] as? String == "What is a super-angel?" && json["strategy"] as? String == "rag")
+    #expect(json["citations"] is [Any] && json["attributions"] is [Any] && json["trace"] is [Any] && json["not_found"] is Bool)
+    let passages = try #require(json["passages"] as? [[String: Any]])
+    #expect(!passages.isEmpty && passages.allSatisfy { $0["first_line"] is Int && $0["chunk_ids"] is [Any] && $0["text"] == nil })
+
+    // `strategy` picks the strategy; an unknown name is a 400 that lists the known ones.
+    let (chosen, routed) = try post(url + "/v1/ask", #"{"question": "What is a super-angel?", "max_tokens": 16, "strategy": "auto"}"#)
+    #expect(chosen == 200, "\(routed)")
+    let routedJSON = try #require(try JSONSerialization.jsonObject(with: Data(routed.utf8)) as? [String: Any])
+    #expect((routedJSON["strategy"] as? String)?.hasPrefix("auto→") == true, "\(routedJSON["strategy"] ?? "nil")")
+    let (unknown, problem) = try post(url + "/v1/ask", #"{"question": "What is a super-angel?", "strategy": "fastest"}"#)
+    #expect(unknown == 400)
+    #expect(problem.contains("fastest") && problem.contains("rag, coc, agents, auto"), "\(problem)")
 
     let (bare, bareURL) = try startServe([], in: dir.url)
     defer { bare.terminate() }

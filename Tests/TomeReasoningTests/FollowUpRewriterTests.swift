@@ -111,8 +111,15 @@ import TomeTestSupport
 
     let resumed = try ChatSession.resume(chat, collection: essays.collection, answerer: try essays.answerer(k: 3))
     #expect(resumed.turns.count == 1)
-    #expect(resumed.turns[0].answer == finished)
-    #expect(resumed.turns[0].answer.passages.map(\.span) == finished.passages.map(\.span))
+    #expect(resumed.turns[0].answer == finished.text)
+    let record = try #require(resumed.turns[0].record)
+    #expect(record == AnswerRecord(finished))
+    // `/open`: each passage's text is read back from the index as retrieval joined it.
+    for (i, passage) in finished.passages.enumerated() {
+      let read = try #require(try resumed.passage(i + 1, of: record))
+      #expect(read.text == passage.text && read.span == passage.span && read.chunkIDs == passage.chunkIDs)
+    }
+    #expect(try resumed.passage(finished.passages.count + 1, of: record) == nil)
 
     session.clear()
     #expect(session.chat == nil && session.turns.isEmpty)

@@ -21,6 +21,9 @@ struct AskCommand: AsyncParsableCommand {
       Passages go to the model best first and second best last, right before the question (the \
       edge reordering of Jin et al. 2024); --no-reorder keeps plain rank order.
 
+      --json prints the answer record: the same keys as each line of `tome batch` and the \
+      reply of `POST /v1/ask` (see "Answer JSON" in the README).
+
       Examples:
         tome ask "what does default alive mean"
         tome ask -k 6 --max-tokens 128 "who founded Viaweb"
@@ -68,83 +71,11 @@ struct AskCommand: AsyncParsableCommand {
     defer { printer.end() }
     for try await event in answerer.answer(question, parameters: parameters) {
       if output.json {
-        if case .finished(let answer) = event { try Terminal.printJSON(AskJSON(answer)) }
+        if case .finished(let answer) = event { try Terminal.printJSON(AnswerRecord(answer)) }
         if trace, case .step = event { printer.show(event) }
       } else {
         printer.show(event)
       }
     }
-  }
-}
-
-/// JSON shape of `tome ask --json`.
-struct AskJSON: Encodable {
-  struct EvidenceJSON: Encodable {
-    var text: String
-    var path: String
-    var firstLine: Int
-    var lastLine: Int
-    var page: Int?
-    var score: Double
-    var chunkID: Int64
-  }
-  struct CitationJSON: Encodable {
-    var n: Int
-    var path: String?
-    var firstLine: Int?
-    var lastLine: Int?
-    var page: Int?
-    var verified: Bool
-    var problem: String?
-    var chunkIDs: [Int64]
-  }
-  struct PassageJSON: Encodable {
-    var n: Int
-    var chunkIDs: [Int64]
-    var path: String
-    var firstLine: Int
-    var lastLine: Int
-    var page: Int?
-  }
-  var question: String
-  var strategy: String
-  var model: String?
-  var answer: String
-  var notFound: Bool
-  var unsupported: Bool
-  var unsupportedWords: [String]
-  var evidence: [EvidenceJSON]
-  var citations: [CitationJSON]
-  var quotes: [QuoteCheck]
-  var passages: [PassageJSON]
-  var retrievedChunkIDs: [Int64]
-  var droppedChunkIDs: [Int64]
-  var tokens: TokenCounts
-  var timings: AnswerTimings
-
-  init(_ a: Answer) {
-    question = a.question
-    strategy = a.strategy
-    model = a.model
-    answer = a.text
-    notFound = a.notFound
-    unsupported = a.unsupported
-    unsupportedWords = a.unsupportedWords
-    evidence = a.evidence.map {
-      EvidenceJSON(text: $0.text, path: $0.path, firstLine: $0.firstLine, lastLine: $0.lastLine, page: $0.page, score: $0.score, chunkID: $0.chunkID.rawValue)
-    }
-    citations = a.citations.map {
-      CitationJSON(
-        n: $0.number, path: $0.path, firstLine: $0.firstLine, lastLine: $0.lastLine, page: $0.page, verified: $0.verified,
-        problem: $0.problem, chunkIDs: $0.chunkIDs.map(\.rawValue))
-    }
-    quotes = a.quotes
-    passages = a.passages.enumerated().map { i, p in
-      PassageJSON(n: i + 1, chunkIDs: p.chunkIDs.map(\.rawValue), path: p.span.path, firstLine: p.span.firstLine, lastLine: p.span.lastLine, page: p.span.page)
-    }
-    retrievedChunkIDs = a.passages.flatMap(\.chunkIDs).map(\.rawValue)
-    droppedChunkIDs = a.dropped.flatMap(\.chunkIDs).map(\.rawValue)
-    tokens = a.tokens
-    timings = a.timings
   }
 }

@@ -29,10 +29,12 @@ struct BatchRunCommand: AsyncParsableCommand {
       --output and --report may not name the input file (or a link to it).
 
       Output (--output, default: next to the input, QUESTIONS.results.jsonl for \
-      QUESTIONS.jsonl): one line per question in input order with the answer, citations \
-      (path, lines, page, verified), evidence, retrieved chunk ids, tokens in/out, timings and, \
-      with gold, scores: em and f1 (SQuAD normalisation, citation markers removed), accuracy \
-      (multiple choice), rouge1/rouge2/rouge_l, citation_precision/recall.
+      QUESTIONS.jsonl): one line per question in input order, the answer record of `tome ask \
+      --json` (answer, citations, attributions, evidence, passages, tokens, timings, trace, …; \
+      see "Answer JSON" in the README) with the input's id, gold, choices, gold_citations and \
+      other fields and, with gold, scores: em and f1 (SQuAD normalisation, citation markers \
+      removed), accuracy (multiple choice), rouge1/rouge2/rouge_l, citation_precision/recall \
+      (the verified [n] citations and the attributed sentences against gold_citations).
 
       The job is kept in the index: each result is committed when its question finishes, and \
       the same input with the same settings resumes where it stopped (Ctrl-C or kill lose only \

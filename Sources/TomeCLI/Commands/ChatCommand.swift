@@ -260,24 +260,46 @@ struct ChatREPL {
     /exit         leave (or Ctrl-D); Ctrl-C stops an answer being written
     """
 
+  /// The last turn's record; nil (with the reason printed) when there is none to show.
+  private func lastRecord() -> AnswerRecord? {
+    guard let last = session.turns.last else {
+      print("no answer yet; ask a question first")
+      return nil
+    }
+    guard let record = last.record else {
+      print("the last answer was stored by an older Tome, without its sources")
+      return nil
+    }
+    return record
+  }
+
   private func showSources() {
-    guard let last = session.turns.last?.answer else { return print("no answer yet; ask a question first") }
+    guard let last = lastRecord() else { return }
     if last.passages.isEmpty { return print("the last answer used no passages") }
-    let cited = Set(last.citations.map(\.number))
-    for (i, p) in last.passages.enumerated() {
-      let mark = cited.contains(i + 1) ? "*" : " "
-      print("\(mark)[\(i + 1)] " + Terminal.cyan(AnswerPrinter.location(p.span.path, p.span.firstLine, p.span.lastLine, p.span.page), tty))
+    let cited = Set(last.citations.map(\.n))
+    for p in last.passages {
+      let mark = cited.contains(p.n) ? "*" : " "
+      print("\(mark)[\(p.n)] " + Terminal.cyan(AnswerPrinter.location(p.path, p.firstLine, p.lastLine, p.page), tty))
     }
   }
 
   /// Prints passage `n`'s lines from the file on disk, with context, or the stored text when the
   /// file changed or is a PDF.
   private func open(_ n: Int) {
-    guard let last = session.turns.last?.answer else { return print("no answer yet; ask a question first") }
+    guard let last = lastRecord() else { return }
     guard n >= 1, n <= last.passages.count else {
       return Terminal.error("no passage \(n); the last answer has \(last.passages.count) (see /sources)")
     }
-    let excerpt = SourceExcerpt(passage: last.passages[n - 1], context: 2)
+    let passage: Passage
+    do {
+      guard let found = try session.passage(n, of: last) else {
+        return Terminal.error("passage \(n) is no longer in the index (its file was re-indexed since this answer)")
+      }
+      passage = found
+    } catch {
+      return Terminal.error("error: \(Self.describe(error))")
+    }
+    let excerpt = SourceExcerpt(passage: passage, context: 2)
     let span = excerpt.span
     print(Terminal.bold(AnswerPrinter.location(span.path, span.firstLine, span.lastLine, span.page), tty))
     switch excerpt.content {

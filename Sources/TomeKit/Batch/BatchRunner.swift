@@ -67,10 +67,16 @@ public struct BatchRunner: Sendable {
     return hash.finalize()
   }
 
-  /// The job key: SHA-256 of the input's digest and the settings text.
+  /// The shape of a stored result line (`BatchResult`), part of the job key. A job stored by a
+  /// Tome that wrote another shape is not resumed, since its lines would not decode and the
+  /// output would mix two shapes; the same command starts a new job. Change it when the keys
+  /// of a result line change.
+  static let resultFormat = "answer-record-1"
+
+  /// The job key: SHA-256 of the input's digest, the settings text and the result format.
   public static func jobKey(inputDigest: String, settings: String) -> String {
     var hash = SHA256()
-    hash.update(Data((inputDigest + "\n" + settings).utf8))
+    hash.update(Data((inputDigest + "\n" + settings + "\n" + resultFormat).utf8))
     return hash.finalize()
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TomeReasoning
 
 /// The mean of one metric over the questions it applies to.
 public struct MetricMean: Sendable, Hashable, Codable {
@@ -48,9 +49,9 @@ public struct BatchSummary: Sendable, Hashable, Codable {
     rougeL = MetricMean(s.map(\.rougeL))
     citationPrecision = MetricMean(s.map(\.citationPrecision))
     citationRecall = MetricMean(s.map(\.citationRecall))
-    let citations = results.flatMap(\.citations)
+    let citations = results.flatMap(\.record.citations)
     verifiedCitations = citations.isEmpty ? nil : Double(citations.filter(\.verified).count) / Double(citations.count)
-    meanLatency = MetricMean(results.map { Optional($0.timings.total) })?.mean
+    meanLatency = MetricMean(results.map { Optional($0.record.timings.total) })?.mean
     questionsPerMinute = answeredThisRun > 0 && elapsedSeconds > 0 ? Double(answeredThisRun) * 60 / elapsedSeconds : nil
   }
 
@@ -125,7 +126,7 @@ public struct BatchComparison: Sendable, Hashable, Codable {
       guard let rb = byID[ra.id.scalarText ?? ""] else { continue }
       common += 1
       guard let ca = ra.scores.correct, let cb = rb.scores.correct, ca != cb else { continue }
-      let flip = Flip(id: ra.id, question: ra.question, answerA: ra.answer, answerB: rb.answer)
+      let flip = Flip(id: ra.id, question: ra.record.question, answerA: ra.record.answer, answerB: rb.record.answer)
       if cb { fixed.append(flip) } else { broken.append(flip) }
     }
     self.fixed = fixed
