@@ -80,8 +80,9 @@ struct SquadBench {
           if holds(a.passages[c.number - 1].text) { citedGood += 1 }
         }
         func onGold(_ path: String?) -> Bool {
-          guard let name = path?.split(separator: "/").last.map(String.init) else { return false }
-          return q.relevant.keys.contains(name)
+          // Paragraph files are `<name>.txt` (RetrievalDataset.materialise).
+          guard let file = path?.split(separator: "/").last, file.hasSuffix(".txt") else { return false }
+          return q.relevant.keys.contains(String(file.dropLast(4)))
         }
         let own = a.citations.filter { $0.path != nil && $0.verified }
         markers += own.count
