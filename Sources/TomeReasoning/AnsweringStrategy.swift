@@ -19,8 +19,8 @@ public enum StrategyKind: String, Sendable, Hashable, Codable, CaseIterable {
   public var summary: String {
     switch self {
     case .rag: "retrieve, reorder, answer once"
-    case .coc: "clarify, point back to paragraphs, answer (multi-hop)"
-    case .agents: "seeking agents over the top documents, growing-batch reasoner (beyond one window)"
+    case .coc: "clarify, point back to paragraphs, answer; for multi-hop questions"
+    case .agents: "seeking agents read the top documents, a reasoner answers from their notes; for evidence beyond one window"
     case .auto: "route by question and collection size; escalate when not found"
     }
   }
