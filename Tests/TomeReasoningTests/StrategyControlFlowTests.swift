@@ -252,7 +252,7 @@ struct StrategyControlFlowTests {
     let reply = "Kant died in Königsberg [1]."
     let model = ScriptedChatModel(
       Scripts.coc(clarifications: [clarification], relevant: { $0.contains("Kant") }, selfCheck: 0.9, answer: reply))
-    let answer = try await CoCStrategy(configuration: .init(depth: 3, prefilter: 3))
+    let answer = try await CoCStrategy(configuration: .init(depth: 3, prefilter: 3, keepPool: false))
       .answer(question: Self.cocQuestion, context: corpus.context(model))
 
     #expect(
@@ -295,7 +295,7 @@ struct StrategyControlFlowTests {
       Scripts.coc(
         clarifications: clarifications, relevant: { $0.contains("Kant") || $0.contains("Pregel") }, selfCheck: 0.1,
         answer: "He died in Königsberg [1]."))
-    let answer = try await CoCStrategy(configuration: .init(depth: 2, prefilter: 3))
+    let answer = try await CoCStrategy(configuration: .init(depth: 2, prefilter: 3, keepPool: false))
       .answer(question: Self.cocQuestion, context: corpus.context(model))
 
     let round = ["clarify", "relevant", "relevant", "relevant", "relevant", "clarify-answer", "coc-answer"]
@@ -335,7 +335,7 @@ struct StrategyControlFlowTests {
       Scripts.coc(
         clarifications: ["Who wrote the Critique of Pure Reason?"], relevant: { _ in false }, selfCheck: 0.9,
         answer: "Kant died in Königsberg [1]."))
-    let answer = try await CoCStrategy(configuration: .init(depth: 1, prefilter: 3))
+    let answer = try await CoCStrategy(configuration: .init(depth: 1, prefilter: 3, keepPool: false))
       .answer(question: Self.cocQuestion, context: corpus.context(model))
     // Depth 1: the only round is the last, so there is no self-check.
     #expect(
@@ -347,6 +347,27 @@ struct StrategyControlFlowTests {
     #expect(answer.trace.contains { $0.kind == .note && $0.label == "pointback" })
   }
 
+  @Test("coc by default: the final answer reads the pinned paragraphs first, then rag's passages while they fit")
+  func cocKeepsPool() async throws {
+    let corpus = try StrategyCorpus.load()
+    let model = ScriptedChatModel(
+      Scripts.coc(
+        clarifications: ["Who wrote the Critique of Pure Reason?"], relevant: { $0.contains("Kant") }, selfCheck: 0.9,
+        answer: "Kant died in Königsberg [1]."))
+    let answer = try await CoCStrategy(configuration: .init(depth: 1, prefilter: 3, keepPool: true), rag: .init(ordering: .rank))
+      .answer(question: Self.cocQuestion, context: corpus.context(model))
+    let pinned = model.calls.answered(by: "relevant").dropFirst().map { Scripts.scoredText($0.prompt).trimmed }
+      .filter { $0.contains("Kant") }
+    try #require(pinned.count == 1)
+    // Rank order (no edge reordering): the pinned paragraph first, then more than it alone.
+    #expect(answer.passages.first.map(\.text.trimmed) == pinned[0])
+    #expect(answer.passages.count > 1)
+    let final = try #require(model.calls.answered(by: "coc-answer").first).prompt
+    #expect(answer.passages.allSatisfy { final.contains($0.text.trimmed) })
+    let ids = answer.passages.flatMap(\.chunkIDs)
+    #expect(Set(ids).count == ids.count, "no paragraph twice")
+  }
+
   @Test("coc: \u{201C}not found\u{201D} ends the chain at once")
   func cocNotFound() async throws {
     let corpus = try StrategyCorpus.load()
@@ -354,7 +375,7 @@ struct StrategyControlFlowTests {
       Scripts.coc(
         clarifications: ["Who wrote the Critique of Pure Reason?"], relevant: { $0.contains("Kant") }, selfCheck: 0.1,
         answer: "Not found in the collection."))
-    let answer = try await CoCStrategy(configuration: .init(depth: 3, prefilter: 3))
+    let answer = try await CoCStrategy(configuration: .init(depth: 3, prefilter: 3, keepPool: false))
       .answer(question: Self.cocQuestion, context: corpus.context(model))
     #expect(
       model.calls.map { $0.rule ?? "?" } == [
