@@ -228,7 +228,7 @@ package final class ChatScript: Sendable {
 ///       .template("ask one short question", reply: "Where was Kant born?"),
 ///       .template("Does the text above contain information", yes: 0.8),
 ///     ])
-package struct ScriptedChatModel: ChoiceScoring {
+package struct ScriptedChatModel: ScriptedModel, ChoiceScoring {
   package let script: ChatScript
   package var identifier: String
   package var contextLength: Int
@@ -239,19 +239,6 @@ package struct ScriptedChatModel: ChoiceScoring {
     self.contextLength = contextLength
   }
 
-  /// Every call so far, in order.
-  package var calls: [ScriptedCall] { script.calls }
-
-  package func tokenCount(_ text: String) throws -> Int { ChatScript.words(text) }
-
-  package func promptTokenCount(_ messages: [ChatMessage]) throws -> Int {
-    messages.reduce(0) { $0 + ChatScript.words($1.content) }
-  }
-
-  package func stream(_ messages: [ChatMessage], parameters: GenerationParameters) -> AsyncThrowingStream<String, any Error> {
-    script.stream(messages, parameters: parameters)
-  }
-
   package func logProbabilities(of options: [String], after messages: [ChatMessage]) async throws -> [Double] {
     try script.answer(.score, messages: messages, options: options, parameters: nil).scores ?? []
   }
@@ -259,7 +246,7 @@ package struct ScriptedChatModel: ChoiceScoring {
 
 /// `ScriptedChatModel` without `ChoiceScoring`: a model that can only write text, like an
 /// endpoint without logprobs, so decisions take `Chooser`'s parsed path.
-package struct ScriptedTextModel: LanguageModel {
+package struct ScriptedTextModel: ScriptedModel {
   package let script: ChatScript
   package var identifier: String
   package var contextLength: Int
@@ -269,7 +256,15 @@ package struct ScriptedTextModel: LanguageModel {
     self.identifier = identifier
     self.contextLength = contextLength
   }
+}
 
+/// What the two scripted models share: a script that answers and records every call, and
+/// tokens counted as whitespace-separated words.
+package protocol ScriptedModel: LanguageModel {
+  var script: ChatScript { get }
+}
+
+extension ScriptedModel {
   /// Every call so far, in order.
   package var calls: [ScriptedCall] { script.calls }
 
