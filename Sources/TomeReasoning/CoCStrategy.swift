@@ -9,9 +9,10 @@ public import TomeCore
 /// `prefilter` paragraphs closest to it by the encoder, and pins those the model scores as
 /// relevant (a yes/no choice, `choice-relevant.txt`: an untrained model listing paragraph ids
 /// is unreliable, §3 (e)); the model answers its clarification from the pinned paragraphs
-/// (`coc-clarify-answer.txt`), then answers the question from the pinned paragraphs and the
-/// clarification notes (`coc-answer.txt`). A scored self-check (`choice-supported.txt`) ends
-/// the chain, else another round runs, up to `depth`. Citations are the pinned paragraphs.
+/// (`coc-clarify-answer.txt`), then answers the question from the pinned paragraphs (first,
+/// then rag's passages while they fit: `keepPool`) and the clarification notes
+/// (`coc-answer.txt`). A scored self-check (`choice-supported.txt`) ends the chain, else
+/// another round runs, up to `depth`. Citations are the paragraphs the final answer read.
 public struct CoCStrategy: AnsweringStrategy {
   public struct Configuration: Sendable, Hashable {
     /// Rounds at most (the paper's tree depth ≤ 3).
