@@ -21,3 +21,11 @@ public struct ChatID: Sendable, Hashable, Codable, Comparable, CustomStringConve
   public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
   public var description: String { "\(rawValue)" }
 }
+
+/// Row id of a record: an answer kept in the index as a node of the record graph.
+public struct RecordID: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
+  public var rawValue: Int64
+  public init(_ rawValue: Int64) { self.rawValue = rawValue }
+  public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+  public var description: String { "\(rawValue)" }
+}

@@ -28,16 +28,32 @@ public struct CollectionReader: CorpusReader {
 
   public let retriever: HybridRetriever
   public var configuration: Configuration
+  /// The documents this reader sees (nil: the whole collection).
+  public private(set) var scope: Set<DocumentID>?
 
   public init(retriever: HybridRetriever, configuration: Configuration = .init()) {
     self.retriever = retriever
     self.configuration = configuration
   }
 
+  /// This reader limited to `documents` (nil: unchanged).
+  public func scoped(to documents: Set<DocumentID>?) -> CollectionReader {
+    guard let documents else { return self }
+    var copy = self
+    copy.scope = scope.map { $0.intersection(documents) } ?? documents
+    return copy
+  }
+
+  /// `documents` within the scope.
+  func within(_ documents: Set<DocumentID>?) -> Set<DocumentID>? {
+    guard let scope else { return documents }
+    return documents.map { $0.intersection(scope) } ?? scope
+  }
+
   var store: IndexStore { retriever.collection.store }
 
   public func search(_ query: String, k: Int, documents: Set<DocumentID>?) throws -> [Passage] {
-    let hits = try retriever.search(query, k: k, mode: configuration.mode, documents: documents).results
+    let hits = try retriever.search(query, k: k, mode: configuration.mode, documents: within(documents)).results
     let owners = Dictionary(try store.chunks(ids: hits.map(\.chunkID)).map { ($0.id, $0.documentID) }, uniquingKeysWith: { a, _ in a })
     return hits.map {
       Passage(id: $0.chunkID, text: $0.chunk.text, span: $0.chunk.span, score: $0.score, section: $0.chunk.section, document: owners[$0.chunkID])
@@ -59,9 +75,14 @@ public struct CollectionReader: CorpusReader {
   public func documents() throws -> [DocumentInfo] {
     let titles = try store.documentTitles()
     return try store.documents().compactMap { record in
-      guard let id = record.id, record.chunkCount > 0 else { return nil }
+      guard let id = record.id, record.chunkCount > 0, scope?.contains(id) ?? true else { return nil }
       return DocumentInfo(id: id, path: record.path, title: titles[id], chunkCount: record.chunkCount, tokens: record.tokenCount)
     }
+  }
+
+  public func vectors(of chunks: [ChunkID]) throws -> [ChunkID: [Float]] {
+    guard let dimension = retriever.dimension else { return [:] }
+    return try store.vectors(ids: chunks, dimension: dimension)
   }
 
   static func passage(_ stored: StoredChunk) -> Passage {
@@ -71,7 +92,7 @@ public struct CollectionReader: CorpusReader {
   }
 
   public func passages(for question: String, budget: Int, cost: (Passage, Int) throws -> Int) throws -> [Passage] {
-    let hits = try retriever.search(question, k: configuration.k, mode: configuration.mode).results
+    let hits = try retriever.search(question, k: configuration.k, mode: configuration.mode, documents: scope).results
     guard !hits.isEmpty else { return [] }
     let store = retriever.collection.store
     let stored = try store.chunks(ids: hits.map(\.chunkID))

@@ -103,6 +103,9 @@ public struct HybridRetriever: Sendable {
     return try HybridRetriever(collection: collection, embedder: encoder?.embedder, indexKind: indexKind, log: log)
   }
 
+  /// The encoder's vector length (nil without an encoder).
+  public var dimension: Int? { embedder?.dimension }
+
   /// Number of chunks with a vector.
   public var vectorCount: Int { index?.count ?? 0 }
 

@@ -49,18 +49,23 @@ public struct AnsweringContext: Sendable {
   public var prompts: PromptLibrary
   public var reader: any CorpusReader
   public var parameters: GenerationParameters
+  /// The record graph, when answers are kept (`gor` reads and adds to it; nil: `gor` keeps
+  /// its records for this question only).
+  public var records: (any RecordMemory)?
   /// When the whole request started (for the total time).
   public var started: ContinuousClock.Instant
 
   public init(
     model: any LanguageModel, embedder: any TextEmbedder, prompts: PromptLibrary, reader: any CorpusReader,
-    parameters: GenerationParameters = .greedy(maxTokens: 256), started: ContinuousClock.Instant = .now
+    parameters: GenerationParameters = .greedy(maxTokens: 256), records: (any RecordMemory)? = nil,
+    started: ContinuousClock.Instant = .now
   ) {
     self.model = model
     self.embedder = embedder
     self.prompts = prompts
     self.reader = reader
     self.parameters = parameters
+    self.records = records
     self.started = started
   }
 }

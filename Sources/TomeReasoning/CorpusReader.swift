@@ -21,6 +21,9 @@ public struct DocumentInfo: Sendable, Hashable {
 
 /// What a strategy may read of the collection while it answers.
 ///
+/// A reader may be scoped to some documents (`ask --document`): then every method sees only
+/// those, so each strategy honours the scope without knowing of it.
+///
 /// Why a reader and not a passage list: multi-hop strategies search again with what they
 /// learned (a clarification, a bridge entity), read a hit's neighbours, or walk a whole
 /// document; a list fixed before the strategy starts cannot serve them. TomeKit implements it
@@ -39,6 +42,8 @@ public protocol CorpusReader: Sendable {
   func neighbours(of chunk: ChunkID, radius: Int) throws -> [Passage]
   /// Every document, in path order.
   func documents() throws -> [DocumentInfo]
+  /// The encoder's vectors of `chunks` (unit length), for those that have one.
+  func vectors(of chunks: [ChunkID]) throws -> [ChunkID: [Float]]
 }
 
 extension CorpusReader {
