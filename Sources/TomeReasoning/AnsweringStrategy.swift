@@ -12,6 +12,15 @@ public enum StrategyKind: String, Sendable, Hashable, Codable, CaseIterable {
   /// ExtAgents: seeking agents each read a window of the top documents and extract what bears
   /// on the question; a reasoner reads the ranked extractions in growing batches.
   case agents
+  /// Graph of Records: simulate and answer narrow questions over the text, keep the answers as
+  /// records, answer from the records and chunks closest to the question; for questions about a
+  /// whole document or collection.
+  case gor
+  /// InftyThink: read the text in order, segment by segment, rewriting a bounded summary with
+  /// pinned evidence; for a document far longer than the window when all of it matters.
+  case infty
+  /// Summarise each window, merge the summaries, answer (the baseline of gor and infty).
+  case mapreduce
   /// Routes by question form and collection size, escalating when the answer is not found.
   case auto
 
@@ -21,6 +30,9 @@ public enum StrategyKind: String, Sendable, Hashable, Codable, CaseIterable {
     case .rag: "retrieve, reorder, answer once"
     case .coc: "clarify, point back to paragraphs, answer; for multi-hop questions"
     case .agents: "seeking agents read the top documents, a reasoner answers from their notes; for evidence beyond one window"
+    case .gor: "answer simulated questions into records, then from the best records and chunks; for summaries and themes"
+    case .infty: "read in segments with a rolling summary and pinned evidence; for one long document"
+    case .mapreduce: "summarise every window, merge, answer; the plain baseline for global questions"
     case .auto: "route by question and collection size; escalate when not found"
     }
   }

@@ -6,23 +6,34 @@ public import TomeCore
 ///
 /// A lookup goes to `rag`. A multi-hop question (a comparison of two named things, or a
 /// bridge: a thing described through another) goes to `coc` when the documents a broad search
-/// finds fit in one window, else to `agents`. "Not found" escalates rag → coc → agents. Every
-/// route and its reason is a trace note, and the answer's strategy reads `auto→coc`.
+/// finds fit in one window, else to `agents`. A global question ("summarise", "main themes",
+/// "overall") goes to `infty` when the reader sees one document and to `gor` over a
+/// collection. "Not found" escalates rag → coc → agents. Every route and its reason is a trace
+/// note, and the answer's strategy reads `auto→coc`.
 public struct AutoStrategy: AnsweringStrategy {
   public var rag: RAGStrategy
   public var coc: CoCStrategy
   public var agents: AgentsStrategy
+  public var gor: GoRStrategy
+  public var infty: InftyStrategy
   public var kind: StrategyKind { .auto }
 
-  public init(rag: RAGStrategy = .init(), coc: CoCStrategy = .init(), agents: AgentsStrategy = .init()) {
+  public init(
+    rag: RAGStrategy = .init(), coc: CoCStrategy = .init(), agents: AgentsStrategy = .init(), gor: GoRStrategy = .init(),
+    infty: InftyStrategy = .init()
+  ) {
     self.rag = rag
     self.coc = coc
     self.agents = agents
+    self.gor = gor
+    self.infty = infty
   }
 
   /// What a question's form suggests.
   public enum QuestionForm: String, Sendable, Hashable {
     case lookup, comparison, bridge
+    /// About a whole document or collection: a summary, its themes, an overview.
+    case global
   }
 
   public func run(question: String, context: AnsweringContext, log: TraceLog) async throws -> Answer {
@@ -31,6 +42,10 @@ public struct AutoStrategy: AnsweringStrategy {
     var why = "\(form.rawValue): \(reason)"
     if form == .lookup {
       route = [rag, coc, agents]
+    } else if form == .global {
+      let documents = try context.reader.documents().count
+      route = documents == 1 ? [infty] : [gor]
+      why += documents == 1 ? "; one document" : "; \(documents) documents"
     } else {
       let hits = try log.timed(.search, "size of the evidence", detail: question, count: \.count) {
         try context.reader.search(question, k: agents.configuration.searchDepth, documents: nil)
@@ -72,6 +87,7 @@ public struct AutoStrategy: AnsweringStrategy {
   public static func form(of question: String) -> (QuestionForm, String) {
     let words = question.split(whereSeparator: { $0.isWhitespace }).map { String($0) }
     let lower = words.map { $0.lowercased().trimmingCharacters(in: .punctuationCharacters) }
+    if let cue = globalCue(lower) { return (.global, "\u{201C}\(cue)\u{201D} asks about the whole text") }
     let cues: Set<String> = [
       "both", "same", "either", "neither", "older", "younger", "earlier", "later", "first", "larger", "smaller",
       "longer", "shorter", "taller", "more", "fewer", "compare", "difference", "between",
@@ -86,6 +102,23 @@ public struct AutoStrategy: AnsweringStrategy {
       return (.bridge, "a thing described through another")
     }
     return (.lookup, names == 1 ? "one named thing" : "no second thing named")
+  }
+
+  /// The words that make a question global: a summary, themes, an overview, "compare all".
+  static func globalCue(_ lower: [String]) -> String? {
+    let single: Set<String> = [
+      "summarise", "summarize", "summary", "summarising", "summarizing", "overview", "themes", "overall", "outline",
+    ]
+    if let cue = lower.first(where: single.contains) { return cue }
+    let pairs: [(String, String)] = [
+      ("main", "points"), ("main", "arguments"), ("main", "ideas"), ("main", "topics"), ("key", "points"),
+      ("key", "themes"), ("compare", "all"), ("key", "arguments"), ("main", "theme"),
+    ]
+    for (a, b) in zip(lower, lower.dropFirst()) where pairs.contains(where: { $0 == (a, b) }) { return "\(a) \(b)" }
+    let joined = lower.joined(separator: " ")
+    for phrase in ["what is this document about", "what is the document about", "what is this text about", "what are these documents about"]
+    where joined.contains(phrase) { return phrase }
+    return nil
   }
 
   /// Runs of capitalised words after the first word (a name, a title).

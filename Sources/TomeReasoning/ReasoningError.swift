@@ -8,6 +8,7 @@ public struct ReasoningError: Error, CustomStringConvertible, Sendable, Equatabl
     case contextTooSmall(needed: Int, available: Int)
     case emptyQuestion
     case invalidMaxTokens(Int)
+    case windowTooSmall(strategy: String, needed: Int, available: Int)
   }
 
   private var code: Code
@@ -34,11 +35,16 @@ public struct ReasoningError: Error, CustomStringConvertible, Sendable, Equatabl
   /// The answer's token limit is not positive.
   public static func invalidMaxTokens(_ value: Int) -> ReasoningError { ReasoningError(code: .invalidMaxTokens(value)) }
 
+  /// A reading strategy's segment does not fit beside its question, summary and evidence.
+  public static func windowTooSmall(strategy: String, needed: Int, available: Int) -> ReasoningError {
+    ReasoningError(code: .windowTooSmall(strategy: strategy, needed: needed, available: available))
+  }
+
   /// True when the question or its settings are at fault (too long, empty, a bad limit), not
   /// the collection or the templates: a server answers these with 400, not 500.
   public var isRequestProblem: Bool {
     switch code {
-    case .questionTooLong, .contextTooSmall, .emptyQuestion, .invalidMaxTokens: true
+    case .questionTooLong, .contextTooSmall, .emptyQuestion, .invalidMaxTokens, .windowTooSmall: true
     case .missingTemplate, .unreadableTemplate, .unknownPlaceholder: false
     }
   }
@@ -59,6 +65,8 @@ public struct ReasoningError: Error, CustomStringConvertible, Sendable, Equatabl
       return "the question is empty"
     case .invalidMaxTokens(let value):
       return "the answer's token limit must be positive (got \(value))"
+    case .windowTooSmall(let strategy, let needed, let available):
+      return "\(strategy) needs segments of at least \(max(needed, 64)) tokens but the context leaves \(available) beside the question, summary and evidence (raise --context or lower --max-tokens)"
     }
   }
 }

@@ -3,14 +3,21 @@ public struct StrategyFactory: Sendable, Hashable {
   public var rag: RAGStrategy.Configuration
   public var coc: CoCStrategy.Configuration
   public var agents: AgentsStrategy.Configuration
+  public var gor: GoRStrategy.Configuration
+  public var infty: InftyStrategy.Configuration
+  public var mapreduce: MapReduceStrategy.Configuration
 
   public init(
     rag: RAGStrategy.Configuration = .init(), coc: CoCStrategy.Configuration = .init(),
-    agents: AgentsStrategy.Configuration = .init()
+    agents: AgentsStrategy.Configuration = .init(), gor: GoRStrategy.Configuration = .init(),
+    infty: InftyStrategy.Configuration = .init(), mapreduce: MapReduceStrategy.Configuration = .init()
   ) {
     self.rag = rag
     self.coc = coc
     self.agents = agents
+    self.gor = gor
+    self.infty = infty
+    self.mapreduce = mapreduce
   }
 
   /// The prompt templates `kind` reads (checked before a model is loaded).
@@ -18,12 +25,21 @@ public struct StrategyFactory: Sendable, Hashable {
     let rag = ["rag-system.txt", "rag-answer.txt", "rag-passage.txt"]
     let coc = ["coc-clarify.txt", "choice-relevant.txt", "coc-clarify-answer.txt", "coc-answer.txt", "choice-supported.txt"]
     let agents = ["choice-relevant.txt", "agents-extract.txt", "choice-answerable.txt", "agents-answer.txt"]
+    let gor = ["gor-question.txt", "gor-answer.txt"]
+    let infty = ["infty-read.txt", "infty-answer.txt", "choice-answerable.txt"]
+    let mapreduce = ["mapreduce-map.txt", "mapreduce-reduce.txt", "agents-answer.txt"]
+    var names: [String]
     switch kind {
-    case .rag: return rag
-    case .coc: return rag + coc
-    case .agents: return rag + agents
-    case .auto: return rag + coc + agents.filter { !coc.contains($0) }
+    case .rag: names = rag
+    case .coc: names = rag + coc
+    case .agents: names = rag + agents
+    case .gor: names = rag + gor
+    case .infty: names = rag + infty
+    case .mapreduce: names = rag + mapreduce
+    case .auto: names = rag + coc + agents + gor + infty
     }
+    var seen = Set<String>()
+    return names.filter { seen.insert($0).inserted }
   }
 
   public func make(_ kind: StrategyKind) -> any AnsweringStrategy {
@@ -31,10 +47,14 @@ public struct StrategyFactory: Sendable, Hashable {
     case .rag: RAGStrategy(configuration: rag)
     case .coc: CoCStrategy(configuration: coc, rag: rag)
     case .agents: AgentsStrategy(configuration: agents, rag: rag)
+    case .gor: GoRStrategy(configuration: gor, rag: rag)
+    case .infty: InftyStrategy(configuration: infty, rag: rag)
+    case .mapreduce: MapReduceStrategy(configuration: mapreduce, rag: rag)
     case .auto:
       AutoStrategy(
         rag: RAGStrategy(configuration: rag), coc: CoCStrategy(configuration: coc, rag: rag),
-        agents: AgentsStrategy(configuration: agents, rag: rag))
+        agents: AgentsStrategy(configuration: agents, rag: rag), gor: GoRStrategy(configuration: gor, rag: rag),
+        infty: InftyStrategy(configuration: infty, rag: rag))
     }
   }
 }

@@ -117,6 +117,19 @@ public final class TraceLog: Sendable {
     self.sink = sink
   }
 
+  /// A log for an inner answer (a question `gor` simulates and answers): its steps and
+  /// progress go to this trace and stream; its text, passages and evidence go nowhere, since
+  /// they are not the answer the caller is waiting for.
+  public func inner() -> TraceLog {
+    TraceLog { [self] event in
+      switch event {
+      case .step(let step): record(step)
+      case .progress: emit(event)
+      case .text, .evidence, .passages, .finished: break
+      }
+    }
+  }
+
   /// Records `step` and streams it.
   public func record(_ step: TraceStep) {
     steps.withLock { $0.append(step) }
