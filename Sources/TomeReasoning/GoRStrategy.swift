@@ -70,7 +70,7 @@ public struct GoRStrategy: AnsweringStrategy {
     for (n, stratum) in missing.enumerated() {
       try Task.checkCancellation()
       log.emit(.progress("gor: simulating question \(n + 1)/\(missing.count)"))
-      let source = chunks[stratum[stratum.count / 2]]
+      let source = chunks[stratum.lowerBound + stratum.count / 2]
       let simulated = try await simulateQuestion(from: source, number: n + 1, prompts: prompts, log: log)
       if let record = try await record(simulated, source: source, number: n + 1, context: context, log: log) {
         try memory.save(record)

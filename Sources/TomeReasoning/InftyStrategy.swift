@@ -10,8 +10,10 @@ public import TomeCore
 /// the collection (`ReadingPlan`). Each round's prompt (`infty-read.txt`) holds the question,
 /// the summary so far, the pinned evidence and the segment; the reply replaces the summary.
 /// Evidence is pinned by the encoder, not the model: the segment's sentences closest to the
-/// question (`EvidenceSelector`), kept verbatim with their spans beside the summary, so what the
-/// answer cites survives summarisation. Reading stops after the last segment, after `rounds`,
+/// question together with the points the round added (`EvidenceSelector`; the sentences the
+/// summary relied on, which for a global question the question alone cannot pick), kept
+/// verbatim with their spans beside the summary, so what the answer cites survives
+/// summarisation. Reading stops after the last segment, after `rounds`,
 /// at the marker `FINAL ANSWER:`, or (lookups only) when the model scores the summary and
 /// evidence answerable. The answer (`infty-answer.txt`) reads the summary and the evidence,
 /// numbered `[n]` and checked like every other strategy's citations.
@@ -105,9 +107,13 @@ public struct InftyStrategy: AnsweringStrategy {
         "segment \(i + 1)", messages: prompts.messages("infty-read.txt", values), parameters: parameters, log: log)
       read += try segment.reduce(0) { $0 + (try context.model.tokenCount($1.text)) + 2 }
       let (rewritten, final) = Self.summary(from: reply.text)
+      let previousSummary = summary
       // A reply with nothing in it (the model stopped at once) keeps the summary it had.
       if !rewritten.isEmpty { summary = rewritten }
-      let found = try selector.select(question: question, passages: segment).filter { $0.score >= configuration.minimumEvidenceScore }
+      // The sentences the new points rely on: closest to the question with those points.
+      let fresh = Self.newPoints(rewritten, previous: previousSummary)
+      let found = try selector.select(question: fresh.isEmpty ? question : question + "\n" + fresh, passages: segment)
+        .filter { $0.score >= configuration.minimumEvidenceScore }
       pinned = try Self.kept(pinned + found, tokens: configuration.evidenceTokens, model: context.model)
       log.record(TraceStep(
         kind: .note, label: "round \(i + 1)",
@@ -164,6 +170,12 @@ public struct InftyStrategy: AnsweringStrategy {
     let after = reply[marker.upperBound...].trimmingCharacters(in: .whitespacesAndNewlines)
     let kept = [before, after.isEmpty ? "" : "* " + after].filter { !$0.isEmpty }.joined(separator: "\n")
     return (kept, true)
+  }
+
+  /// Lines of `summary` that `previous` does not hold: what this round added.
+  static func newPoints(_ summary: String, previous: String) -> String {
+    let old = Set(previous.split(whereSeparator: \.isNewline).map { TextAnalysis.normalised($0) })
+    return summary.split(whereSeparator: \.isNewline).filter { !old.contains(TextAnalysis.normalised($0)) }.joined(separator: "\n")
   }
 
   /// The best-scored sentences of `evidence` within `tokens`, in reading order.
