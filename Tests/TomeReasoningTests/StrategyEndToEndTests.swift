@@ -6,7 +6,7 @@ import TomeReasoning
 import TomeTestSupport
 
 /// Two Paul Graham essays in a real index, the real encoder and the real default chat model
-/// (SmolLM2-135M), with every strategy sized down so the four tests run in well under two
+/// (SmolLM2-135M), with every strategy sized down so the seven tests run in about two
 /// minutes on two cores.
 final class SmallEssayCollection: Sendable {
   let directory: TemporaryDirectory
@@ -35,7 +35,10 @@ final class SmallEssayCollection: Sendable {
       strategies: StrategyFactory(
         rag: .init(contextTokens: 1_024),
         coc: .init(depth: 2, prefilter: 2, searchDepth: 4, noteTokens: 24, clarifyTokens: 768),
-        agents: .init(agents: 2, windowTokens: 512, rounds: 2, searchDepth: 8, extractionTokens: 32)),
+        agents: .init(agents: 2, windowTokens: 512, rounds: 2, searchDepth: 8, extractionTokens: 32),
+        gor: .init(questions: 3, nodes: 4, questionTokens: 24, answerTokens: 32),
+        infty: .init(segmentTokens: 512, summaryTokens: 64, evidenceTokens: 120, rounds: 3, searchDepth: 8),
+        mapreduce: .init(windowTokens: 512, summaryTokens: 32, searchDepth: 8)),
       prompts: PromptLibrary(directory: SharedData.repositoryRoot.appendingPathComponent("Prompts")),
       configuration: .init(k: 4))
   }
@@ -95,6 +98,27 @@ struct StrategyEndToEndTests {
   func agents() async throws {
     let answer = try await check(.agents)
     #expect(answer.trace.contains { $0.kind == .note && $0.label == "agents" })
+  }
+
+  @Test("gor on the real model: simulated questions answered into records, then the answer")
+  func gor() async throws {
+    let answer = try await check(.gor)
+    #expect(answer.trace.filter { $0.kind == .modelCall && $0.label.hasPrefix("simulate question") }.count == 3)
+    #expect(answer.trace.contains { $0.kind == .note && $0.label == "graph" })
+  }
+
+  @Test("infty on the real model: at most three segments, each prompt within the window")
+  func infty() async throws {
+    let answer = try await check(.infty)
+    let segments = answer.trace.filter { $0.kind == .modelCall && $0.label.hasPrefix("segment") }
+    #expect((1...3).contains(segments.count))
+    #expect(segments.allSatisfy { ($0.promptTokens ?? .max) + 64 <= 1_024 })
+  }
+
+  @Test("mapreduce on the real model")
+  func mapreduce() async throws {
+    let answer = try await check(.mapreduce)
+    #expect(answer.trace.contains { $0.kind == .modelCall && $0.label == "map 1" })
   }
 
   @Test("auto on the real model")
