@@ -25,6 +25,17 @@ struct AnswerOptions: ParsableArguments {
     help: "For agents over --endpoint: agents that ask the server at once (the in-process model reads one window at a time).")
   var parallel = 1
 
+  @Option(name: .long, parsing: .unconditional, help: "For gor: questions simulated to cover the text (records already covering a stretch are reused).")
+  var questions = 12
+
+  @Option(
+    name: .customLong("segment-tokens"), parsing: .unconditional,
+    help: ArgumentHelp("For infty and mapreduce: tokens read per segment (default: what the window leaves, at most 1536).", valueName: "n"))
+  var segmentTokens: Int?
+
+  @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("For infty: segments read at most (default: the whole text).", valueName: "n"))
+  var rounds: Int?
+
   // `.unconditional`: `-k -3` reaches validate() and gets its range message, instead of
   // argument-parser's "Missing value for '-k'".
   @Option(name: .shortAndLong, parsing: .unconditional, help: "Chunks to retrieve.")
@@ -78,6 +89,9 @@ struct AnswerOptions: ParsableArguments {
       throw ValidationError("--endpoint-timeout must be between 0 and 3600 seconds (got \(endpointTimeout))")
     }
     guard agents >= 1 && agents <= 256 else { throw ValidationError("--agents must be between 1 and 256 (got \(agents))") }
+    guard questions >= 1 && questions <= 200 else { throw ValidationError("--questions must be between 1 and 200 (got \(questions))") }
+    if let segmentTokens, segmentTokens < 64 { throw ValidationError("--segment-tokens must be at least 64 (got \(segmentTokens))") }
+    if let rounds, rounds < 1 { throw ValidationError("--rounds must be at least 1 (got \(rounds))") }
     guard parallel >= 1 && parallel <= 64 else { throw ValidationError("--parallel must be between 1 and 64 (got \(parallel))") }
     if parallel > 1 && endpoint == nil {
       throw ValidationError("--parallel needs --endpoint: the in-process model reads one window at a time")
@@ -110,8 +124,11 @@ struct AnswerOptions: ParsableArguments {
     var rag = RAGStrategy.Configuration(ordering: noReorder ? .rank : .edge)
     rag.contextTokens = context
     let agentSettings = AgentsStrategy.Configuration(agents: agents, scope: scope, parallel: parallel)
+    let strategies = StrategyFactory(
+      rag: rag, agents: agentSettings, gor: .init(questions: questions),
+      infty: .init(segmentTokens: segmentTokens, rounds: rounds), mapreduce: .init(windowTokens: segmentTokens))
     return AnswererSettings(
-      retrieval: .init(k: k), strategies: StrategyFactory(rag: rag, agents: agentSettings), strategy: strategy,
+      retrieval: .init(k: k), strategies: strategies, strategy: strategy,
       model: modelSource, prompts: promptDirectory)
   }
 
