@@ -142,8 +142,10 @@ public struct ModelCall: Sendable {
   }
 
   /// Calls the model on `messages`; when `streaming`, each piece is also emitted as `.text`.
+  /// Generation ends early, like at a stop string, once `until` holds for the text so far.
   public func run(
-    _ label: String, messages: [ChatMessage], parameters: GenerationParameters, log: TraceLog, streaming: Bool = false
+    _ label: String, messages: [ChatMessage], parameters: GenerationParameters, log: TraceLog, streaming: Bool = false,
+    until: (@Sendable (String) -> Bool)? = nil
   ) async throws -> Reply {
     let promptTokens = try model.promptTokenCount(messages)
     let start = ContinuousClock.now
@@ -153,6 +155,8 @@ public struct ModelCall: Sendable {
       if ttft == nil { ttft = (ContinuousClock.now - start).seconds }
       text += piece
       if streaming { log.emit(.text(piece)) }
+      // Leaving the loop ends the stream, which cancels the generation.
+      if let until, until(text) { break }
     }
     try Task.checkCancellation()
     let answerTokens = try model.tokenCount(text)
@@ -163,6 +167,30 @@ public struct ModelCall: Sendable {
     return Reply(
       text: text.trimmingCharacters(in: .whitespacesAndNewlines), timeToFirstToken: ttft, promptTokens: promptTokens,
       answerTokens: answerTokens)
+  }
+}
+
+extension ModelCall {
+  /// True when the last finished line of `text` repeats an earlier line: the small model's
+  /// loop ("1. The process of … 2. The process of …"), which otherwise runs to the token limit.
+  public static func repeatsALine(_ text: String) -> Bool {
+    guard text.hasSuffix("\n") else { return false }
+    let lines = text.split(whereSeparator: \.isNewline).map { Self.lineKey($0) }.filter { !$0.isEmpty }
+    guard let last = lines.last else { return false }
+    return lines.dropLast().contains(last)
+  }
+
+  /// `text` without lines that repeat an earlier one.
+  public static func withoutRepeatedLines(_ text: String) -> String {
+    var seen = Set<String>()
+    return text.split(separator: "\n", omittingEmptySubsequences: false)
+      .filter { let key = lineKey($0); return key.isEmpty || seen.insert(key).inserted }
+      .joined(separator: "\n")
+  }
+
+  /// A line compared without its list marker, case or spacing ("2. X" repeats "1. x").
+  static func lineKey(_ line: some StringProtocol) -> String {
+    TextAnalysis.normalised(line.drop { !$0.isLetter && !$0.isNumber || $0.isNumber }.trimmingCharacters(in: .whitespaces))
   }
 }
 

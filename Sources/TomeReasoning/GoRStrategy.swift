@@ -266,7 +266,7 @@ public struct GoRStrategy: AnsweringStrategy {
     let reply = try await ModelCall(model: context.model).run(
       "answer", messages: prompts.messages("gor-answer.txt", [
         "question": question, "notes": noteLines.isEmpty ? "(none)" : noteLines.joined(separator: "\n"), "passages": try prompts.blocks(ordered),
-      ]), parameters: parameters, log: log, streaming: true)
+      ]), parameters: parameters, log: log, streaming: true, until: ModelCall.repeatsALine)
     draft.text = reply.text
     draft.timeToFirstToken = reply.timeToFirstToken
     return try finisher.finish(draft, context: context, log: log)

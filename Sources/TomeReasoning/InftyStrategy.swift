@@ -104,9 +104,10 @@ public struct InftyStrategy: AnsweringStrategy {
       parameters.maxTokens = configuration.summaryTokens
       parameters.stop += ["<|im_end|>", "\nQuestion:"]
       let reply = try await ModelCall(model: context.model).run(
-        "segment \(i + 1)", messages: prompts.messages("infty-read.txt", values), parameters: parameters, log: log)
+        "segment \(i + 1)", messages: prompts.messages("infty-read.txt", values), parameters: parameters, log: log,
+        until: ModelCall.repeatsALine)
       read += try segment.reduce(0) { $0 + (try context.model.tokenCount($1.text)) + 2 }
-      let (rewritten, final) = Self.summary(from: reply.text)
+      let (rewritten, final) = Self.summary(from: ModelCall.withoutRepeatedLines(reply.text))
       let previousSummary = summary
       // A reply with nothing in it (the model stopped at once) keeps the summary it had.
       if !rewritten.isEmpty { summary = rewritten }
@@ -154,7 +155,7 @@ public struct InftyStrategy: AnsweringStrategy {
     let reply = try await ModelCall(model: context.model).run(
       "answer", messages: prompts.messages("infty-answer.txt", [
         "question": question, "summary": summary.isEmpty ? "(none)" : summary, "passages": try prompts.blocks(passages),
-      ]), parameters: parameters, log: log, streaming: true)
+      ]), parameters: parameters, log: log, streaming: true, until: ModelCall.repeatsALine)
     draft.text = reply.text
     draft.timeToFirstToken = reply.timeToFirstToken
     return try finisher.finish(draft, context: context, log: log)

@@ -83,7 +83,7 @@ public struct MapReduceStrategy: AnsweringStrategy {
     parameters.stop += ["\nQuestion:", "<|im_end|>"]
     let reply = try await ModelCall(model: context.model).run(
       "answer", messages: prompts.messages("agents-answer.txt", ["notes": notes, "question": question]), parameters: parameters,
-      log: log, streaming: true)
+      log: log, streaming: true, until: ModelCall.repeatsALine)
     draft.text = reply.text
     draft.timeToFirstToken = reply.timeToFirstToken
     return try finisher.finish(draft, context: context, log: log)

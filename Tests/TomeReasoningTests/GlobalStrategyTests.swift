@@ -211,6 +211,14 @@ struct GlobalStrategyTests {
     }
   }
 
+  @Test("a repeated line ends a generation and is dropped from a summary; list markers and case do not hide a repeat")
+  func repeatedLines() {
+    #expect(!ModelCall.repeatsALine("1. Bees make honey.\n2. Bees dance."))
+    #expect(!ModelCall.repeatsALine("1. Bees make honey.\n2. Bees dance.\n"))
+    #expect(ModelCall.repeatsALine("1. Bees make honey.\n2. Bees dance.\n3. bees make honey.\n"))
+    #expect(ModelCall.withoutRepeatedLines("* a point\n* another\n* A point\n\n* another") == "* a point\n* another\n")
+  }
+
   @Test("reading plan: a chunk's lines repeated from the one before are read once")
   func overlapRemoved() {
     func passage(_ id: Int64, _ first: Int, _ lines: [String]) -> Passage {
