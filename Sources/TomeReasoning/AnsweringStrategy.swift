@@ -174,8 +174,8 @@ extension ModelCall {
   /// True when the last finished line of `text` repeats an earlier line: the small model's
   /// loop ("1. The process of … 2. The process of …"), which otherwise runs to the token limit.
   public static func repeatsALine(_ text: String) -> Bool {
-    guard text.hasSuffix("\n") else { return false }
-    let lines = text.split(whereSeparator: \.isNewline).map { Self.lineKey($0) }.filter { !$0.isEmpty }
+    // Finished lines only: the text after the last newline may still grow.
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { Self.lineKey($0) }.filter { !$0.isEmpty }
     guard let last = lines.last else { return false }
     return lines.dropLast().contains(last)
   }

@@ -216,6 +216,8 @@ struct GlobalStrategyTests {
     #expect(!ModelCall.repeatsALine("1. Bees make honey.\n2. Bees dance."))
     #expect(!ModelCall.repeatsALine("1. Bees make honey.\n2. Bees dance.\n"))
     #expect(ModelCall.repeatsALine("1. Bees make honey.\n2. Bees dance.\n3. bees make honey.\n"))
+    #expect(ModelCall.repeatsALine("1. Bees make honey.\n2. Bees make honey.\n3"))
+    #expect(!ModelCall.repeatsALine("1. Bees make honey.\n2. Bees make honey"))
     #expect(ModelCall.withoutRepeatedLines("* a point\n* another\n* A point\n\n* another") == "* a point\n* another\n")
   }
 
