@@ -142,22 +142,7 @@ public struct AgentsStrategy: AnsweringStrategy {
         if !part.isEmpty { chosen.append(part) }
       }
     }
-    // Pack the documents' chunks into windows.
-    var out: [[Passage]] = []
-    var current: [Passage] = []
-    var used = 0
-    for chunk in chosen.flatMap({ $0 }) {
-      let c = try context.model.tokenCount(chunk.text) + 2
-      if used + c > tokens, !current.isEmpty {
-        out.append(current)
-        current = []
-        used = 0
-      }
-      current.append(chunk)
-      used += c
-    }
-    if !current.isEmpty { out.append(current) }
-    return out
+    return try ReadingPlan.pack(chosen.flatMap { $0 }, tokens: tokens, model: context.model).runs
   }
 
   /// Each agent's extraction this round, in window order; windows with no information give none.

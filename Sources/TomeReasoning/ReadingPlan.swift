@@ -38,24 +38,30 @@ public struct ReadingPlan: Sendable {
       }
       description = "top \(hits.count) hits of a broad search, in \(Set(hits.compactMap(\.document)).count) documents"
     }
-    chunks = Self.withoutOverlap(chunks)
-    var segments: [[Passage]] = []
+    let (segments, total) = try Self.pack(Self.withoutOverlap(chunks), tokens: segmentTokens, model: context.model)
+    return ReadingPlan(description: description, segments: segments, tokens: total)
+  }
+
+  /// `chunks` in order, packed into runs of at most `tokens` (a chunk longer than that is a run
+  /// of its own), and the tokens of all of them. Blocks are separated by a blank line (2 tokens).
+  static func pack(_ chunks: [Passage], tokens: Int, model: any LanguageModel) throws -> (runs: [[Passage]], tokens: Int) {
+    var runs: [[Passage]] = []
     var current: [Passage] = []
     var used = 0
     var total = 0
     for chunk in chunks {
-      let cost = try context.model.tokenCount(chunk.text) + 2
+      let cost = try model.tokenCount(chunk.text) + 2
       total += cost
-      if used + cost > segmentTokens, !current.isEmpty {
-        segments.append(current)
+      if used + cost > tokens, !current.isEmpty {
+        runs.append(current)
         current = []
         used = 0
       }
       current.append(chunk)
       used += cost
     }
-    if !current.isEmpty { segments.append(current) }
-    return ReadingPlan(description: description, segments: segments, tokens: total)
+    if !current.isEmpty { runs.append(current) }
+    return (runs, total)
   }
 
   /// `chunks` (in document order) with the lines each repeats of the one before it removed.
