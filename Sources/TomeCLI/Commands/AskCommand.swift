@@ -3,6 +3,7 @@ import Foundation
 import TomeCore
 import TomeKit
 import TomeReasoning
+import TomeReport
 
 /// `tome ask "question"`: an answer with evidence sentences and checked citations.
 struct AskCommand: AsyncParsableCommand {
@@ -31,6 +32,7 @@ struct AskCommand: AsyncParsableCommand {
         tome ask --endpoint http://127.0.0.1:8080 "how do startups die"
         tome ask --strategy coc --trace "which company did the founder of Viaweb start next"
         tome ask --strategy agents --scope all "what do the essays say about investors"
+        tome ask --strategy agents --plot calls.svg "what do the essays say about investors"
 
       Strategies (--strategy): rag answers once from the best passages; coc asks itself a \
       clarifying question, searches again with it and pins the paragraphs the model scores as \
@@ -39,6 +41,10 @@ struct AskCommand: AsyncParsableCommand {
       ranked extractions; auto picks one by the question's form and the collection's size and \
       escalates when the answer is not found. Answer sentences without a [n] marker are \
       attributed to the source lines that support them ("Supported by").
+
+      --plot FILE.svg writes, after the answer, a line chart of the prompt tokens of each model \
+      call in order (and prompt + answer tokens), against the context window (the model's, or \
+      --context when smaller): the rise and fall of a strategy that reads in segments.
       """)
 
   @Argument(help: "The question.")
@@ -48,6 +54,10 @@ struct AskCommand: AsyncParsableCommand {
 
   @Flag(name: .long, help: "Print each step (searches, model calls with tokens and seconds, decisions with their scores) on stderr as it happens.")
   var trace = false
+  @Option(
+    name: .long,
+    help: ArgumentHelp("After the answer, write an SVG line chart of prompt tokens per model call to this file.", valueName: "file"))
+  var plot: String?
   @OptionGroup var indexKind: IndexKindOption
   @OptionGroup var models: ModelOptions
   @OptionGroup var index: IndexOptions
@@ -58,6 +68,7 @@ struct AskCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
+    let plotURL = try plot.map(Self.checkedPlotURL)
     let collection = try Collection(location: index.location, create: false)
     try answering.checkModelFile(models.directory)
     let answerer = try Answerer.open(
@@ -69,7 +80,9 @@ struct AskCommand: AsyncParsableCommand {
 
     var printer = AnswerPrinter(tty: Terminal.stdoutIsTTY, quiet: output.quiet || output.json, trace: trace)
     defer { printer.end() }
+    var finished: Answer?
     for try await event in answerer.answer(question, parameters: parameters) {
+      if case .finished(let answer) = event { finished = answer }
       if output.json {
         if case .finished(let answer) = event { try Terminal.printJSON(AnswerRecord(answer)) }
         if trace, case .step = event { printer.show(event) }
@@ -77,5 +90,42 @@ struct AskCommand: AsyncParsableCommand {
         printer.show(event)
       }
     }
+    if let plotURL, let finished {
+      let window = min(answerer.model.contextLength, answering.context ?? .max)
+      let svg = Self.chart(finished, contextLength: window).svg()
+      do {
+        try Data(svg.utf8).write(to: plotURL, options: .atomic)
+      } catch {
+        throw CLIError("cannot write --plot \(plotURL.path): \(Terminal.fileErrorText(error) ?? "\(error)")")
+      }
+    }
+  }
+
+  /// The `--plot` file, checked before the model runs: its folder must exist and it must not be
+  /// a folder itself.
+  static func checkedPlotURL(_ path: String) throws -> URL {
+    let url = URL(fileURLWithPath: (path as NSString).expandingTildeInPath)
+    var isFolder: ObjCBool = false
+    let folder = url.deletingLastPathComponent()
+    guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
+      throw CLIError("cannot write --plot \(url.path): folder \(folder.path) does not exist")
+    }
+    if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), isFolder.boolValue {
+      throw CLIError("cannot write --plot \(url.path): it is a folder")
+    }
+    return url
+  }
+
+  /// The answer's model calls as a chart: one point per `.modelCall` step, in trace order.
+  static func chart(_ answer: Answer, contextLength: Int) -> LineChart {
+    let calls = answer.trace.filter { $0.kind == .modelCall }
+    let question = answer.question.count > 60 ? String(answer.question.prefix(59)) + "…" : answer.question
+    return LineChart.modelCalls(
+      title: "\(answer.strategy): \u{201C}\(question)\u{201D}",
+      subtitle: "prompt tokens per model call; \(calls.count) calls\(answer.model.map { ", model \($0)" } ?? "")",
+      labels: calls.map(\.label),
+      // A model call always records both counts (`ModelCaller.run`).
+      promptTokens: calls.map { $0.promptTokens ?? 0 }, answerTokens: calls.map { $0.answerTokens ?? 0 },
+      contextLength: contextLength)
   }
 }
