@@ -21,6 +21,13 @@ struct AskCommand: AsyncParsableCommand {
       Passages go to the model best first and second best last, right before the question (the \
       edge reordering of Jin et al. 2024); --no-reorder keeps plain rank order.
 
+      --document PATH (repeatable) answers from those documents only: retrieval, and every \
+      strategy's reading, stay within them. PATH is the path `tome status` lists or a unique \
+      end of it (`Bed002.txt`); a path that names no document, or several, is an error.
+
+      Each answer is kept in the index as a record (question, answer, the chunks it cited and \
+      was shown), which `tome records` lists and prunes; --no-record keeps none.
+
       --json prints the answer record: the same keys as each line of `tome batch` and the \
       reply of `POST /v1/ask` (see "Answer JSON" in the README).
 
@@ -31,6 +38,7 @@ struct AskCommand: AsyncParsableCommand {
         tome ask --endpoint http://127.0.0.1:8080 "how do startups die"
         tome ask --strategy coc --trace "which company did the founder of Viaweb start next"
         tome ask --strategy agents --scope all "what do the essays say about investors"
+        tome ask --document Bed002.txt --strategy agents --scope all "what did the group decide"
 
       Strategies (--strategy): rag answers once from the best passages; coc asks itself a \
       clarifying question, searches again with it and pins the paragraphs the model scores as \
@@ -45,6 +53,8 @@ struct AskCommand: AsyncParsableCommand {
   var question: String
 
   @OptionGroup var answering: AnswerOptions
+  @OptionGroup var scope: DocumentOption
+  @OptionGroup var recording: RecordOption
 
   @Flag(name: .long, help: "Print each step (searches, model calls with tokens and seconds, decisions with their scores) on stderr as it happens.")
   var trace = false
@@ -59,17 +69,19 @@ struct AskCommand: AsyncParsableCommand {
 
   func run() async throws {
     let collection = try Collection(location: index.location, create: false)
+    let documents = try scope.scope(in: collection)
     try answering.checkModelFile(models.directory)
-    let answerer = try Answerer.open(
+    var answerer = try Answerer.open(
       collection: collection, models: models.directory, settings: answering.settings,
-      environment: ProcessInfo.processInfo.environment, indexKind: indexKind.indexKind)
+      environment: ProcessInfo.processInfo.environment, indexKind: indexKind.indexKind, recordOrigin: recording.origin(.ask))
+    answerer.recordFailure = RecordOption.warn
     let parameters = answering.parameters
     // Asked questions are RoarGraph's training queries (`tome index build --kind roar`).
     try collection.recordAskedQuestion(question)
 
     var printer = AnswerPrinter(tty: Terminal.stdoutIsTTY, quiet: output.quiet || output.json, trace: trace)
     defer { printer.end() }
-    for try await event in answerer.answer(question, parameters: parameters) {
+    for try await event in answerer.answer(question, parameters: parameters, documents: documents) {
       if output.json {
         if case .finished(let answer) = event { try Terminal.printJSON(AnswerRecord(answer)) }
         if trace, case .step = event { printer.show(event) }
