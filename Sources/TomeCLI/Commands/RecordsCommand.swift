@@ -101,7 +101,7 @@ struct RecordsShowCommand: AsyncParsableCommand {
 struct RecordsPruneCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "prune",
-    abstract: "Delete the records a filter selects (--older-than, --strategy, --stale; all must hold), or --all.")
+    abstract: "Delete the records a filter selects (--older-than, --strategy, --origin, --stale; all must hold), or --all.")
 
   @Option(
     name: .customLong("older-than"),
