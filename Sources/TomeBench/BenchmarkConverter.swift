@@ -64,6 +64,9 @@ public enum BenchmarkConverter {
       if let citations = q.goldCitations {
         object["gold_citations"] = try JSONDecoder().decode(JSONValue.self, from: encoder.encode(citations))
       }
+      if let documents = q.documents {
+        object["document"] = documents.count == 1 ? .string(documents[0]) : .array(documents.map(JSONValue.string))
+      }
       lines.append(String(decoding: try encoder.encode(object), as: UTF8.self))
     }
     let questionsFile = output.appendingPathComponent("questions.jsonl")
@@ -197,7 +200,8 @@ public enum BenchmarkConverter {
   /// on line 1, a blank line, then turn i as `Speaker: text` on line i + 3. Every specific
   /// query becomes a question (prefixed with the meeting's name, since the collection holds
   /// many meetings) with its relevant spans as gold citations; general queries cite the
-  /// whole meeting.
+  /// whole meeting. Each question's `document` is its meeting's file, so `tome batch` answers
+  /// it from that transcript alone.
   static func qmsum(_ url: URL) throws -> ([(name: String, text: String)], [BatchQuestion]) {
     struct Meeting: Decodable {
       struct Query: Decodable {
@@ -241,7 +245,7 @@ public enum BenchmarkConverter {
         }
         questions.append(BatchQuestion(
           id: .string("\(id)-\(n + 1)"), line: 0, question: "In meeting \(id): \(query.query)", gold: [query.answer],
-          goldCitations: citations, extra: ["meeting": .string(id), "kind": .string(kind)]))
+          goldCitations: citations, documents: ["collection/" + name], extra: ["meeting": .string(id), "kind": .string(kind)]))
       }
     }
     return (documents, questions)

@@ -14,6 +14,7 @@ public struct TomeCommand: AsyncParsableCommand {
         tome search "how to reset"   # ranked passages as path:first-last
         tome ask "how do I reset it" # evidence, a cited answer, sources
         tome status                  # indexed, skipped or failed, and why
+        tome records list            # the answers kept in the index
         tome doctor                  # CPU, BLAS and SIMD kernels, model files
         tome generate --chat "Hi"    # the in-process model (SmolLM2-135M)
 
@@ -25,7 +26,7 @@ public struct TomeCommand: AsyncParsableCommand {
     subcommands: [
       IngestCommand.self, SearchCommand.self, AskCommand.self, StatusCommand.self, GenerateCommand.self,
       ChatCommand.self, BatchCommand.self, ServeCommand.self, ModelCommand.self, BenchCommand.self, IndexCommand.self,
-      DoctorCommand.self,
+      RecordsCommand.self, DoctorCommand.self,
     ])
 
   public init() {}

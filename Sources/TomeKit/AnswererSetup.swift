@@ -33,6 +33,8 @@ extension Answerer {
   /// `environment` is where an endpoint's token variable is looked up (the CLI passes the
   /// process environment; a library never reads it on its own).
   ///
+  /// `recordOrigin` keeps every finished answer as a record of that origin (nil: none).
+  ///
   /// Every strategy's templates are checked up front (a batch or chat may switch strategy
   /// per question), so a missing file is an error before any model is loaded.
   ///
@@ -40,7 +42,8 @@ extension Answerer {
   ///   missing or corrupt weights; `ReasoningError.missingTemplate` for a missing template.
   public static func open(
     collection: Collection, models: ModelDirectory, settings: AnswererSettings,
-    model: (any LanguageModel)? = nil, environment: [String: String], indexKind: VectorIndexKind? = nil
+    model: (any LanguageModel)? = nil, environment: [String: String], indexKind: VectorIndexKind? = nil,
+    recordOrigin: RecordOrigin? = nil
   ) throws -> Answerer {
     if try collection.store.totals().chunks == 0 {
       throw CollectionError.empty(path: collection.location.directory.path)
@@ -52,7 +55,7 @@ extension Answerer {
     return Answerer(
       retriever: try HybridRetriever(collection: collection, embedder: encoder.embedder, indexKind: indexKind), embedder: encoder.embedder,
       model: languageModel, strategies: settings.strategies, defaultStrategy: settings.strategy, prompts: library,
-      configuration: settings.retrieval)
+      configuration: settings.retrieval, recordOrigin: recordOrigin)
   }
 }
 

@@ -24,6 +24,8 @@ public struct ChatSession: Sendable {
   public let collection: Collection
   public var answerer: Answerer
   public var rewriter = FollowUpRewriter()
+  /// The documents every answer is read from (nil: the whole collection).
+  public var documents: Set<DocumentID>?
   /// The stored conversation; nil until the first turn is recorded (and after `clear()`).
   public private(set) var chat: ChatID?
   public private(set) var turns: [Turn] = []
@@ -59,10 +61,10 @@ public struct ChatSession: Sendable {
     return try await rewriter.standalone(question, history: history, model: answerer.model, prompts: answerer.prompts)
   }
 
-  /// Answers `standaloneQuestion`, streaming the answerer's events. Call `record` with the
-  /// finished answer to keep it in the conversation.
+  /// Answers `standaloneQuestion` within `documents`, streaming the answerer's events. Call
+  /// `record` with the finished answer to keep it in the conversation.
   public func answer(_ standaloneQuestion: String, parameters: GenerationParameters) -> AsyncThrowingStream<AnswerEvent, any Error> {
-    answerer.answer(standaloneQuestion, parameters: parameters)
+    answerer.answer(standaloneQuestion, parameters: parameters, documents: documents)
   }
 
   /// Appends a finished turn to the conversation and the index (one transaction).

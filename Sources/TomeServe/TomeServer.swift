@@ -284,6 +284,8 @@ public struct TomeServer: Sendable {
     defer { ticket.release() }
     do {
       return json(.ok, try await Self.untilClientLeaves(channel) { try await answerer.answer(ask) })
+    } catch let problem as RequestProblem {
+      return error(.badRequest, problem.message)
     } catch let problem as ReasoningError where problem.isRequestProblem {
       return self.error(.badRequest, problem.description)
     } catch {

@@ -3,7 +3,7 @@ internal import GRDB
 /// The index schema as named, append-only migrations. Never edit a registered migration:
 /// add a new one, and bump `version`.
 enum Schema {
-  static let version = 6
+  static let version = 7
 
   static var migrator: DatabaseMigrator {
     var migrator = DatabaseMigrator()
@@ -174,6 +174,41 @@ enum Schema {
           created_at REAL NOT NULL DEFAULT (julianday('now'))
         );
         UPDATE meta SET value = '6' WHERE key = 'schema_version';
+        """)
+    }
+    migrator.registerMigration("v7 records") { db in
+      // The record graph: answers kept as nodes, with edges to the chunks behind them (`cited`:
+      // verified citations and attributions; the rest were only shown to the model).
+      // `record_chunks.chunk_id` has no foreign key: a deleted chunk must still find its
+      // records, and the trigger marks them stale. Re-ingest deletes a changed document, its
+      // chunks go by cascade, and the trigger fires for each of them (SQLite runs triggers for
+      // rows a foreign-key action deletes).
+      try db.execute(sql: """
+        CREATE TABLE records (
+          id INTEGER PRIMARY KEY,
+          question TEXT NOT NULL,
+          answer TEXT NOT NULL,
+          strategy TEXT NOT NULL,
+          model TEXT,
+          origin TEXT NOT NULL CHECK (origin IN ('ask', 'chat', 'batch', 'serve', 'simulated')),
+          created_at REAL NOT NULL DEFAULT (julianday('now')),
+          vector BLOB NOT NULL,
+          stale INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX records_created ON records(created_at);
+        CREATE TABLE record_chunks (
+          record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+          chunk_id INTEGER NOT NULL,
+          cited INTEGER NOT NULL,
+          position INTEGER NOT NULL,
+          PRIMARY KEY (record_id, chunk_id)
+        );
+        CREATE INDEX record_chunks_chunk ON record_chunks(chunk_id);
+        CREATE TRIGGER records_stale_ad AFTER DELETE ON chunks BEGIN
+          UPDATE records SET stale = 1
+            WHERE stale = 0 AND id IN (SELECT record_id FROM record_chunks WHERE chunk_id = old.id);
+        END;
+        UPDATE meta SET value = '7' WHERE key = 'schema_version';
         """)
     }
     return migrator

@@ -13,6 +13,7 @@ import TomeTestSupport
     var question: String
     var gold: [String]
     var gold_citations: [Citation]
+    var document: String?
   }
 
   func read(_ report: BenchmarkConverter.Report) throws -> [Line] {
@@ -80,6 +81,10 @@ import TomeTestSupport
     #expect(report.documents == 1 && report.questions > 3)
     let questions = try read(report)
     #expect(questions.allSatisfy { $0.question.hasPrefix("In meeting Bed002: ") && !$0.gold[0].isEmpty })
+    // Each question is scoped to its meeting's transcript, by the path batch resolves.
+    #expect(questions.allSatisfy { $0.document == "collection/Bed002.txt" })
+    let input = try BatchInput.read(report.questionsFile)
+    #expect(input.problems.isEmpty && input.questions.allSatisfy { $0.documents == ["collection/Bed002.txt"] })
     let specific = try #require(questions.first { $0.gold_citations.first?.lines != nil })
     for c in specific.gold_citations {
       for line in try lines(dir.url, c) { #expect(line.contains(": "), "\(line)") }

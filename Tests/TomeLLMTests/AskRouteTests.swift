@@ -72,4 +72,40 @@ struct AskRouteTests {
     #expect(missing == 404)
     #expect(message.contains("--index"))
   }
+
+  @Test("/v1/ask takes `document` (a path or a list): passages stay in it, an unknown path is a 400 naming it; answers are kept as serve records")
+  func document() throws {
+    let dir = try TemporaryDirectory()
+    try FileManager.default.createDirectory(at: dir.url.appendingPathComponent("essays"), withIntermediateDirectories: true)
+    for name in ["superangels.txt", "aord.txt"] {
+      try FileManager.default.copyItem(
+        at: SharedData.data("paul_graham_essays/essays/\(name)"), to: dir.url.appendingPathComponent("essays/\(name)"))
+    }
+    let ingest = try TomeBinary.run(["ingest", "essays", "--models", SharedData.models.path, "-q"], in: dir.url)
+    #expect(ingest.status == 0, "\(ingest.stderr)")
+
+    let (server, url) = try startServe(["--index", "default"], in: dir.url)
+    defer { server.terminate() }
+    for document in [#""aord.txt""#, #"["essays/aord.txt"]"#] {
+      let (status, body) = try post(
+        url + "/v1/ask", #"{"question": "What should a startup do when growth is slow?", "max_tokens": 16, "document": \#(document)}"#)
+      #expect(status == 200, "\(body)")
+      let json = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+      let passages = try #require(json["passages"] as? [[String: Any]])
+      #expect(!passages.isEmpty && passages.allSatisfy { ($0["path"] as? String)?.hasSuffix("/essays/aord.txt") == true }, "\(body)")
+    }
+    let (unknown, problem) = try post(url + "/v1/ask", #"{"question": "What is a super-angel?", "document": "Bed002.txt"}"#)
+    #expect(unknown == 400, "\(problem)")
+    let error = (try JSONSerialization.jsonObject(with: Data(problem.utf8)) as? [String: Any])?["error"] as? [String: Any]
+    #expect((error?["message"] as? String)?.hasPrefix("no document \"Bed002.txt\" in the index") == true, "\(problem)")
+    let (badShape, shapeProblem) = try post(url + "/v1/ask", #"{"question": "What is a super-angel?", "document": 3}"#)
+    #expect(badShape == 400 && shapeProblem.contains("`document`"), "\(shapeProblem)")
+    server.terminate()
+    server.waitUntilExit()
+
+    let list = try TomeBinary.run(["records", "list", "--json"], in: dir.url)
+    #expect(list.status == 0, "\(list.stderr)")
+    let records = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+    #expect(records.count == 2 && records.allSatisfy { $0["origin"] as? String == "serve" }, "\(list.stdout)")
+  }
 }

@@ -23,11 +23,11 @@ import TomeTestSupport
     let dir = try TemporaryDirectory()
     do {
       let store = try IndexStore(directory: dir.url, create: true)
-      #expect(try store.meta(.schemaVersion) == "6")
+      #expect(try store.meta(.schemaVersion) == "7")
       try store.setMeta(.tokenCounter, "heuristic-v1")
     }
     let again = try IndexStore(directory: dir.url, create: false)
-    #expect(try again.meta(.schemaVersion) == "6")
+    #expect(try again.meta(.schemaVersion) == "7")
     #expect(try again.meta(.tokenCounter) == "heuristic-v1")
   }
 

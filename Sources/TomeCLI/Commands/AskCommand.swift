@@ -22,6 +22,13 @@ struct AskCommand: AsyncParsableCommand {
       Passages go to the model best first and second best last, right before the question (the \
       edge reordering of Jin et al. 2024); --no-reorder keeps plain rank order.
 
+      --document PATH (repeatable) answers from those documents only: retrieval, and every \
+      strategy's reading, stay within them. PATH is the path `tome status` lists or a unique \
+      end of it (`Bed002.txt`); a path that names no document, or several, is an error.
+
+      Each answer is kept in the index as a record (question, answer, the chunks it cited and \
+      was shown), which `tome records` lists and prunes; --no-record keeps none.
+
       --json prints the answer record: the same keys as each line of `tome batch` and the \
       reply of `POST /v1/ask` (see "Answer JSON" in the README).
 
@@ -33,13 +40,18 @@ struct AskCommand: AsyncParsableCommand {
         tome ask --strategy coc --trace "which company did the founder of Viaweb start next"
         tome ask --strategy agents --scope all "what do the essays say about investors"
         tome ask --strategy agents --plot calls.svg "what do the essays say about investors"
+        tome ask --document Bed002.txt --strategy gor "summarise the meeting"
+        tome ask --document long.txt --strategy infty --plot rounds.svg "what are the main arguments"
 
       Strategies (--strategy): rag answers once from the best passages; coc asks itself a \
       clarifying question, searches again with it and pins the paragraphs the model scores as \
       relevant (multi-hop questions); agents has seeking agents read windows of the top \
       documents (or, with --scope all, the whole collection) and a reasoner answer from their \
-      ranked extractions; auto picks one by the question's form and the collection's size and \
-      escalates when the answer is not found. Answer sentences without a [n] marker are \
+      ranked extractions; gor answers simulated questions into records and answers from the \
+      best records and chunks, infty reads a document in segments with a rolling summary and \
+      mapreduce summarises every window (questions about a whole document or collection); auto \
+      picks one by the question's form and the collection's size and escalates when the answer \
+      is not found. Answer sentences without a [n] marker are \
       attributed to the source lines that support them ("Supported by").
 
       --plot FILE.svg writes, after the answer, a line chart of the prompt tokens of each model \
@@ -51,6 +63,8 @@ struct AskCommand: AsyncParsableCommand {
   var question: String
 
   @OptionGroup var answering: AnswerOptions
+  @OptionGroup var scope: DocumentOption
+  @OptionGroup var recording: RecordOption
 
   @Flag(name: .long, help: "Print each step (searches, model calls with tokens and seconds, decisions with their scores) on stderr as it happens.")
   var trace = false
@@ -70,10 +84,12 @@ struct AskCommand: AsyncParsableCommand {
   func run() async throws {
     let plotURL = try plot.map(Self.checkedPlotURL)
     let collection = try Collection(location: index.location, create: false)
+    let documents = try scope.scope(in: collection)
     try answering.checkModelFile(models.directory)
-    let answerer = try Answerer.open(
+    var answerer = try Answerer.open(
       collection: collection, models: models.directory, settings: answering.settings,
-      environment: ProcessInfo.processInfo.environment, indexKind: indexKind.indexKind)
+      environment: ProcessInfo.processInfo.environment, indexKind: indexKind.indexKind, recordOrigin: recording.origin(.ask))
+    answerer.recordFailure = RecordOption.warn
     let parameters = answering.parameters
     // Asked questions are RoarGraph's training queries (`tome index build --kind roar`).
     try collection.recordAskedQuestion(question)
@@ -81,7 +97,7 @@ struct AskCommand: AsyncParsableCommand {
     var printer = AnswerPrinter(tty: Terminal.stdoutIsTTY, quiet: output.quiet || output.json, trace: trace)
     defer { printer.end() }
     var finished: Answer?
-    for try await event in answerer.answer(question, parameters: parameters) {
+    for try await event in answerer.answer(question, parameters: parameters, documents: documents) {
       if case .finished(let answer) = event { finished = answer }
       if output.json {
         if case .finished(let answer) = event { try Terminal.printJSON(AnswerRecord(answer)) }

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import TomeCore
 import TomeKit
+import TomeReasoning
 
 /// `tome batch …`: answer a file of questions, resumably, and score the answers.
 struct BatchCommand: AsyncParsableCommand {
@@ -22,7 +23,10 @@ struct BatchRunCommand: AsyncParsableCommand {
       Input: one JSON object per line with "id" (string or number, unique) and "question"; \
       optional "gold" (list of answers), "choices" (multiple choice; gold names the right one \
       by letter or text), "gold_citations" (list of {"path", "lines": [first, last], "page"}), \
-      "strategy" (rag, coc, agents or auto: overrides --strategy for that question); any other \
+      "strategy" (rag, coc, agents or auto: overrides --strategy for that question), \
+      "document" (a path or a list of paths: answer from those documents only, as `tome ask \
+      --document` does; a path that names no indexed document, or several, makes the line a \
+      skipped line); any other \
       field is copied to the output line unchanged. Lines that are \
       not valid are reported with their line number and skipped, the other questions are \
       answered, and the run exits 1; repeated ids stop the run before anything is answered. \
@@ -40,6 +44,9 @@ struct BatchRunCommand: AsyncParsableCommand {
       the same input with the same settings resumes where it stopped (Ctrl-C or kill lose only \
       the questions in flight); --restart starts over. The output is written from the stored \
       results, so it is complete after a resume.
+
+      Each answer is also kept in the index as a record (`tome records`); --no-record keeps \
+      none. --document PATH (repeatable) scopes every question that has no "document" field.
 
       Examples:
         tome batch questions.jsonl --index squad
@@ -63,6 +70,8 @@ struct BatchRunCommand: AsyncParsableCommand {
   var parallel = 1
 
   @OptionGroup var answering: AnswerOptions
+  @OptionGroup var scope: DocumentOption
+  @OptionGroup var recording: RecordOption
   @OptionGroup var models: ModelOptions
   @OptionGroup var index: IndexOptions
 
@@ -83,7 +92,8 @@ struct BatchRunCommand: AsyncParsableCommand {
     }
     let collection = try Collection(location: index.location, create: false)
     let execution = BatchExecution(
-      inputURL: inputURL, outputURL: outputURL, restart: restart, parallel: parallel, answering: answering, models: models)
+      inputURL: inputURL, outputURL: outputURL, restart: restart, parallel: parallel, answering: answering, models: models,
+      documents: scope.documents, recordOrigin: recording.origin(.batch))
     let summary = try await execution.run(collection: collection)
     if let report { try BatchExecution.writeJSON(summary, to: report) }
     if summary.skippedLines > 0 {
@@ -102,21 +112,32 @@ struct BatchExecution {
   var parallel: Int
   var answering: AnswerOptions
   var models: ModelOptions
+  /// `--document` paths for the questions that name none.
+  var documents: [String] = []
+  /// The origin answers are recorded with (nil: none are).
+  var recordOrigin: RecordOrigin?
 
   /// Reads the input, opens or resumes the job, answers what is left, writes the output and
   /// prints the summary. Throws `ExitCode.failure` after writing when questions failed.
   func run(collection: TomeKit.Collection) async throws -> BatchSummary {
-    let input: BatchInput
+    var input: BatchInput
     do {
       input = try BatchInput.read(inputURL)
     } catch let error as BatchInputError {
       throw CLIError(error.description)
     }
-    for problem in input.problems { Terminal.error("skipped: \(problem)") }
+    if !documents.isEmpty {
+      // Checked once here, so a bad --document is one error rather than a problem per line.
+      let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+      let absolute = try collection.documents(named: documents, workingDirectory: cwd).map(\.path)
+      for i in input.questions.indices where input.questions[i].documents == nil { input.questions[i].documents = absolute }
+    }
     let output = outputURL ?? BatchJob.defaultOutput(for: inputURL)
     let job = try BatchJob.open(
       collection: collection, input: input, inputURL: inputURL, settings: answering.settings, parameters: answering.parameters,
       restart: restart)
+    input = job.input
+    for problem in input.problems { Terminal.error("skipped: \(problem)") }
     if job.done > 0 {
       Terminal.error("resuming job \(job.id): \(job.done)/\(input.questions.count) done")
     } else {
@@ -131,9 +152,10 @@ struct BatchExecution {
       }
       let interrupt = InterruptNotice(job: job)
       let progress = BatchProgress(total: input.questions.count, done: job.done, tty: Terminal.stderrIsTTY)
-      report = try await job.answer(models: models.directory, parallel: parallel, environment: ProcessInfo.processInfo.environment) {
-        event in progress.record(event)
-      }
+      report = try await job.answer(
+        models: models.directory, parallel: parallel, environment: ProcessInfo.processInfo.environment,
+        recordOrigin: recordOrigin, recordFailure: RecordOption.warn
+      ) { event in progress.record(event) }
       progress.finish()
       interrupt.cancel()
     }

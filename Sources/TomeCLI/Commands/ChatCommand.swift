@@ -15,7 +15,9 @@ struct ChatCommand: AsyncParsableCommand {
       streamed answer, then its sources. A follow-up such as "when was it sold?" is first \
       rewritten into a question that stands alone ("when was Viaweb sold?"), and that question \
       is what retrieval sees; the rewrite is shown dimmed. Every turn is stored in the index, so \
-      `--resume` continues where you stopped, sources included.
+      `--resume` continues where you stopped, sources included. Each answer is also kept as a \
+      record (`tome records`) unless --no-record; --document PATH (repeatable) answers from \
+      those documents only.
 
       Commands:
         /sources      the passages of the last answer, with path:lines (cited ones marked)
@@ -43,6 +45,8 @@ struct ChatCommand: AsyncParsableCommand {
   var list = false
 
   @OptionGroup var answering: AnswerOptions
+  @OptionGroup var scope: DocumentOption
+  @OptionGroup var recording: RecordOption
   @OptionGroup var models: ModelOptions
   @OptionGroup var index: IndexOptions
 
@@ -53,14 +57,17 @@ struct ChatCommand: AsyncParsableCommand {
   func run() async throws {
     let collection = try Collection(location: index.location, create: false)
     if list { return try listChats(collection) }
+    let documents = try scope.scope(in: collection)
     try answering.checkModelFile(models.directory)
-    let answerer = try Answerer.open(collection: collection, models: models.directory, settings: answering.settings,
-      environment: ProcessInfo.processInfo.environment)
+    var answerer = try Answerer.open(collection: collection, models: models.directory, settings: answering.settings,
+      environment: ProcessInfo.processInfo.environment, recordOrigin: recording.origin(.chat))
+    answerer.recordFailure = RecordOption.warn
     _ = try answerer.prompts.template(FollowUpRewriter.templateName)
     var session = ChatSession(collection: collection, answerer: answerer)
     if let id = try resumedChat(collection) {
       session = try ChatSession.resume(id, collection: collection, answerer: answerer)
     }
+    session.documents = documents
     let repl = ChatREPL(session: session, parameters: answering.parameters, interactive: isatty(STDIN_FILENO) == 1, tty: Terminal.stdoutIsTTY)
     try await repl.run(banner: banner(collection, model: answerer.model, session: session))
   }

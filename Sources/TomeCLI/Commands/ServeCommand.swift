@@ -13,7 +13,10 @@ struct ServeCommand: AsyncParsableCommand {
     discussion: """
       Routes: POST /v1/chat/completions (streaming and not), GET /v1/models, GET /health, \
       and with --index, POST /v1/ask (a question answered from the index, with citations, as \
-      JSON; without --index it answers 404). Binds 127.0.0.1 unless --host says otherwise; a \
+      JSON; without --index it answers 404; its body takes "question", "strategy", \
+      "max_tokens" and "document", a path or a list of paths to answer from, as `tome ask \
+      --document` takes them). Answers to /v1/ask are kept as records (`tome records`) unless \
+      --no-record. Binds 127.0.0.1 unless --host says otherwise; a \
       host that does not resolve to loopback only needs --token (or $TOME_SERVE_TOKEN), sent \
       as `Authorization: Bearer`. The model generates one reply at a time (chat and ask \
       alike); up to --max-queue requests wait, more get 503. A client that disconnects \
@@ -51,6 +54,8 @@ struct ServeCommand: AsyncParsableCommand {
     name: .long,
     help: ArgumentHelp("Index that POST /v1/ask answers from (name under Indexes/ or a path); without it /v1/ask answers 404.", valueName: "name|path"))
   var index: String?
+
+  @OptionGroup var recording: RecordOption
 
   @Option(name: .long, help: ArgumentHelp("Folder of prompt templates for /v1/ask. Default: $TOME_PROMPTS, else the repository's Prompts/.", valueName: "dir"))
   var prompts: String?
@@ -110,7 +115,10 @@ struct ServeCommand: AsyncParsableCommand {
     let collection = try Collection(location: IndexLocation(argument: index, workingDirectory: cwd), create: false)
     let prompts = self.prompts.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath, isDirectory: true) }
       ?? AnswerOptions.defaultPrompts(environment: ProcessInfo.processInfo.environment, executable: AnswerOptions.executableURL, workingDirectory: cwd)
-    return try Answerer.open(collection: collection, models: models.directory, settings: AnswererSettings(prompts: prompts), model: model,
-      environment: ProcessInfo.processInfo.environment)
+    var answerer = try Answerer.open(
+      collection: collection, models: models.directory, settings: AnswererSettings(prompts: prompts), model: model,
+      environment: ProcessInfo.processInfo.environment, recordOrigin: recording.origin(.serve))
+    answerer.recordFailure = RecordOption.warn
+    return answerer
   }
 }

@@ -1,5 +1,6 @@
 public import Foundation
 public import TomeCore
+public import TomeReasoning
 import TomeStore
 
 /// One run of a question file over a collection, as `tome batch` and `tome bench qa` do it:
@@ -17,6 +18,8 @@ public struct BatchJob: Sendable {
   let record: JobRecord
   /// The questions without a stored result, in input order.
   public let remaining: [BatchQuestion]
+  /// The documents each question (by key) is answered within, for those with a `document`.
+  let scopes: [String: Set<DocumentID>]
 
   /// The job's number in the index.
   public var id: Int64 { record.id }
@@ -26,12 +29,33 @@ public struct BatchJob: Sendable {
   /// Opens the job for `input` answered with `settings` and `parameters`, created when new;
   /// `restart` drops its stored results first.
   ///
+  /// Each question's `document` paths are resolved against the index (relative paths from
+  /// the input file's folder, else a unique ending of an indexed path); a question whose
+  /// paths name no single document becomes a problem of the job's `input` and is not asked.
+  ///
   /// - Parameter inputURL: where `input` was read, recorded with the job.
   /// - Throws: `BatchJobError.noQuestions` when the input has no usable question; store errors.
   public static func open(
     collection: Collection, input: BatchInput, inputURL: URL, settings: AnswererSettings, parameters: GenerationParameters,
     restart: Bool
   ) throws -> BatchJob {
+    var input = input
+    var scopes: [String: Set<DocumentID>] = [:]
+    var usable: [BatchQuestion] = []
+    for q in input.questions {
+      guard let paths = q.documents else {
+        usable.append(q)
+        continue
+      }
+      do {
+        scopes[q.key] = try collection.documentIDs(forPaths: paths, workingDirectory: inputURL.deletingLastPathComponent())
+        usable.append(q)
+      } catch let error as DocumentPathError {
+        input.problems.append(BatchInputProblem(file: input.name, line: q.line, message: error.description))
+      }
+    }
+    input.questions = usable
+    input.problems.sort { $0.line < $1.line }
     guard !input.questions.isEmpty else {
       throw BatchJobError.noQuestions(file: inputURL.lastPathComponent, skippedLines: input.problems.count)
     }
@@ -39,7 +63,9 @@ public struct BatchJob: Sendable {
     let settingsText = BatchRunner.settingsText(settings, parameters: parameters)
     let record = try BatchRunner.openJob(store: store, input: input, inputPath: inputURL.path, settings: settingsText, restart: restart)
     let remaining = try BatchRunner.remaining(input, job: record, store: store)
-    return BatchJob(collection: collection, input: input, settings: settings, parameters: parameters, record: record, remaining: remaining)
+    return BatchJob(
+      collection: collection, input: input, settings: settings, parameters: parameters, record: record, remaining: remaining,
+      scopes: scopes)
   }
 
   /// How many questions can be answered at once with `model`: the in-process model answers
@@ -53,16 +79,22 @@ public struct BatchJob: Sendable {
   /// reporting each outcome to `onEvent`. Loads the encoder and the model (`environment`
   /// holds an endpoint's bearer token variable, see `LanguageModelSource`).
   ///
+  /// - Parameters:
+  ///   - recordOrigin: keep each answer as a record of this origin (nil: keep none).
+  ///   - recordFailure: told, in one line, when an answer could not be kept as a record.
   /// - Throws: what `Answerer.open` throws; `CancellationError`; store errors. A question's own
   ///   failure is reported in the result (it stays unanswered, so a re-run tries it again).
   public func answer(
-    models: ModelDirectory, parallel: Int, environment: [String: String], onEvent: (BatchRunner.Event) -> Void = { _ in }
+    models: ModelDirectory, parallel: Int, environment: [String: String], recordOrigin: RecordOrigin? = nil,
+    recordFailure: (@Sendable (String) -> Void)? = nil, onEvent: (BatchRunner.Event) -> Void = { _ in }
   ) async throws -> BatchRunner.Report {
-    let answerer = try Answerer.open(collection: collection, models: models, settings: settings, environment: environment)
+    var answerer = try Answerer.open(
+      collection: collection, models: models, settings: settings, environment: environment, recordOrigin: recordOrigin)
+    answerer.recordFailure = recordFailure
     let runner = BatchRunner(
       answerer: answerer, store: collection.store, parameters: parameters,
       parallel: Self.parallelism(requested: parallel, model: settings.model))
-    return try await runner.run(job: record, questions: remaining, onEvent: onEvent)
+    return try await runner.run(job: record, questions: remaining, scopes: scopes, onEvent: onEvent)
   }
 
   /// The number of results stored so far (what a kill keeps).

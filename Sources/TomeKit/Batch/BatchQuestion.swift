@@ -90,15 +90,19 @@ public struct BatchQuestion: Sendable, Hashable {
   public var goldCitations: [GoldCitation]?
   /// The strategy for this question (the job's default when nil).
   public var strategy: StrategyKind?
+  /// Document paths to answer within (`document`: one path or a list; nil: the whole
+  /// collection). Resolved against the index when the job opens (`Collection.documentIDs`).
+  public var documents: [String]?
   /// Every other field, passed to the output line unchanged.
   public var extra: [String: JSONValue]
 
   /// Field names the input format defines (everything else passes through).
-  public static let knownFields: Set<String> = ["id", "question", "gold", "choices", "gold_citations", "strategy"]
+  public static let knownFields: Set<String> = ["id", "question", "gold", "choices", "gold_citations", "strategy", "document"]
 
   public init(
     id: JSONValue, line: Int, question: String, gold: [String]? = nil, choices: [String]? = nil,
-    goldCitations: [GoldCitation]? = nil, strategy: StrategyKind? = nil, extra: [String: JSONValue] = [:]
+    goldCitations: [GoldCitation]? = nil, strategy: StrategyKind? = nil, documents: [String]? = nil,
+    extra: [String: JSONValue] = [:]
   ) {
     self.id = id
     self.key = id.scalarText ?? ""
@@ -108,6 +112,7 @@ public struct BatchQuestion: Sendable, Hashable {
     self.choices = choices
     self.goldCitations = goldCitations
     self.strategy = strategy
+    self.documents = documents
     self.extra = extra
   }
 }
@@ -243,10 +248,26 @@ public struct BatchInput: Sendable {
       }
       strategy = kind
     }
+    var documents: [String]?
+    switch object["document"] {
+    case nil, .null?: break
+    case .string(let path)?: documents = [path]
+    case .array(let items)?:
+      var paths: [String] = []
+      for item in items {
+        guard case .string(let path) = item else { return fail("document must be a path or a list of paths (strings)") }
+        paths.append(path)
+      }
+      documents = paths
+    default: return fail("document must be a path or a list of paths (strings)")
+    }
+    if let documents, documents.isEmpty || documents.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+      return fail("document must name at least one path, and no path may be empty")
+    }
     let extra = object.filter { !BatchQuestion.knownFields.contains($0.key) }
     return .success(BatchQuestion(
       id: id, line: number, question: question, gold: gold, choices: choices, goldCitations: citations, strategy: strategy,
-      extra: extra))
+      documents: documents, extra: extra))
   }
 
   /// A one-line reason from a JSON decoding error.

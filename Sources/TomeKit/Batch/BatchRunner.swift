@@ -106,8 +106,10 @@ public struct BatchRunner: Sendable {
   ///
   /// - Throws: `CancellationError` when the task is cancelled; store errors when a result
   ///   cannot be committed. A question's own failure is reported, not thrown.
+  /// - Parameter scopes: the documents a question (by key) is answered within; a question
+  ///   without an entry is answered over the whole collection.
   package func run(
-    job: JobRecord, questions: [BatchQuestion], onEvent: (Event) -> Void = { _ in }
+    job: JobRecord, questions: [BatchQuestion], scopes: [String: Set<DocumentID>] = [:], onEvent: (Event) -> Void = { _ in }
   ) async throws -> Report {
     let started = ContinuousClock.now
     var answered = 0
@@ -121,9 +123,10 @@ public struct BatchRunner: Sendable {
         let answerer = self.answerer
         let parameters = self.parameters
         let store = self.store
+        let documents = scopes[q.key]
         group.addTask {
           do {
-            let answer = try await answerer.answer(q.question, strategy: q.strategy, parameters: parameters)
+            let answer = try await answerer.answer(q.question, strategy: q.strategy, parameters: parameters, documents: documents)
             let result = BatchResult(question: q, answer: answer)
             try store.saveJobResult(JobResultRecord(jobID: job.id, questionID: q.key, line: q.line, result: try result.jsonLine()))
             return .answered(q, result)

@@ -1,0 +1,73 @@
+public import Foundation
+public import TomeCore
+import TomeStore
+
+extension Collection {
+  /// The documents `paths` name, for answering within them (`--document`, a batch line's
+  /// `document`, `/v1/ask`'s `document`).
+  ///
+  /// A path names a document when it is the indexed (absolute) path, when it is that path
+  /// relative to `workingDirectory`, or when it is a unique ending of one on a `/` boundary
+  /// (`collection/Bed002.txt`, `Bed002.txt`).
+  ///
+  /// - Throws: `DocumentPathError` for the first path that names no document, names several,
+  ///   or names one without indexed text.
+  /// - Complexity: O(p·n) for p paths and n documents.
+  public func documentIDs(forPaths paths: [String], workingDirectory: URL? = nil) throws -> Set<DocumentID> {
+    Set(try documents(named: paths, workingDirectory: workingDirectory).compactMap(\.id))
+  }
+
+  /// The indexed documents `paths` name, in the order of `paths` (see `documentIDs`).
+  /// - Throws: `DocumentPathError`.
+  public func documents(named paths: [String], workingDirectory: URL? = nil) throws -> [DocumentRecord] {
+    let documents = try store.documents()
+    return try paths.map { path in
+      let document = try Self.document(named: path, in: documents, workingDirectory: workingDirectory)
+      guard document.id != nil, document.status == .indexed, document.chunkCount > 0 else {
+        throw DocumentPathError.noText(path: path, document: document.path, status: document.status.rawValue)
+      }
+      return document
+    }
+  }
+
+  static func document(named path: String, in documents: [DocumentRecord], workingDirectory: URL?) throws -> DocumentRecord {
+    let given = path.trimmingCharacters(in: .whitespaces)
+    guard !given.isEmpty else { throw DocumentPathError.unknown(path: path) }
+    if let exact = documents.first(where: { $0.path == given }) { return exact }
+    if let workingDirectory, !given.hasPrefix("/") {
+      let absolute = workingDirectory.appendingPathComponent(given).standardizedFileURL.path
+      if let relative = documents.first(where: { $0.path == absolute }) { return relative }
+    }
+    var ending = given
+    while ending.hasPrefix("./") { ending.removeFirst(2) }
+    let suffix = ending.hasPrefix("/") ? ending : "/" + ending
+    let matches = documents.filter { $0.path.hasSuffix(suffix) }
+    switch matches.count {
+    case 0: throw DocumentPathError.unknown(path: path)
+    case 1: return matches[0]
+    default: throw DocumentPathError.ambiguous(path: path, candidates: matches.map(\.path))
+    }
+  }
+}
+
+/// A document path that names no single indexed document.
+public enum DocumentPathError: Error, CustomStringConvertible, Sendable, Hashable {
+  /// No indexed path is, or ends with, the path.
+  case unknown(path: String)
+  /// Several indexed paths end with it.
+  case ambiguous(path: String, candidates: [String])
+  /// The document is known but has no chunks (skipped, failed or empty).
+  case noText(path: String, document: String, status: String)
+
+  public var description: String {
+    switch self {
+    case .unknown(let path):
+      return "no document \"\(path)\" in the index; give its path as `tome status` lists it, or a unique end of it such as the file name"
+    case .ambiguous(let path, let candidates):
+      let shown = candidates.prefix(5).joined(separator: ", ") + (candidates.count > 5 ? ", … (\(candidates.count) in all)" : "")
+      return "document \"\(path)\" is ambiguous: it matches \(shown); give more of the path"
+    case .noText(let path, let document, let status):
+      return "document \"\(path)\" (\(document)) has no indexed text (\(status)); `tome status` says why"
+    }
+  }
+}
