@@ -164,4 +164,37 @@ import TomeTestSupport
     #expect(quiet.status == 0, "\(quiet.stderr)")
     #expect(try Self.list(in: dir.url).count == 2)
   }
+
+  /// The `records` note of a gor answer's trace ("N records on this text; …").
+  static func recordsNote(_ stdout: String) throws -> String {
+    let answer = try #require(try json(stdout) as? [String: Any])
+    let trace = try #require(answer["trace"] as? [[String: Any]])
+    return try #require(trace.first { $0["label"] as? String == "records" }?["detail"] as? String)
+  }
+
+  @Test("gor keeps its simulated answers as records; a second process reuses them; re-ingesting the document makes them stale and they are simulated again")
+  func gorRecordsAcrossRuns() throws {
+    let dir = try Self.collection()
+    let gor = ["ask", "--json", "--strategy", "gor", "--questions", "3", "--document", "superangels.txt"] + Self.fast
+    let first = try TomeBinary.run(gor + ["Summarise this essay."], in: dir.url)
+    #expect(first.status == 0, "\(first.stderr)")
+    #expect(try Self.recordsNote(first.stdout).hasSuffix("0 of 3 strata covered, 3 to simulate"))
+    let simulated = try Self.list(["--origin", "simulated"], in: dir.url)
+    #expect(simulated.count == 3 && simulated.allSatisfy { $0["strategy"] as? String == "gor" })
+
+    let second = try TomeBinary.run(gor + ["What are the main points of this essay?"], in: dir.url)
+    #expect(second.status == 0, "\(second.stderr)")
+    #expect(try Self.recordsNote(second.stdout).hasSuffix("3 of 3 strata covered, 0 to simulate"))
+    let calls = try #require((try Self.json(second.stdout) as? [String: Any])?["tokens"] as? [String: Any])
+    #expect(calls["calls"] as? Int == 1)
+
+    let path = dir.url.appendingPathComponent("essays/superangels.txt")
+    try (String(contentsOf: path, encoding: .utf8) + "\nA line added after the records were written.\n").write(to: path, atomically: true, encoding: .utf8)
+    let ingest = try TomeBinary.run(["ingest", "--quiet"], in: dir.url)
+    #expect(ingest.status == 0, "\(ingest.stderr)")
+    #expect(try Self.list(["--origin", "simulated", "--stale"], in: dir.url).count == 3)
+    let third = try TomeBinary.run(gor + ["Summarise this essay."], in: dir.url)
+    #expect(third.status == 0, "\(third.stderr)")
+    #expect(try Self.recordsNote(third.stdout).hasSuffix("0 of 3 strata covered, 3 to simulate"))
+  }
 }
