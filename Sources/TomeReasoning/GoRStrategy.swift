@@ -16,10 +16,9 @@ public import TomeCore
 /// text reuses them; the trace says how many). Every record and chunk is scored by encoder
 /// cosine to the question, smoothed once over the record–chunk edges (s′ = α·s + (1−α)·mean of
 /// the neighbours' s: the paper trains a GNN here; this is the parameter-free stand-in), and
-/// the best `nodes` are kept, records first. The answer (`gor-answer.txt`) reads the chunks
-/// behind the records plus the best chunks as numbered passages, then the records as notes,
-/// nearest the question: records are never sources, so every citation is a chunk's
-/// `path:lines`, checked.
+/// the best `nodes` are kept, records first. The answer (`gor-answer.txt`) reads the records as
+/// notes and the chunks behind them plus the best chunks as numbered passages: records are
+/// never sources, so every citation is a chunk's `path:lines`, checked.
 public struct GoRStrategy: AnsweringStrategy {
   public struct Configuration: Sendable, Hashable {
     /// Questions simulated to cover the text (Q; the paper uses 30).
@@ -238,18 +237,21 @@ public struct GoRStrategy: AnsweringStrategy {
     var notes: [Record] = []
     var noteTokens = 0
     for record in records {
-      let cost = try context.model.tokenCount(Self.note(record)) + 1
+      let cost = try context.model.tokenCount(Self.note(record, numbers: [])) + 8
       if noteTokens + cost > window / 3 { break }
       noteTokens += cost
       notes.append(record)
     }
     let room = try prompts.room(
-      "gor-answer.txt", ["question": question, "notes": notes.map { Self.note($0) }.joined(separator: "\n"), "passages": ""],
-      answerTokens: context.parameters.maxTokens, limit: window)
+      "gor-answer.txt", ["question": question, "notes": notes.map { Self.note($0, numbers: []) }.joined(separator: "\n"), "passages": ""],
+      answerTokens: context.parameters.maxTokens, limit: window) - 8 * notes.count
     let kept = try prompts.fitting(ranked, tokens: room)
     let ordered = rag.ordering.apply(kept)
     log.emit(.passages(used: ordered, dropped: Array(ranked.dropFirst(kept.count))))
-    let noteLines = notes.map { Self.note($0) }
+    let number = Dictionary(ordered.enumerated().map { ($1.id, $0 + 1) }, uniquingKeysWith: { a, _ in a })
+    let noteLines = notes.map { record in
+      Self.note(record, numbers: (record.cited.isEmpty ? Array(record.shown.prefix(1)) : record.cited).compactMap { number[$0] })
+    }
     let evidence = try EvidenceSelector(embedder: context.embedder, configuration: rag.evidence).select(question: question, passages: ordered)
     log.emit(.evidence(evidence))
     var draft = AnswerDraft(question: question, strategy: name, text: "", passages: ordered, dropped: Array(ranked.dropFirst(kept.count)), evidence: evidence)
@@ -270,17 +272,12 @@ public struct GoRStrategy: AnsweringStrategy {
     return try finisher.finish(draft, context: context, log: log)
   }
 
-  /// A record as one note line: `- question answer`.
-  ///
-  /// Notes carry no passage numbers, neither pointers to this prompt's passages nor the
-  /// record's own `[n]` (which numbered another prompt's passages): with "(see [2], [5])"
-  /// after each note, SmolLM2 answered a whole-collection question with nothing but a list of
-  /// markers ("[1] [2] [3] …").
-  static func note(_ record: Record) -> String {
-    let answer = record.answer.replacingOccurrences(of: #"\s*\[\d+\]"#, with: "", options: .regularExpression)
-    return "- \(record.question) \(answer.replacingOccurrences(of: "\n", with: " "))"
+  /// A record as one note line: `- question answer (see [2], [5])`.
+  static func note(_ record: Record, numbers: [Int]) -> String {
+    let answer = record.answer.replacingOccurrences(of: "\n", with: " ")
+    let see = numbers.isEmpty ? "" : " (see " + numbers.sorted().map { "[\($0)]" }.joined(separator: ", ") + ")"
+    return "- \(record.question) \(answer)\(see)"
   }
-
 }
 
 /// Records kept for one answer only, when the caller keeps none (`--no-record`, or a

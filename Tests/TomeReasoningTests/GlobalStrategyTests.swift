@@ -10,7 +10,7 @@ enum GlobalLine {
   /// gor-question.txt
   static let simulate = "Write one question that the text above answers completely"
   /// gor-answer.txt
-  static let gorAnswer = "Using the passages and the notes above, answer the question"
+  static let gorAnswer = "Using the notes and the passages above, answer the question"
   /// infty-read.txt
   static let read = "Rewrite the summary so far as a list of short points"
   /// infty-answer.txt
@@ -71,9 +71,7 @@ struct GlobalStrategyTests {
     let final = try #require(model.calls.answered(by: "gor-answer").first)
     let notes = final.prompt.components(separatedBy: "\n").filter { $0.hasPrefix("- What does the text tell us about") }
     #expect(!notes.isEmpty)
-    // Notes come after the passages, nearest the question, and carry no passage numbers.
-    #expect(notes.allSatisfy { !$0.contains("[") })
-    #expect(final.prompt.range(of: "Passages:")!.lowerBound < final.prompt.range(of: "Notes from earlier answers")!.lowerBound)
+    #expect(notes.allSatisfy { $0.contains("(see [") })
     // Records are notes, never sources: every passage is a chunk of the index.
     let chunkTexts = Set(try corpus.reader().documents().flatMap { try corpus.reader().chunks(of: $0.id).map(\.text) })
     #expect(!answer.passages.isEmpty && answer.passages.allSatisfy { chunkTexts.contains($0.text) })
