@@ -184,6 +184,8 @@ public protocol KVPaging: LanguageModel {
 /// (METHODS-INDEX-KV.md §7). On this model a middle-late layer with sink correction works
 /// best (§9), so the layer is a parameter.
 public protocol AttentionProbing: AnyObject {
+  /// Transformer layers; `layer` arguments run from 0 to `layerCount - 1`.
+  var layerCount: Int { get }
   /// Appends `tokens` and returns, for each requested absolute query position among them,
   /// the post-softmax attention row at `layer` summed over heads (length position + 1;
   /// each head's row sums to 1, so the sum is the head count).

@@ -155,6 +155,8 @@ extension LlamaContext: KVCacheAccess {
 }
 
 extension LlamaContext: AttentionProbing {
+  public var layerCount: Int { model.configuration.layerCount }
+
   public func appendCapturingAttention(tokens newTokens: [Int], layer: Int, queryPositions: [Int]) throws -> [Int: [Float]] {
     precondition(layer >= 0 && layer < model.configuration.layerCount, "layer \(layer) out of range")
     let tap = AttentionTap(layer: layer, positions: Set(queryPositions))

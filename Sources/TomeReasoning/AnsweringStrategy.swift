@@ -21,6 +21,9 @@ public enum StrategyKind: String, Sendable, Hashable, Codable, CaseIterable {
   case infty
   /// Summarise each window, merge the summaries, answer (the baseline of gor and infty).
   case mapreduce
+  /// InfiniRetri with sink correction: read in segments, carry the sentences the question
+  /// attends to (in-process model only), answer from them.
+  case attend
   /// Routes by question form and collection size, escalating when the answer is not found.
   case auto
 
@@ -33,6 +36,7 @@ public enum StrategyKind: String, Sendable, Hashable, Codable, CaseIterable {
     case .gor: "answer simulated questions into records, then from the best records and chunks; for summaries and themes"
     case .infty: "read in segments with a rolling summary and pinned evidence; for one long document"
     case .mapreduce: "summarise every window, merge, answer; the plain baseline for global questions"
+    case .attend: "read in segments, carry the sentences the question attends to; in-process model only"
     case .auto: "route by question and collection size; escalate when not found"
     }
   }

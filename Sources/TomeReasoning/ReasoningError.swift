@@ -9,6 +9,8 @@ public struct ReasoningError: Error, CustomStringConvertible, Sendable, Equatabl
     case emptyQuestion
     case invalidMaxTokens(Int)
     case windowTooSmall(strategy: String, needed: Int, available: Int)
+    case attentionUnavailable(model: String)
+    case attentionLayerOutOfRange(layer: Int, layers: Int)
   }
 
   private var code: Code
@@ -40,11 +42,22 @@ public struct ReasoningError: Error, CustomStringConvertible, Sendable, Equatabl
     ReasoningError(code: .windowTooSmall(strategy: strategy, needed: needed, available: available))
   }
 
+  /// `attend` reads the model's attention, which only the in-process model offers.
+  public static func attentionUnavailable(model: String) -> ReasoningError {
+    ReasoningError(code: .attentionUnavailable(model: model))
+  }
+  /// `attend`'s layer is not one of the model's.
+  public static func attentionLayerOutOfRange(layer: Int, layers: Int) -> ReasoningError {
+    ReasoningError(code: .attentionLayerOutOfRange(layer: layer, layers: layers))
+  }
+
   /// True when the question or its settings are at fault (too long, empty, a bad limit), not
   /// the collection or the templates: a server answers these with 400, not 500.
   public var isRequestProblem: Bool {
     switch code {
-    case .questionTooLong, .contextTooSmall, .emptyQuestion, .invalidMaxTokens, .windowTooSmall: true
+    case .questionTooLong, .contextTooSmall, .emptyQuestion, .invalidMaxTokens, .windowTooSmall, .attentionUnavailable,
+      .attentionLayerOutOfRange:
+      true
     case .missingTemplate, .unreadableTemplate, .unknownPlaceholder: false
     }
   }
@@ -67,6 +80,10 @@ public struct ReasoningError: Error, CustomStringConvertible, Sendable, Equatabl
       return "the answer's token limit must be positive (got \(value))"
     case .windowTooSmall(let strategy, let needed, let available):
       return "\(strategy) needs segments of at least \(max(needed, 64)) tokens but the context leaves \(available) beside the question, summary and evidence (raise --context or lower --max-tokens)"
+    case .attentionUnavailable(let model):
+      return "attend needs the in-process model: it reads the model's attention, which \(model) does not offer (drop --endpoint or choose another --strategy)"
+    case .attentionLayerOutOfRange(let layer, let layers):
+      return "attend reads layer \(layer), but the model has layers 0…\(layers - 1)"
     }
   }
 }

@@ -6,11 +6,13 @@ public struct StrategyFactory: Sendable, Hashable {
   public var gor: GoRStrategy.Configuration
   public var infty: InftyStrategy.Configuration
   public var mapreduce: MapReduceStrategy.Configuration
+  public var attend: AttendStrategy.Configuration
 
   public init(
     rag: RAGStrategy.Configuration = .init(), coc: CoCStrategy.Configuration = .init(),
     agents: AgentsStrategy.Configuration = .init(), gor: GoRStrategy.Configuration = .init(),
-    infty: InftyStrategy.Configuration = .init(), mapreduce: MapReduceStrategy.Configuration = .init()
+    infty: InftyStrategy.Configuration = .init(), mapreduce: MapReduceStrategy.Configuration = .init(),
+    attend: AttendStrategy.Configuration = .init()
   ) {
     self.rag = rag
     self.coc = coc
@@ -18,6 +20,7 @@ public struct StrategyFactory: Sendable, Hashable {
     self.gor = gor
     self.infty = infty
     self.mapreduce = mapreduce
+    self.attend = attend
   }
 
   /// The prompt templates `kind` reads (checked before a model is loaded).
@@ -36,6 +39,7 @@ public struct StrategyFactory: Sendable, Hashable {
     case .gor: names = rag + gor
     case .infty: names = rag + infty
     case .mapreduce: names = rag + mapreduce
+    case .attend: names = rag + ["attend-answer.txt"]
     case .auto: names = rag + coc + agents + gor + infty
     }
     var seen = Set<String>()
@@ -50,6 +54,7 @@ public struct StrategyFactory: Sendable, Hashable {
     case .gor: GoRStrategy(configuration: gor, rag: rag)
     case .infty: InftyStrategy(configuration: infty, rag: rag)
     case .mapreduce: MapReduceStrategy(configuration: mapreduce, rag: rag)
+    case .attend: AttendStrategy(configuration: attend, rag: rag)
     case .auto:
       AutoStrategy(
         rag: RAGStrategy(configuration: rag), coc: CoCStrategy(configuration: coc, rag: rag),

@@ -30,10 +30,10 @@ struct AnswerOptions: ParsableArguments {
 
   @Option(
     name: .customLong("segment-tokens"), parsing: .unconditional,
-    help: ArgumentHelp("For infty and mapreduce: tokens read per segment (default: what the window leaves, at most 1536).", valueName: "n"))
+    help: ArgumentHelp("For infty, mapreduce and attend: tokens read per segment (default: what the window leaves, at most 1536; attend: 1024).", valueName: "n"))
   var segmentTokens: Int?
 
-  @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("For infty: segments read at most (default: the whole text).", valueName: "n"))
+  @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("For infty and attend: segments read at most (default: the whole text).", valueName: "n"))
   var rounds: Int?
 
   // `.unconditional`: `-k -3` reaches validate() and gets its range message, instead of
@@ -126,7 +126,8 @@ struct AnswerOptions: ParsableArguments {
     let agentSettings = AgentsStrategy.Configuration(agents: agents, scope: scope, parallel: parallel)
     let strategies = StrategyFactory(
       rag: rag, agents: agentSettings, gor: .init(questions: questions),
-      infty: .init(segmentTokens: segmentTokens, rounds: rounds), mapreduce: .init(windowTokens: segmentTokens))
+      infty: .init(segmentTokens: segmentTokens, rounds: rounds), mapreduce: .init(windowTokens: segmentTokens),
+      attend: .init(segmentTokens: segmentTokens ?? 1_024, rounds: rounds))
     return AnswererSettings(
       retrieval: .init(k: k), strategies: strategies, strategy: strategy,
       model: modelSource, prompts: promptDirectory)
