@@ -57,9 +57,9 @@ import TomeTestSupport
       ["chat", "-k", "3", "--max-tokens", "16", "--context", "1500"], in: dir.url,
       input: "/strategy\n/strategy coc\nWhat is a super-angel?\n/strategy nonsense\n/exit\n")
     #expect(chat.status == 0, "\(chat.stderr)")
-    #expect(chat.stdout.contains("strategy: rag (available: rag, coc, agents, auto)"), "\(chat.stdout)")
+    #expect(chat.stdout.contains("strategy: rag (available: rag, coc, agents, gor, infty, mapreduce, attend, auto)"), "\(chat.stdout)")
     #expect(chat.stdout.contains("strategy: coc ("))
-    #expect(chat.stderr.contains("unknown strategy nonsense; available: rag, coc, agents, auto"))
+    #expect(chat.stderr.contains("unknown strategy nonsense; available: rag, coc, agents, gor, infty, mapreduce, attend, auto"))
     // The turn answered by coc is stored with its strategy.
     let resumed = try TomeBinary.run(["chat", "--resume"], in: dir.url, input: "/history\n/exit\n")
     #expect(resumed.status == 0 && resumed.stdout.contains("super-angel"), "\(resumed.stdout)")

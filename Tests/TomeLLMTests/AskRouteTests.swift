@@ -64,7 +64,7 @@ struct AskRouteTests {
     #expect((routedJSON["strategy"] as? String)?.hasPrefix("auto→") == true, "\(routedJSON["strategy"] ?? "nil")")
     let (unknown, problem) = try post(url + "/v1/ask", #"{"question": "What is a super-angel?", "strategy": "fastest"}"#)
     #expect(unknown == 400)
-    #expect(problem.contains("fastest") && problem.contains("rag, coc, agents, auto"), "\(problem)")
+    #expect(problem.contains("fastest") && problem.contains("rag, coc, agents, gor, infty, mapreduce, attend, auto"), "\(problem)")
 
     let (bare, bareURL) = try startServe([], in: dir.url)
     defer { bare.terminate() }

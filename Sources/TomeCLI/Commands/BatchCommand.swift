@@ -23,7 +23,7 @@ struct BatchRunCommand: AsyncParsableCommand {
       Input: one JSON object per line with "id" (string or number, unique) and "question"; \
       optional "gold" (list of answers), "choices" (multiple choice; gold names the right one \
       by letter or text), "gold_citations" (list of {"path", "lines": [first, last], "page"}), \
-      "strategy" (rag, coc, agents or auto: overrides --strategy for that question), \
+      "strategy" (rag, coc, agents, gor, infty, mapreduce, attend or auto: overrides --strategy for that question), \
       "document" (a path or a list of paths: answer from those documents only, as `tome ask \
       --document` does; a path that names no indexed document, or several, makes the line a \
       skipped line); any other \

@@ -22,7 +22,7 @@ struct ChatCommand: AsyncParsableCommand {
       Commands:
         /sources      the passages of the last answer, with path:lines (cited ones marked)
         /open N       the lines of passage N with two lines of context around them
-        /strategy [S] show or set the answering strategy (rag, coc, agents, auto)
+        /strategy [S] show or set the answering strategy (\(StrategyKind.allCases.map(\.rawValue).joined(separator: ", ")))
         /clear        start a new conversation (the old one stays in the index)
         /history      the questions of this conversation
         /help         this list
