@@ -179,7 +179,6 @@ public struct AttendStrategy: AnsweringStrategy {
 
   /// The final call: the question from the carried sentences, numbered `[n]` in document order.
   func answer(question: String, carried: [Sentence], scores: [Double], prompts: StrategyPrompts, log: TraceLog) async throws -> Answer {
-    let context = prompts.context
     let passages = carried.enumerated().map { i, s in
       Passage(id: s.chunkID, text: s.text, span: s.span, score: scores[i])
     }
@@ -193,22 +192,13 @@ public struct AttendStrategy: AnsweringStrategy {
     }
     log.emit(.evidence(evidence))
     log.emit(.passages(used: passages, dropped: []))
-    let finisher = AnswerFinisher(support: rag.support)
-    var draft = AnswerDraft(question: question, strategy: name, text: "", passages: passages, evidence: evidence)
+    let draft = AnswerDraft(question: question, strategy: name, text: "", passages: passages, evidence: evidence)
     guard !passages.isEmpty else {
-      draft.text = "Not found in the collection."
-      log.record(TraceStep(kind: .note, label: "not found", detail: "no sentence was carried; the model was not called"))
-      log.emit(.text(draft.text))
-      return try finisher.finish(draft, context: context, log: log)
+      return try prompts.notFound(draft, detail: "no sentence was carried; the model was not called", support: rag.support, log: log)
     }
-    var parameters = context.parameters
-    parameters.stop += ["\nQuestion:", "<|im_end|>"]
-    let reply = try await ModelCall(model: context.model).run(
-      "answer", messages: prompts.messages("attend-answer.txt", ["question": question, "passages": try prompts.blocks(passages)]),
-      parameters: parameters, log: log, streaming: true, until: ModelCall.repeatsALine)
-    draft.text = reply.text
-    draft.timeToFirstToken = reply.timeToFirstToken
-    return try finisher.finish(draft, context: context, log: log)
+    return try await prompts.finalAnswer(
+      "attend-answer.txt", ["question": question, "passages": try prompts.blocks(passages)], draft: draft, support: rag.support,
+      log: log)
   }
 
   /// Each sentence's tokens as the pass reads it: a blank line before a sentence from another

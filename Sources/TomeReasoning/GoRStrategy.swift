@@ -204,13 +204,13 @@ public struct GoRStrategy: AnsweringStrategy {
       Node(item: .chunk(chunk), score: smoothed(chunkScore[chunk.id] ?? 0, (linked[chunk.id] ?? []).map { recordScore[$0] }))
     }
     let best = nodes.sorted { $0.score > $1.score }.prefix(configuration.nodes)
-    let recordsFirst = best.filter { if case .record = $0.item { true } else { false } } + best.filter { if case .chunk = $0.item { true } else { false } }
+    let kept = best.filter { if case .record = $0.item { true } else { false } }
+    let chunksKept = best.filter { if case .chunk = $0.item { true } else { false } }
     log.record(TraceStep(
       kind: .note, label: "graph",
       detail: String(format: "%d records, %d chunks scored (α %.1f); kept %d records and %d chunks", records.count, chunks.count, alpha,
-        best.count - best.filter { if case .chunk = $0.item { true } else { false } }.count,
-        best.filter { if case .chunk = $0.item { true } else { false } }.count)))
-    return recordsFirst
+        kept.count, chunksKept.count)))
+    return kept + chunksKept
   }
 
   // MARK: - The answer
@@ -254,22 +254,12 @@ public struct GoRStrategy: AnsweringStrategy {
     }
     let evidence = try EvidenceSelector(embedder: context.embedder, configuration: rag.evidence).select(question: question, passages: ordered)
     log.emit(.evidence(evidence))
-    var draft = AnswerDraft(question: question, strategy: name, text: "", passages: ordered, dropped: Array(ranked.dropFirst(kept.count)), evidence: evidence)
-    let finisher = AnswerFinisher(support: rag.support)
-    guard !ordered.isEmpty || !notes.isEmpty else {
-      draft.text = "Not found in the collection."
-      log.emit(.text(draft.text))
-      return try finisher.finish(draft, context: context, log: log)
-    }
-    var parameters = context.parameters
-    parameters.stop += ["\nQuestion:", "<|im_end|>"]
-    let reply = try await ModelCall(model: context.model).run(
-      "answer", messages: prompts.messages("gor-answer.txt", [
-        "question": question, "notes": noteLines.isEmpty ? "(none)" : noteLines.joined(separator: "\n"), "passages": try prompts.blocks(ordered),
-      ]), parameters: parameters, log: log, streaming: true, until: ModelCall.repeatsALine)
-    draft.text = reply.text
-    draft.timeToFirstToken = reply.timeToFirstToken
-    return try finisher.finish(draft, context: context, log: log)
+    let draft = AnswerDraft(question: question, strategy: name, text: "", passages: ordered, dropped: Array(ranked.dropFirst(kept.count)), evidence: evidence)
+    guard !ordered.isEmpty || !notes.isEmpty else { return try prompts.notFound(draft, support: rag.support, log: log) }
+    return try await prompts.finalAnswer(
+      "gor-answer.txt",
+      ["question": question, "notes": noteLines.isEmpty ? "(none)" : noteLines.joined(separator: "\n"), "passages": try prompts.blocks(ordered)],
+      draft: draft, support: rag.support, log: log)
   }
 
   /// A record as one note line: `- question answer (see [2], [5])`.

@@ -138,27 +138,17 @@ public struct InftyStrategy: AnsweringStrategy {
 
   /// The final call: the question from the summary and the pinned evidence, numbered `[n]`.
   func answer(question: String, summary: String, evidence: [Evidence], prompts: StrategyPrompts, log: TraceLog) async throws -> Answer {
-    let context = prompts.context
     let passages = evidence.map(Self.passage)
     log.emit(.evidence(evidence))
     log.emit(.passages(used: passages, dropped: []))
-    let finisher = AnswerFinisher(support: rag.support)
-    var draft = AnswerDraft(question: question, strategy: name, text: "", passages: passages, evidence: evidence)
+    let draft = AnswerDraft(question: question, strategy: name, text: "", passages: passages, evidence: evidence)
     guard !summary.isEmpty || !passages.isEmpty else {
-      draft.text = "Not found in the collection."
-      log.record(TraceStep(kind: .note, label: "not found", detail: "nothing was summarised or pinned; the model was not called"))
-      log.emit(.text(draft.text))
-      return try finisher.finish(draft, context: context, log: log)
+      return try prompts.notFound(draft, detail: "nothing was summarised or pinned; the model was not called", support: rag.support, log: log)
     }
-    var parameters = context.parameters
-    parameters.stop += ["\nQuestion:", "<|im_end|>"]
-    let reply = try await ModelCall(model: context.model).run(
-      "answer", messages: prompts.messages("infty-answer.txt", [
-        "question": question, "summary": summary.isEmpty ? "(none)" : summary, "passages": try prompts.blocks(passages),
-      ]), parameters: parameters, log: log, streaming: true, until: ModelCall.repeatsALine)
-    draft.text = reply.text
-    draft.timeToFirstToken = reply.timeToFirstToken
-    return try finisher.finish(draft, context: context, log: log)
+    return try await prompts.finalAnswer(
+      "infty-answer.txt",
+      ["question": question, "summary": summary.isEmpty ? "(none)" : summary, "passages": try prompts.blocks(passages)],
+      draft: draft, support: rag.support, log: log)
   }
 
   /// The summary a reply holds (text before the final-answer marker, else all of it) and

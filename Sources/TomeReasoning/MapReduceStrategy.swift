@@ -69,24 +69,13 @@ public struct MapReduceStrategy: AnsweringStrategy {
     let notes = summaries.enumerated().map { "[\($0 + 1)] \($1.text.replacingOccurrences(of: "\n", with: " "))" }.joined(separator: "\n")
     let sources = summaries.map(\.source)
     log.emit(.passages(used: sources, dropped: []))
-    let finisher = AnswerFinisher(support: rag.support)
     var draft = AnswerDraft(question: question, strategy: name, text: "", passages: sources)
-    guard !summaries.isEmpty else {
-      draft.text = "Not found in the collection."
-      log.emit(.text(draft.text))
-      return try finisher.finish(draft, context: context, log: log)
-    }
+    guard !summaries.isEmpty else { return try prompts.notFound(draft, support: rag.support, log: log) }
     let evidence = try EvidenceSelector(embedder: context.embedder, configuration: rag.evidence).select(question: question, passages: CoCStrategy.unique(sources))
     log.emit(.evidence(evidence))
     draft.evidence = evidence
-    var parameters = context.parameters
-    parameters.stop += ["\nQuestion:", "<|im_end|>"]
-    let reply = try await ModelCall(model: context.model).run(
-      "answer", messages: prompts.messages("agents-answer.txt", ["notes": notes, "question": question]), parameters: parameters,
-      log: log, streaming: true, until: ModelCall.repeatsALine)
-    draft.text = reply.text
-    draft.timeToFirstToken = reply.timeToFirstToken
-    return try finisher.finish(draft, context: context, log: log)
+    return try await prompts.finalAnswer(
+      "agents-answer.txt", ["notes": notes, "question": question], draft: draft, support: rag.support, log: log)
   }
 
   /// Tokens of `summaries` as numbered note lines.

@@ -96,4 +96,30 @@ struct StrategyPrompts: Sendable {
     return try await ModelCall(model: context.model).run(
       label, messages: messages(template, values), parameters: parameters, log: log, streaming: streaming)
   }
+
+  /// Finishes `draft` as "not found" without calling the model (`detail`, when given, is the
+  /// trace note saying why).
+  func notFound(_ draft: AnswerDraft, detail: String? = nil, support: SupportCheck, log: TraceLog) throws -> Answer {
+    var draft = draft
+    draft.text = "Not found in the collection."
+    if let detail { log.record(TraceStep(kind: .note, label: "not found", detail: detail)) }
+    log.emit(.text(draft.text))
+    return try AnswerFinisher(support: support).finish(draft, context: context, log: log)
+  }
+
+  /// The final answer of a reading strategy: one streamed call on `template` (ending at a
+  /// repeated line), then the shared finishing step over `draft`'s passages.
+  func finalAnswer(
+    _ template: String, _ values: [String: String], draft: AnswerDraft, support: SupportCheck, log: TraceLog
+  ) async throws -> Answer {
+    var parameters = context.parameters
+    parameters.stop += ["\nQuestion:", "<|im_end|>"]
+    let reply = try await ModelCall(model: context.model).run(
+      "answer", messages: messages(template, values), parameters: parameters, log: log, streaming: true,
+      until: ModelCall.repeatsALine)
+    var draft = draft
+    draft.text = reply.text
+    draft.timeToFirstToken = reply.timeToFirstToken
+    return try AnswerFinisher(support: support).finish(draft, context: context, log: log)
+  }
 }
