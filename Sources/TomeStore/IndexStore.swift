@@ -55,6 +55,12 @@ public final class IndexStore: Sendable {
         throw StoreError(.cannotOpen, databasePath: path, message: "cannot create the index folder \(directory.path): \(Self.reason(for: directory))")
       }
     }
+    // Two processes opening a new index at once (`tome search` started beside the `tome ingest`
+    // that creates it) would both migrate it: GRDB reads which migrations are applied before
+    // it takes the write lock, and the slower process failed with "database is locked" or
+    // "table already exists". An advisory lock on the folder makes opening one at a time.
+    let folderLock = Self.lockFolder(directory)
+    defer { if folderLock >= 0 { close(folderLock) } }
     let writable = access(directory.path, W_OK) == 0 && (!exists || access(path, W_OK) == 0)
     if !writable && create {
       throw StoreError(.cannotOpen, databasePath: path, message: "the index is not writable (\(Self.reason(for: directory))); fix its permissions or pick another --index")
@@ -106,6 +112,8 @@ public final class IndexStore: Sendable {
   private static func checkIsTomeIndex(path: String, openPath: String) throws {
     var configuration = Configuration()
     configuration.readonly = true
+    // Another process may hold the file for a moment (closing it checkpoints the WAL).
+    configuration.busyMode = .timeout(10)
     let tables: Set<String>
     do {
       let queue = try DatabaseQueue(path: openPath, configuration: configuration)
@@ -122,6 +130,16 @@ public final class IndexStore: Sendable {
         .notAnIndex, databasePath: path,
         message: "a SQLite database of another program (tables: \(tables.sorted().prefix(5).joined(separator: ", "))); it was left unchanged")
     }
+  }
+
+  /// Takes an exclusive `flock` on the folder and returns its descriptor (closing it releases
+  /// the lock), or -1 when the folder cannot be opened (then opening goes on unlocked, as
+  /// before; SQLite's own locks still keep the file whole).
+  private static func lockFolder(_ directory: URL) -> Int32 {
+    let descriptor = open(directory.path, O_RDONLY | O_DIRECTORY)
+    guard descriptor >= 0 else { return -1 }
+    while flock(descriptor, LOCK_EX) != 0 && errno == EINTR {}
+    return descriptor
   }
 
   /// A SQLite URI opening `path` read-only and immutable.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TomeCore
 import TomeStore
@@ -29,6 +30,22 @@ import TomeTestSupport
     let again = try IndexStore(directory: dir.url, create: false)
     #expect(try again.meta(.schemaVersion) == "7")
     #expect(try again.meta(.tokenCounter) == "heuristic-v1")
+  }
+
+  @Test("processes that open a new index at the same moment all succeed, and migrate it once")
+  func concurrentFirstOpen() throws {
+    // `tome search` started while `tome ingest` creates the index: both migrate the new file.
+    // GRDB reads which migrations are applied before its write transaction, so the slower one
+    // used to fail on "table already exists" (a kill -9 test in CI lost its ingest this way).
+    for _ in 0..<12 {
+      let dir = try TemporaryDirectory()
+      let failures = Mutex<[String]>([])
+      DispatchQueue.concurrentPerform(iterations: 4) { _ in
+        do { _ = try IndexStore(directory: dir.url, create: true) } catch { failures.withLock { $0.append(String(reflecting: error)) } }
+      }
+      #expect(failures.withLock { $0 } == [])
+      #expect(try IndexStore(directory: dir.url, create: false).meta(.schemaVersion) == "7")
+    }
   }
 
   @Test("opening a missing index without create says how to make one")
