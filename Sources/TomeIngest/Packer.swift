@@ -34,6 +34,7 @@ struct Packer {
   private var hasBody = false
   private var headings: [Block.Heading] = []
   private var page: Int? = nil
+  private var pageTitles = PageTitles()
   /// Whitespace trimmed off the end of the previous block, owed to the next unit's gap.
   private var trailingGap = ""
   private var ordinal = 0
@@ -67,7 +68,9 @@ struct Packer {
       flush(carry: false)
       page = block.page
       headings = []
+      pageTitles.startPage()
     }
+    if page != nil { pageTitles.read(block) }
     if let heading = block.heading {
       if hasBody { flush(carry: false) }
       while let last = headings.last, last.level >= heading.level { headings.removeLast() }
@@ -120,7 +123,8 @@ struct Packer {
       path: path, firstLine: first.firstLine, lastLine: max(last.lastLine, first.firstLine), page: page,
       byteRange: first.byteStart..<max(last.byteEnd, first.byteStart))
     let section = headings.isEmpty ? nil : headings.map(\.title).joined(separator: " > ")
-    let header = ([title, section, page.map { "p. \($0)" }] as [String?]).compactMap { $0 }.joined(separator: " | ")
+    let pageTitle = page == nil ? nil : pageTitles.current
+    let header = ([title, section, pageTitle, page.map { "p. \($0)" }] as [String?]).compactMap { $0 }.joined(separator: " | ")
     ready.append(
       Chunk(
         ordinal: ordinal, text: text, span: span, tokenCount: counter.tokenCount(text), section: section,

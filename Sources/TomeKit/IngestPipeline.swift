@@ -38,11 +38,11 @@ public struct IngestPipeline: Sendable {
   public static var estimatingTokenCounter: any TokenCounter { HeuristicTokenCounter() }
 
   /// The chunking settings as recorded in `meta`; a change means every file is re-chunked.
-  /// `pages=ff headers=1`: text files are paged at form feeds and chunks carry headers (title,
-  /// section, page) that are embedded with them; an index made before either is re-chunked,
-  /// and so re-embedded, by its next ingest.
+  /// `pages=ff headers=2`: text files are paged at form feeds and chunks carry headers (title,
+  /// section, page title, page) that are embedded with them; an index made before either is
+  /// re-chunked, and so re-embedded, by its next ingest.
   var chunkerSignature: String {
-    "max=\(configuration.chunker.maxTokens) overlap=\(configuration.chunker.overlapTokens) pages=ff headers=1"
+    "max=\(configuration.chunker.maxTokens) overlap=\(configuration.chunker.overlapTokens) pages=ff headers=2"
   }
 
   /// Ingests `roots` (files or folders). With no roots, re-syncs the roots of earlier runs.

@@ -34,12 +34,51 @@ import TomeIngest
     let dir = try TemporaryDirectory()
     let paged = try dir.write("3M_2018_10K.txt", "Cash flows\n\u{0C}Purchases of property, plant and equipment (1,577)\n")
     let (pagedChunks, _) = try chunk(paged, display: "filings/3M_2018_10K.txt")
-    #expect(pagedChunks.map(\.header) == ["3M 2018 10K | p. 1", "3M 2018 10K | p. 2"])
-    #expect(pagedChunks[1].embeddingText == "3M 2018 10K | p. 2\n\n" + pagedChunks[1].text)
+    // Each page's first short line is its title.
+    #expect(
+      pagedChunks.map(\.header) == [
+        "3M 2018 10K | Cash flows | p. 1", "3M 2018 10K | Purchases of property, plant and equipment (1,577) | p. 2",
+      ])
+    #expect(pagedChunks[1].embeddingText == pagedChunks[1].header! + "\n\n" + pagedChunks[1].text)
     let markdown = try dir.write("install-guide.md", "# Install\n\n## Linux\n\nRun the script.\n")
     let (mdChunks, _) = try chunk(markdown)
     #expect(mdChunks.last?.header == "install guide | Install > Linux")
     // The header is context, not text: spans and text stay exact.
     expectSpansExact(pagedChunks, file: Array("Cash flows\n\u{0C}Purchases of property, plant and equipment (1,577)\n".utf8))
+  }
+
+  @Test("every chunk of a page carries the page's title; running headers and long lines are not titles")
+  func pageTitles() throws {
+    let dir = try TemporaryDirectory()
+    var pages: [String] = []
+    for n in 1...6 {
+      // "Table of Contents" opens every page (a running header); a statement's title and its
+      // spaced-out last letter, as pdftotext writes wide headings, open page 5.
+      let opening = n == 5 ? "Consolidated Balance Shee t\nAt December 31" : "Notes \(n)"
+      let body = (1...40).map { "Row \($0) of page \(n) with enough words to fill the chunks, 1,\($0)00 and 2,\($0)50." }
+      pages.append("Table of Contents\n" + opening + "\n\n" + body.joined(separator: "\n"))
+    }
+    let url = try dir.write("ACME_2018_10K.txt", pages.joined(separator: "\n\u{0C}"))
+    let (chunks, _) = try chunk(url, maxTokens: 128)
+    let fifth = chunks.filter { $0.span.page == 5 }
+    #expect(fifth.count >= 3)
+    #expect(fifth.allSatisfy { $0.header == "ACME 2018 10K | Consolidated Balance Sheet · At December 31 | p. 5" })
+    // Seen on two earlier pages, and on more than a quarter of them, the running header goes.
+    #expect(chunks.first { $0.span.page == 2 }?.header == "ACME 2018 10K | Table of Contents · Notes 2 | p. 2")
+    #expect(chunks.first { $0.span.page == 4 }?.header == "ACME 2018 10K | Notes 4 | p. 4")
+    // A page that opens with a long line has no title.
+    let long = try dir.write("long.txt", "x\n\u{0C}" + String(repeating: "a long line of body text ", count: 8) + "\n")
+    #expect(try chunk(long).chunks.last?.header == "long | p. 2")
+  }
+
+  @Test("on a real 10-K, the rows of the cash flow statement know they belong to it")
+  func realFilingPageTitles() throws {
+    let (chunks, _) = try chunk(SharedData.data("financebench-dev/txt/3M_2018_10K.txt"))
+    // Page 60 (0-based 59, FinanceBench's evidence for 3M's FY2018 capital expenditure).
+    let statement = chunks.filter { $0.span.page == 60 }
+    #expect(statement.count >= 2)
+    #expect(statement.allSatisfy { $0.header?.contains("Consolidated Statement of Cash Flows") == true })
+    #expect(statement.contains { !$0.text.contains("Cash Flow") })
+    #expect(!chunks.contains { ($0.span.page ?? 0) > 3 && $0.header?.contains("Table of Contents") == true })
   }
 }
