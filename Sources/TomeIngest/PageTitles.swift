@@ -19,7 +19,7 @@ struct PageTitles {
   /// How many pages each candidate line opened so far in this document.
   private var openings: [String: Int] = [:]
   private var pages = 0
-  private var read = 0
+  private var linesLookedAt = 0
   private var kept: [String] = []
 
   /// The current page's title (nil when its first lines are not short or all repeat).
@@ -39,16 +39,16 @@ struct PageTitles {
   /// A new page begins.
   mutating func startPage() {
     pages += 1
-    read = 0
+    linesLookedAt = 0
     kept = []
   }
 
   /// Reads the block's lines while the page's first lines are still being read.
   mutating func read(_ block: Block) {
-    for line in block.lines where read < Self.linesRead {
+    for line in block.lines where linesLookedAt < Self.linesRead {
       let text = Self.rejoined(line.text.split(whereSeparator: \.isWhitespace))
       guard !text.isEmpty else { continue }
-      read += 1
+      linesLookedAt += 1
       guard text.count <= Self.maxCharacters, text.split(separator: " ").count <= Self.maxWords,
         text.contains(where: \.isLetter)
       else { continue }

@@ -42,7 +42,7 @@ import TomeTestSupport
     let (server, url) = try TomeBinary.serve(in: dir.url)
     defer { server.terminate() }
     let ask = try TomeBinary.run(
-      ["ask", "--strategy", "agents", "--agents", "2", "--parallel", "2", "--endpoint", url, "--trace", "--max-tokens", "24",
+      ["ask", "--strategy", "agents", "--agents", "2", "--parallel-agents", "2", "--endpoint", url, "--trace", "--max-tokens", "24",
        "--context", "1500", "What is a super-angel?"],
       in: dir.url)
     #expect(ask.status == 0, "\(ask.stderr)")
@@ -65,12 +65,17 @@ import TomeTestSupport
     #expect(resumed.status == 0 && resumed.stdout.contains("super-angel"), "\(resumed.stdout)")
   }
 
-  @Test("an unknown --strategy is a usage error naming the strategies; --parallel needs --endpoint")
+  @Test("an unknown --strategy is a usage error naming the strategies; --parallel-agents needs --endpoint, in ask and in batch")
   func badNames() throws {
     let dir = try TemporaryDirectory()
     let bad = try TomeBinary.run(["ask", "--strategy", "magic", "what"], in: dir.url)
     #expect(bad.status == 2 && bad.stderr.contains("rag") && bad.stderr.contains("agents"), "\(bad.stderr)")
-    let parallel = try TomeBinary.run(["ask", "--strategy", "agents", "--parallel", "3", "what"], in: dir.url)
-    #expect(parallel.status == 2 && parallel.stderr.contains("--parallel needs --endpoint"), "\(parallel.stderr)")
+    let parallel = try TomeBinary.run(["ask", "--strategy", "agents", "--parallel-agents", "3", "what"], in: dir.url)
+    #expect(parallel.status == 2 && parallel.stderr.contains("--parallel-agents needs --endpoint"), "\(parallel.stderr)")
+    // Batch has its own --parallel (questions at once); the agents' option is still reachable.
+    let batch = try TomeBinary.run(["batch", "q.jsonl", "--strategy", "agents", "--parallel-agents", "3"], in: dir.url)
+    #expect(batch.status == 2 && batch.stderr.contains("--parallel-agents needs --endpoint"), "\(batch.stderr)")
+    let help = try TomeBinary.run(["batch", "run", "--help"], in: dir.url)
+    #expect(help.stdout.components(separatedBy: "  --parallel ").count == 2, "\(help.stdout)")
   }
 }

@@ -20,10 +20,12 @@ struct AnswerOptions: ParsableArguments {
   @Option(name: .long, parsing: .unconditional, help: "For agents: windows the seeking agents read (top scope).")
   var agents = 4
 
+  // Not `--parallel`: batch and bench qa have their own `--parallel` (questions at once), and
+  // two options of one name left this one unreachable there.
   @Option(
-    name: .long, parsing: .unconditional,
+    name: .customLong("parallel-agents"), parsing: .unconditional,
     help: "For agents over --endpoint: agents that ask the server at once (the in-process model reads one window at a time).")
-  var parallel = 1
+  var parallelAgents = 1
 
   @Option(name: .long, parsing: .unconditional, help: "For gor: questions simulated to cover the text (records already covering a stretch are reused).")
   var questions = 12
@@ -92,9 +94,11 @@ struct AnswerOptions: ParsableArguments {
     guard questions >= 1 && questions <= 200 else { throw ValidationError("--questions must be between 1 and 200 (got \(questions))") }
     if let segmentTokens, segmentTokens < 64 { throw ValidationError("--segment-tokens must be at least 64 (got \(segmentTokens))") }
     if let rounds, rounds < 1 { throw ValidationError("--rounds must be at least 1 (got \(rounds))") }
-    guard parallel >= 1 && parallel <= 64 else { throw ValidationError("--parallel must be between 1 and 64 (got \(parallel))") }
-    if parallel > 1 && endpoint == nil {
-      throw ValidationError("--parallel needs --endpoint: the in-process model reads one window at a time")
+    guard parallelAgents >= 1 && parallelAgents <= 64 else {
+      throw ValidationError("--parallel-agents must be between 1 and 64 (got \(parallelAgents))")
+    }
+    if parallelAgents > 1 && endpoint == nil {
+      throw ValidationError("--parallel-agents needs --endpoint: the in-process model reads one window at a time")
     }
     if let context, context < 64 { throw ValidationError("--context must be at least 64 tokens (got \(context))") }
     if endpoint != nil && model != nil { throw ValidationError("--model and --endpoint exclude each other: one model answers") }
@@ -123,7 +127,7 @@ struct AnswerOptions: ParsableArguments {
       ?? Self.defaultPrompts(environment: ProcessInfo.processInfo.environment, executable: Self.executableURL, workingDirectory: cwd)
     var rag = RAGStrategy.Configuration(ordering: noReorder ? .rank : .edge)
     rag.contextTokens = context
-    let agentSettings = AgentsStrategy.Configuration(agents: agents, scope: scope, parallel: parallel)
+    let agentSettings = AgentsStrategy.Configuration(agents: agents, scope: scope, parallel: parallelAgents)
     let strategies = StrategyFactory(
       rag: rag, agents: agentSettings, gor: .init(questions: questions),
       infty: .init(segmentTokens: segmentTokens, rounds: rounds), mapreduce: .init(windowTokens: segmentTokens),
