@@ -181,11 +181,21 @@ public struct GraphIndex: VectorIndex {
   /// unexpanded node until it is farther than the worst of `ef` admitted results. Every node
   /// routes; only nodes for which `admit` holds enter the results.
   ///
+  /// An expansion first collects the node's unvisited neighbours, then scores them in one
+  /// kernel call that fetches each next row while scoring the current one (rows are scattered
+  /// over memory: waiting for each in turn was most of a search's time). The storage's fields
+  /// are read once into locals, outside the loop.
+  ///
   /// - Returns: up to `ef` admitted nodes, as a farthest-first heap.
   func searchLayer(
     _ q: UnsafePointer<Float>, entries: [Candidate], ef: Int, level: Int, admit: (UInt32) -> Bool
   ) -> CandidateHeap {
     let s = storage
+    let links0 = s.links0.base
+    let stride0 = s.stride0
+    let rows = UnsafePointer(s.vectors.base)
+    let dimension = s.dimension
+    let width = max(stride0, s.maxDegree + 1)
     return s.visited.with(count: s.count) { visited in
       var frontier = CandidateHeap(nearestFirst: true, capacity: ef * 2)
       var results = CandidateHeap(nearestFirst: false, capacity: ef + 1)
@@ -193,25 +203,39 @@ public struct GraphIndex: VectorIndex {
         frontier.push(e)
         if admit(e.slot) { results.push(e) }
       }
-      while !frontier.isEmpty {
-        let c = frontier.pop()
-        if results.count >= ef && c.distance > results.top.distance { break }
-        func visit(_ n: UInt32) {
-          guard visited.insert(n) else { return }
-          let d = distance(q, n)
-          if results.count < ef || d < results.top.distance {
-            frontier.push(Candidate(distance: d, slot: n))
-            if admit(n) {
-              results.push(Candidate(distance: d, slot: n))
-              if results.count > ef { results.pop() }
+      withUnsafeTemporaryAllocation(of: UInt32.self, capacity: width) { fresh in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: width) { scores in
+          let fresh = fresh.baseAddress!
+          let scores = scores.baseAddress!
+          while !frontier.isEmpty {
+            let c = frontier.pop()
+            if results.count >= ef && c.distance > results.top.distance { break }
+            var n = 0
+            if level == 0 {
+              let p = links0 + Int(c.slot) * stride0
+              for i in 0..<Int(p[0]) where visited.insert(p[1 + i]) {
+                fresh[n] = p[1 + i]
+                n += 1
+              }
+            } else if let lists = s.upper[c.slot], level - 1 < lists.count {
+              precondition(lists[level - 1].count < width, "an upper-layer list is longer than its capacity")
+              for neighbour in lists[level - 1] where visited.insert(neighbour) {
+                fresh[n] = neighbour
+                n += 1
+              }
+            }
+            HalfDot.dots(q, base: rows, count: dimension, rows: fresh, rowCount: n, into: scores)
+            for i in 0..<n {
+              let d = -scores[i]
+              guard results.count < ef || d < results.top.distance else { continue }
+              let candidate = Candidate(distance: d, slot: fresh[i])
+              frontier.push(candidate)
+              if admit(candidate.slot) {
+                results.push(candidate)
+                if results.count > ef { results.pop() }
+              }
             }
           }
-        }
-        if level == 0 {
-          let p = s.links0.base + Int(c.slot) * s.stride0
-          for i in 0..<Int(p[0]) { visit(p[1 + i]) }
-        } else if let lists = s.upper[c.slot], level - 1 < lists.count {
-          for n in lists[level - 1] { visit(n) }
         }
       }
       return results

@@ -85,27 +85,53 @@ struct CandidateHeap {
 /// Unchecked `Sendable`: a set is used by one search at a time, handed out and taken back by
 /// `VisitedPool` under its lock.
 final class VisitedSet: @unchecked Sendable {
-  private var tags: [UInt16]
+  /// Raw memory, not an array: a class's array property is checked for exclusive access and
+  /// bounds on every mark, once per visited node of every search.
+  private var tags: UnsafeMutablePointer<UInt16>
+  private var capacity: Int
   private var current: UInt16 = 0
 
-  init(capacity: Int) { tags = Array(repeating: 0, count: capacity) }
+  init(capacity: Int) {
+    self.capacity = max(capacity, 1)
+    tags = .allocate(capacity: self.capacity)
+    tags.initialize(repeating: 0, count: self.capacity)
+  }
+
+  deinit { tags.deallocate() }
 
   /// Prepares for a new search over `count` slots.
   func reset(count: Int) {
-    if tags.count < count { tags.append(contentsOf: repeatElement(0, count: count - tags.count)) }
+    if capacity < count {
+      let grown = UnsafeMutablePointer<UInt16>.allocate(capacity: count)
+      grown.initialize(from: tags, count: capacity)
+      (grown + capacity).initialize(repeating: 0, count: count - capacity)
+      tags.deallocate()
+      tags = grown
+      capacity = count
+    }
     if current == UInt16.max {
-      for i in tags.indices { tags[i] = 0 }
+      tags.update(repeating: 0, count: capacity)
       current = 0
     }
     current += 1
   }
 
+  /// This search's marks, as a value the search loop holds in registers.
+  var marks: VisitedMarks { VisitedMarks(tags: tags, current: current) }
+}
+
+/// The marks of one search: the tag array and this search's tag.
+struct VisitedMarks {
+  fileprivate let tags: UnsafeMutablePointer<UInt16>
+  fileprivate let current: UInt16
+
   /// Marks `slot`; returns false when it was already marked in this search.
+  /// - Precondition: `slot` is below the `count` the set was reset for.
   @inline(__always)
   func insert(_ slot: UInt32) -> Bool {
-    let i = Int(slot)
-    if tags[i] == current { return false }
-    tags[i] = current
+    let p = tags + Int(slot)
+    if p.pointee == current { return false }
+    p.pointee = current
     return true
   }
 }
@@ -115,11 +141,11 @@ final class VisitedSet: @unchecked Sendable {
 final class VisitedPool: Sendable {
   private let free = Mutex<[VisitedSet]>([])
 
-  /// Runs `body` with a visited set prepared for `count` slots.
-  func with<T>(count: Int, _ body: (VisitedSet) throws -> T) rethrows -> T {
+  /// Runs `body` with the marks of a visited set prepared for `count` slots.
+  func with<T>(count: Int, _ body: (VisitedMarks) throws -> T) rethrows -> T {
     let set = free.withLock { $0.popLast() } ?? VisitedSet(capacity: count)
     set.reset(count: count)
     defer { free.withLock { $0.append(set) } }
-    return try body(set)
+    return try withExtendedLifetime(set) { try body(set.marks) }
   }
 }

@@ -11,6 +11,15 @@ enum HalfDot {
     Quantized.dotHalf(q, row, count)
   }
 
+  /// `dot` of `q` with each of `rows` (slots of the row-major matrix at `base`), into `out`.
+  @inline(__always)
+  static func dots(
+    _ q: UnsafePointer<Float>, base: UnsafePointer<Float16>, count n: Int, rows: UnsafePointer<UInt32>, rowCount: Int,
+    into out: UnsafeMutablePointer<Float>
+  ) {
+    Quantized.dotHalfRows(q, base, n, rows: rows, count: rowCount, into: out)
+  }
+
   /// Widens a stored row to floats (a base vector used as the query of a build step).
   @inline(__always)
   static func widen(_ row: UnsafePointer<Float16>, into out: UnsafeMutablePointer<Float>, count: Int) {

@@ -178,4 +178,14 @@ extension Quantized {
   public static func dotHalf(_ q: UnsafePointer<Float>, _ row: UnsafePointer<Float16>, _ n: Int) -> Float {
     tk_dot_f32_f16(q, row, n)
   }
+
+  /// `dotHalf` of `q` with rows `rows` of the row-major half-float matrix `base` (`n` columns),
+  /// into `out`, fetching each next row while the current one is scored: one call per
+  /// expanded graph node instead of one per neighbour.
+  public static func dotHalfRows(
+    _ q: UnsafePointer<Float>, _ base: UnsafePointer<Float16>, _ n: Int, rows: UnsafePointer<UInt32>, count: Int,
+    into out: UnsafeMutablePointer<Float>
+  ) {
+    tk_dot_f32_f16_rows(q, base, n, rows, count, out)
+  }
 }

@@ -134,6 +134,9 @@ void tk_matvec_q4_0(const uint8_t *data, size_t row_bytes, size_t blocks, const 
 void tk_matvec_q8_0(const uint8_t *data, size_t row_bytes, size_t blocks, const tk_q8 *a, float *y, size_t r0, size_t r1);
 float tk_dot_f32(const float *a, const float *b, size_t n);
 float tk_dot_f32_f16(const float *q, const void *row, size_t n);
+// tk_dot_f32_f16 of q with rows[0..count) of the row-major half-float matrix `base` (n columns),
+// into out[0..count); each next row is prefetched while the current one is scored.
+void tk_dot_f32_f16_rows(const float *q, const void *base, size_t n, const uint32_t *rows, size_t count, float *out);
 void tk_matvec_q4_float(int has_min, const uint8_t *data, size_t row_bytes, size_t blocks, const float *x,
                         const float *_Nullable block_sums, float *y, size_t r0, size_t r1);
 void tk_matvec_q8_0_float(const uint8_t *data, size_t row_bytes, size_t blocks, const float *x, float *y, size_t r0,
