@@ -15,6 +15,7 @@ mkdir -p "$out"
 "$tome" bench index --index "$index" --id-queries "$idq" --ood-queries "$ood" --train-queries "$train" \
   --out "$out" --m "$m" --ef-construction "$efc" --ef "$ef" > "$out/tome-stdout.json"
 python3 "$(dirname "$0")/bench_index_hnswlib.py" "$out" "$m" "$efc" "$ef"
+python3 "$(dirname "$0")/bench_index_summary.py" "$out" 0.95 | tee "$out/summary.txt"
 for kind in exact hnsw roar exact hnsw roar; do
   start=$(date +%s%N)
   line=$("$tome" bench index --index "$index" --out "$out" --first-query "$kind")

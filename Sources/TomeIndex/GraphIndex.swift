@@ -224,7 +224,7 @@ public struct GraphIndex: VectorIndex {
                 n += 1
               }
             }
-            HalfDot.dots(q, base: rows, count: dimension, rows: fresh, rowCount: n, into: scores)
+            HalfDot.dots(q, base: rows, dimension: dimension, rows: fresh, rowCount: n, into: scores)
             for i in 0..<n {
               let d = -scores[i]
               guard results.count < ef || d < results.top.distance else { continue }

@@ -1,9 +1,10 @@
 import TomeLinalg
 
 /// The one distance kernel of the graph indexes: the inner product of a float query with a
-/// half-float stored row. Graph search spends most of its time here (one call per visited
-/// node); the loop is CTomeKernels' `dot_f32_f16`, whose AVX2 and AVX-512 copies widen the
-/// half floats with one F16C instruction per 8 lanes.
+/// half-float stored row. Graph search spends most of its time here: the beam scores each
+/// expanded node's neighbours with `dots` (one call per expansion, rows prefetched), the
+/// greedy descent and neighbour selection call `dot`. The loop is CTomeKernels' `dot_f32_f16`,
+/// whose AVX2 and AVX-512 copies widen the half floats with one F16C instruction per 8 lanes.
 enum HalfDot {
   /// Σ q[i] · row[i] over `count` elements.
   @inline(__always)
@@ -14,10 +15,10 @@ enum HalfDot {
   /// `dot` of `q` with each of `rows` (slots of the row-major matrix at `base`), into `out`.
   @inline(__always)
   static func dots(
-    _ q: UnsafePointer<Float>, base: UnsafePointer<Float16>, count n: Int, rows: UnsafePointer<UInt32>, rowCount: Int,
+    _ q: UnsafePointer<Float>, base: UnsafePointer<Float16>, dimension: Int, rows: UnsafePointer<UInt32>, rowCount: Int,
     into out: UnsafeMutablePointer<Float>
   ) {
-    Quantized.dotHalfRows(q, base, n, rows: rows, count: rowCount, into: out)
+    Quantized.dotHalfRows(q, base, dimension, rows: rows, count: rowCount, into: out)
   }
 
   /// Widens a stored row to floats (a base vector used as the query of a build step).

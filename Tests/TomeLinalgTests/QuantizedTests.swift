@@ -169,6 +169,31 @@ struct QuantizedTests {
     }
   }
 
+  @Test("half-float dots of scattered rows in one call equal one call per row", arguments: [0, 1, 5, 33])
+  func halfDotRows(count: Int) {
+    var generator = SeededGenerator(seed: 7)
+    let n = 384
+    let matrix = (0..<(40 * n)).map { _ in Float16(Float.random(in: -1...1, using: &generator)) }
+    let q = (0..<n).map { _ in Float.random(in: -1...1, using: &generator) }
+    // Rows out of order and repeated, as a node's neighbours are.
+    // One spare entry: nothing past `count` may be read or written (count 0 writes nothing).
+    let rows: [UInt32] = (0...count).map { UInt32(($0 * 17 + 3) % 40) }
+    var batched = [Float](repeating: .nan, count: count + 1)
+    matrix.withUnsafeBufferPointer { m in
+      q.withUnsafeBufferPointer { qp in
+        rows.withUnsafeBufferPointer { r in
+          batched.withUnsafeMutableBufferPointer { out in
+            Quantized.dotHalfRows(qp.baseAddress!, m.baseAddress!, n, rows: r.baseAddress!, count: count, into: out.baseAddress!)
+          }
+        }
+        for (i, row) in rows.prefix(count).enumerated() {
+          #expect(batched[i] == Quantized.dotHalf(qp.baseAddress!, m.baseAddress! + Int(row) * n, n))
+        }
+        #expect(batched[count].isNaN)
+      }
+    }
+  }
+
   @Test("Q8 activation rounding and the polynomial exp")
   func helpers() {
     let x = (0..<64).map { Float($0) / 7 - 4 }
