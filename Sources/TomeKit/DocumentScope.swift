@@ -30,6 +30,29 @@ extension Collection {
     }
   }
 
+  /// The documents under `prefixes`: those whose path is a prefix or continues it after a `/`
+  /// (`docs/admin` holds `docs/admin/a.txt`, not `docs/administration.txt`). A relative prefix
+  /// is taken from `workingDirectory`.
+  ///
+  /// - Throws: `DocumentPathError.nothingUnder` for the first prefix that holds no document
+  ///   with indexed text.
+  /// - Complexity: O(p·n) for p prefixes and n documents.
+  public func documentIDs(under prefixes: [String], workingDirectory: URL? = nil) throws -> Set<DocumentID> {
+    let documents = try store.documents().filter { $0.status == .indexed && $0.chunkCount > 0 }
+    var found: Set<DocumentID> = []
+    for prefix in prefixes {
+      var folder = prefix.trimmingCharacters(in: .whitespaces)
+      if let workingDirectory, !folder.hasPrefix("/") {
+        folder = workingDirectory.appendingPathComponent(folder).standardizedFileURL.path
+      }
+      while folder.count > 1 && folder.hasSuffix("/") { folder.removeLast() }
+      let under = documents.filter { $0.path == folder || $0.path.hasPrefix(folder == "/" ? "/" : folder + "/") }
+      guard !under.isEmpty else { throw DocumentPathError.nothingUnder(path: prefix) }
+      found.formUnion(under.compactMap(\.id))
+    }
+    return found
+  }
+
   static func document(named path: String, in documents: [DocumentRecord], workingDirectory: URL?) throws -> DocumentRecord {
     let given = path.trimmingCharacters(in: .whitespaces)
     guard !given.isEmpty else { throw DocumentPathError.unknown(path: path) }
@@ -58,6 +81,8 @@ public enum DocumentPathError: Error, CustomStringConvertible, Sendable, Hashabl
   case ambiguous(path: String, candidates: [String])
   /// The document is known but has no chunks (skipped, failed or empty).
   case noText(path: String, document: String, status: String)
+  /// No document with indexed text lies under the folder or path.
+  case nothingUnder(path: String)
 
   public var description: String {
     switch self {
@@ -66,6 +91,8 @@ public enum DocumentPathError: Error, CustomStringConvertible, Sendable, Hashabl
     case .ambiguous(let path, let candidates):
       let shown = candidates.prefix(5).joined(separator: ", ") + (candidates.count > 5 ? ", … (\(candidates.count) in all)" : "")
       return "document \"\(path)\" is ambiguous: it matches \(shown); give more of the path"
+    case .nothingUnder(let path):
+      return "no indexed document under \"\(path)\"; `tome status` lists the indexed paths"
     case .noText(let path, let document, let status):
       return "document \"\(path)\" (\(document)) has no indexed text (\(status)); `tome status` says why"
     }

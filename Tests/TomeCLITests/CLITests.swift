@@ -114,6 +114,28 @@ import TomeTestSupport
     #expect(hybrid.stderr.contains("BM25 only"))
   }
 
+  @Test("search --path keeps to the documents under a folder or file; a prefix that holds none is one clear line")
+  func searchUnderPath() throws {
+    let dir = try TemporaryDirectory()
+    try dir.write("d/admin/quota.txt", "disk quota limits per user\n")
+    try dir.write("d/administration.txt", "quota of the administration office\n")
+    try dir.write("d/net/quota.txt", "network quota and rate limits\n")
+    #expect(try TomeBinary.run(["ingest", "d", "--no-embed", "-q"], in: dir.url).status == 0)
+    func paths(_ arguments: [String]) throws -> [String] {
+      let result = try TomeBinary.run(["search", "quota", "--json"] + arguments, in: dir.url)
+      #expect(result.status == 0, "\(result.stderr)")
+      let hits = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+      return hits.compactMap { ($0["path"] as? String).map { URL(fileURLWithPath: $0).path.replacingOccurrences(of: dir.url.path + "/", with: "") } }
+    }
+    #expect(try paths([]).count == 3)
+    // A folder prefix ends at a "/": d/admin holds d/admin/quota.txt, not d/administration.txt.
+    #expect(try paths(["--path", "d/admin"]) == ["d/admin/quota.txt"])
+    #expect(try Set(paths(["--path", "d/admin/", "--path", dir.url.path + "/d/net"])) == ["d/admin/quota.txt", "d/net/quota.txt"])
+    #expect(try paths(["--path", "d/administration.txt"]) == ["d/administration.txt"])
+    let none = try TomeBinary.run(["search", "quota", "--path", "d/nowhere"], in: dir.url)
+    #expect(none.status == 1 && none.stderr.contains("no indexed document under \"d/nowhere\""), "\(none.stderr)")
+  }
+
   @Test("a missing model gives a one-line error naming the file and how to fetch it")
   func missingModel() throws {
     let dir = try TemporaryDirectory()

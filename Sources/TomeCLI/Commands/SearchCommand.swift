@@ -18,6 +18,7 @@ struct SearchCommand: AsyncParsableCommand {
         tome search "connection pool timeout"
         tome search --mode bm25 "ENOSPC"
         tome search -k 3 --json "reset password" | jq '.[0].path'
+        tome search --path docs/admin "quota"
       """)
 
   @Argument(help: "What to look for.")
@@ -28,6 +29,11 @@ struct SearchCommand: AsyncParsableCommand {
 
   @Option(name: .long, help: "Ranking: bm25, dense or hybrid.")
   var mode: RetrievalMode = .hybrid
+
+  @Option(
+    name: .customLong("path"),
+    help: ArgumentHelp("Only documents under this folder (or this file); repeatable.", valueName: "prefix"))
+  var paths: [String] = []
 
   @OptionGroup var indexKind: IndexKindOption
   @OptionGroup var model: ModelOptions
@@ -48,7 +54,9 @@ struct SearchCommand: AsyncParsableCommand {
     let retriever = try HybridRetriever.open(
       collection: collection, mode: mode, models: model.directory, indexKind: indexKind.indexKind,
       log: { if !output.quiet && !output.json { Terminal.error("note: \($0)") } })
-    let retrieval = try retriever.search(query, k: k, mode: mode)
+    let scope = paths.isEmpty
+      ? nil : try collection.documentIDs(under: paths, workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+    let retrieval = try retriever.search(query, k: k, mode: mode, documents: scope)
     if !output.quiet && !output.json {
       if retrieval.fellBackToBM25 && vectors.encoder == nil {
         Terminal.error("note: the index has no vectors (ingested with --no-embed); ranking by BM25 only")
