@@ -102,12 +102,15 @@ final class VisitedSet: @unchecked Sendable {
   /// Prepares for a new search over `count` slots.
   func reset(count: Int) {
     if capacity < count {
-      let grown = UnsafeMutablePointer<UInt16>.allocate(capacity: count)
+      // Doubling: a build resets for one more slot per insert, and growing by exactly one
+      // would copy the whole array every time.
+      let size = max(count, capacity * 2)
+      let grown = UnsafeMutablePointer<UInt16>.allocate(capacity: size)
       grown.initialize(from: tags, count: capacity)
-      (grown + capacity).initialize(repeating: 0, count: count - capacity)
+      (grown + capacity).initialize(repeating: 0, count: size - capacity)
       tags.deallocate()
       tags = grown
-      capacity = count
+      capacity = size
     }
     if current == UInt16.max {
       tags.update(repeating: 0, count: capacity)
