@@ -41,10 +41,8 @@ extension Collection {
     let documents = try store.documents().filter { $0.status == .indexed && $0.chunkCount > 0 }
     var found: Set<DocumentID> = []
     for prefix in prefixes {
-      var folder = prefix.trimmingCharacters(in: .whitespaces)
-      if let workingDirectory, !folder.hasPrefix("/") {
-        folder = workingDirectory.appendingPathComponent(folder).standardizedFileURL.path
-      }
+      let given = prefix.trimmingCharacters(in: .whitespaces)
+      var folder = given.hasPrefix("/") ? given : Self.absolute(given, from: workingDirectory) ?? given
       while folder.count > 1 && folder.hasSuffix("/") { folder.removeLast() }
       let under = documents.filter { $0.path == folder || $0.path.hasPrefix(folder == "/" ? "/" : folder + "/") }
       guard !under.isEmpty else { throw DocumentPathError.nothingUnder(path: prefix) }
@@ -53,13 +51,19 @@ extension Collection {
     return found
   }
 
+  /// A relative `path` made absolute from `workingDirectory` (nil without one).
+  static func absolute(_ path: String, from workingDirectory: URL?) -> String? {
+    workingDirectory?.appendingPathComponent(path).standardizedFileURL.path
+  }
+
   static func document(named path: String, in documents: [DocumentRecord], workingDirectory: URL?) throws -> DocumentRecord {
     let given = path.trimmingCharacters(in: .whitespaces)
     guard !given.isEmpty else { throw DocumentPathError.unknown(path: path) }
     if let exact = documents.first(where: { $0.path == given }) { return exact }
-    if let workingDirectory, !given.hasPrefix("/") {
-      let absolute = workingDirectory.appendingPathComponent(given).standardizedFileURL.path
-      if let relative = documents.first(where: { $0.path == absolute }) { return relative }
+    if !given.hasPrefix("/"), let absolute = Self.absolute(given, from: workingDirectory),
+      let relative = documents.first(where: { $0.path == absolute })
+    {
+      return relative
     }
     var ending = given
     while ending.hasPrefix("./") { ending.removeFirst(2) }

@@ -128,7 +128,7 @@ struct BatchExecution {
     }
     if !documents.isEmpty {
       // Checked once here, so a bad --document is one error rather than a problem per line.
-      let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+      let cwd = Terminal.workingDirectory
       let absolute = try collection.documents(named: documents, workingDirectory: cwd).map(\.path)
       for i in input.questions.indices where input.questions[i].documents == nil { input.questions[i].documents = absolute }
     }

@@ -79,7 +79,7 @@ struct IndexBenchCommand: AsyncParsableCommand {
 
     var sets: [(name: String, queries: EmbeddingMatrix)] = []
     if let idQueries {
-      let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+      let cwd = Terminal.workingDirectory
       let other = try Collection(location: IndexLocation(argument: idQueries, workingDirectory: cwd), create: false)
       let (_, matrix) = try other.allVectors(dimension: d)
       var rng = SeededGenerator(seed: 15)

@@ -100,7 +100,7 @@ struct NIAHBenchCommand: AsyncParsableCommand {
     if let shared = ProcessInfo.processInfo.environment["TOME_SHARED"], !shared.isEmpty {
       candidates.append(URL(fileURLWithPath: shared).appendingPathComponent(relative))
     }
-    let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+    let cwd = Terminal.workingDirectory
     candidates += [cwd.appendingPathComponent("shared/\(relative)"), cwd.deletingLastPathComponent().appendingPathComponent("shared/\(relative)")]
     guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
       throw CLIError("Paul Graham essays not found (looked in \(candidates.map(\.path).joined(separator: ", "))); pass --essays DIR")

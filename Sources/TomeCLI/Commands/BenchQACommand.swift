@@ -52,7 +52,7 @@ struct BenchQACommand: AsyncParsableCommand {
 
   func run() async throws {
     print(SystemReport.kernelSummary)
-    let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+    let cwd = Terminal.workingDirectory
     let folder = URL(fileURLWithPath: (collection as NSString).expandingTildeInPath, isDirectory: true).standardizedFileURL
     let index: TomeKit.Collection
     if let name = self.index {

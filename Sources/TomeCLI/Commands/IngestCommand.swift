@@ -71,7 +71,7 @@ struct IngestCommand: AsyncParsableCommand {
       guard paths.isEmpty else { throw ValidationError("--drop-root takes no other PATH") }
       let collection = try Collection(location: index.location, create: false)
       let pipeline = IngestPipeline(collection: collection)
-      let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+      let cwd = Terminal.workingDirectory
       let removed = try pipeline.dropRoot(URL(fileURLWithPath: (dropRoot as NSString).expandingTildeInPath, relativeTo: cwd))
       if !output.quiet { print("dropped root \(Terminal.displayPath(dropRoot)): \(removed.count) document(s) removed") }
       return
@@ -80,7 +80,7 @@ struct IngestCommand: AsyncParsableCommand {
     let chunker = try Chunker.Configuration(maxTokens: chunkTokens, overlapTokens: overlap)
     let rules = IgnoreRules(include: include, exclude: exclude)
     let encoder = noEmbed ? nil : try model.directory.loadEncoder()
-    let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+    let cwd = Terminal.workingDirectory
     let roots = paths.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath, relativeTo: cwd) }
 
     let showProgress = Terminal.stderrIsTTY && !output.quiet && !output.json

@@ -55,7 +55,7 @@ struct SearchCommand: AsyncParsableCommand {
       collection: collection, mode: mode, models: model.directory, indexKind: indexKind.indexKind,
       log: { if !output.quiet && !output.json { Terminal.error("note: \($0)") } })
     let scope = paths.isEmpty
-      ? nil : try collection.documentIDs(under: paths, workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+      ? nil : try collection.documentIDs(under: paths, workingDirectory: Terminal.workingDirectory)
     let retrieval = try retriever.search(query, k: k, mode: mode, documents: scope)
     if !output.quiet && !output.json {
       if retrieval.fellBackToBM25 && vectors.encoder == nil {

@@ -111,7 +111,7 @@ struct ServeCommand: AsyncParsableCommand {
 
   /// The `rag` answerer over `index`, sharing the server's model.
   private func makeAnswerer(index: String, model: any LanguageModel) throws -> Answerer {
-    let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+    let cwd = Terminal.workingDirectory
     let collection = try Collection(location: IndexLocation(argument: index, workingDirectory: cwd), create: false)
     let prompts = self.prompts.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath, isDirectory: true) }
       ?? AnswerOptions.defaultPrompts(environment: ProcessInfo.processInfo.environment, executable: AnswerOptions.executableURL, workingDirectory: cwd)

@@ -122,7 +122,7 @@ struct AnswerOptions: ParsableArguments {
 
   /// The answerer settings these options describe.
   var settings: AnswererSettings {
-    let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+    let cwd = Terminal.workingDirectory
     let promptDirectory = prompts.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath, isDirectory: true) }
       ?? Self.defaultPrompts(environment: ProcessInfo.processInfo.environment, executable: Self.executableURL, workingDirectory: cwd)
     var rag = RAGStrategy.Configuration(ordering: noReorder ? .rank : .edge)

@@ -13,7 +13,7 @@ struct IndexOptions: ParsableArguments {
 
   /// The index folder this invocation uses.
   var location: IndexLocation {
-    let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+    let cwd = Terminal.workingDirectory
     if let index { return IndexLocation(argument: index, workingDirectory: cwd) }
     return .default(environment: ProcessInfo.processInfo.environment, workingDirectory: cwd)
   }

@@ -31,7 +31,7 @@ struct DocumentOption: ParsableArguments {
   /// - Throws: `DocumentPathError` naming the first path that names no single document.
   func scope(in collection: TomeKit.Collection) throws -> Set<DocumentID>? {
     guard !documents.isEmpty else { return nil }
-    let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+    let cwd = Terminal.workingDirectory
     return try collection.documentIDs(forPaths: documents, workingDirectory: cwd)
   }
 }

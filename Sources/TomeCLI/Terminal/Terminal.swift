@@ -16,6 +16,11 @@ enum Terminal {
     FileHandle.standardError.write(Data((sanitized(line, keepNewlines: true) + "\n").utf8))
   }
 
+  /// The process's working directory, against which relative paths on the command line resolve.
+  static var workingDirectory: URL {
+    URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+  }
+
   /// `path` relative to the working directory when it lies under it, else unchanged; made
   /// safe to print (`sanitized`, newlines escaped too, so one path stays on one line).
   static func displayPath(_ path: String) -> String {
