@@ -25,7 +25,7 @@ public struct TomeCommand: AsyncParsableCommand {
       """,
     subcommands: [
       IngestCommand.self, SearchCommand.self, AskCommand.self, StatusCommand.self, GenerateCommand.self,
-      ChatCommand.self, BatchCommand.self, ServeCommand.self, ModelCommand.self, BenchCommand.self, IndexCommand.self,
+      ChatCommand.self, BatchCommand.self, ServeCommand.self, ModelCommand.self, BenchCommand.self, IndexCommand.self, KVCommand.self,
       RecordsCommand.self, DoctorCommand.self,
     ])
 

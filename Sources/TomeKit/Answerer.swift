@@ -26,6 +26,8 @@ public struct Answerer: Sendable {
   /// Told, in one line, when a finished answer could not be kept as a record. The answer is
   /// still returned, with the same line as a `note` step of its trace.
   public var recordFailure: (@Sendable (String) -> Void)?
+  /// Stored KV pages strategies splice into prompts (nil: passages are read as text).
+  public var kvPages: (any KVPageSource)?
 
   public init(
     retriever: HybridRetriever, embedder: any TextEmbedder, model: any LanguageModel,
@@ -50,7 +52,7 @@ public struct Answerer: Sendable {
   public func context(parameters: GenerationParameters, documents: Set<DocumentID>? = nil) -> AnsweringContext {
     AnsweringContext(
       model: model, embedder: embedder, prompts: prompts, reader: reader.scoped(to: documents), parameters: parameters,
-      records: recordOrigin == nil ? nil : records)
+      records: recordOrigin == nil ? nil : records, kvPages: kvPages)
   }
 
   /// Answers `question` with `strategy` (default: `defaultStrategy`) within `documents` (nil:

@@ -14,16 +14,20 @@ public struct AnswererSettings: Sendable, Hashable {
   public var model: LanguageModelSource
   /// Folder of prompt templates.
   public var prompts: URL
+  /// Splice the index's stored KV pages (`tome kv build`) into prompts when it has pages for
+  /// the model (false: the model reads every passage, `--no-kv-pages`).
+  public var kvPages: Bool
 
   public init(
     retrieval: Answerer.Configuration = .init(), strategies: StrategyFactory = .init(), strategy: StrategyKind = .rag,
-    model: LanguageModelSource = .local(file: nil), prompts: URL
+    model: LanguageModelSource = .local(file: nil), prompts: URL, kvPages: Bool = true
   ) {
     self.retrieval = retrieval
     self.strategies = strategies
     self.strategy = strategy
     self.model = model
     self.prompts = prompts
+    self.kvPages = kvPages
   }
 }
 
@@ -52,10 +56,16 @@ extension Answerer {
     for name in StrategyFactory.templates(for: .auto) { _ = try library.template(name) }
     let encoder = try models.loadEncoder()
     let languageModel = try model ?? settings.model.load(models: models, environment: environment)
-    return Answerer(
+    var answerer = Answerer(
       retriever: try HybridRetriever(collection: collection, embedder: encoder.embedder, indexKind: indexKind), embedder: encoder.embedder,
       model: languageModel, strategies: settings.strategies, defaultStrategy: settings.strategy, prompts: library,
       configuration: settings.retrieval, recordOrigin: recordOrigin)
+    if settings.kvPages, languageModel is any PagedPrompting,
+      try collection.store.kvPageTotals().contains(where: { $0.model == languageModel.identifier })
+    {
+      answerer.kvPages = KVPageStore(collection: collection)
+    }
+    return answerer
   }
 }
 

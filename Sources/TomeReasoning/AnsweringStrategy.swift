@@ -70,11 +70,15 @@ public struct AnsweringContext: Sendable {
   public var records: (any RecordMemory)?
   /// When the whole request started (for the total time).
   public var started: ContinuousClock.Instant
+  /// Stored KV pages of the collection's chunks; when the model can import them
+  /// (`PagedPrompting`), `rag` splices a passage's page into its prompt instead of having the
+  /// model read the passage (nil: every passage is read).
+  public var kvPages: (any KVPageSource)?
 
   public init(
     model: any LanguageModel, embedder: any TextEmbedder, prompts: PromptLibrary, reader: any CorpusReader,
     parameters: GenerationParameters = .greedy(maxTokens: 256), records: (any RecordMemory)? = nil,
-    started: ContinuousClock.Instant = .now
+    started: ContinuousClock.Instant = .now, kvPages: (any KVPageSource)? = nil
   ) {
     self.model = model
     self.embedder = embedder
@@ -83,6 +87,7 @@ public struct AnsweringContext: Sendable {
     self.parameters = parameters
     self.records = records
     self.started = started
+    self.kvPages = kvPages
   }
 }
 
@@ -147,15 +152,23 @@ public struct ModelCall: Sendable {
 
   /// Calls the model on `messages`; when `streaming`, each piece is also emitted as `.text`.
   /// Generation ends early, like at a stop string, once `until` holds for the text so far.
+  /// With `paged` (the same prompt with stored pages in some passages' places) a model that
+  /// imports pages answers that instead.
   public func run(
-    _ label: String, messages: [ChatMessage], parameters: GenerationParameters, log: TraceLog, streaming: Bool = false,
-    until: (@Sendable (String) -> Bool)? = nil
+    _ label: String, messages: [ChatMessage], paged: PagedPrompt? = nil, parameters: GenerationParameters, log: TraceLog,
+    streaming: Bool = false, until: (@Sendable (String) -> Bool)? = nil
   ) async throws -> Reply {
     let promptTokens = try model.promptTokenCount(messages)
     let start = ContinuousClock.now
     var ttft: Double?
     var text = ""
-    for try await piece in model.stream(messages, parameters: parameters) {
+    let stream =
+      if let paged, let pager = model as? any PagedPrompting {
+        pager.stream(paged, parameters: parameters)
+      } else {
+        model.stream(messages, parameters: parameters)
+      }
+    for try await piece in stream {
       if ttft == nil { ttft = (ContinuousClock.now - start).seconds }
       text += piece
       if streaming { log.emit(.text(piece)) }

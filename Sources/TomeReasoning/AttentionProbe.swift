@@ -50,21 +50,14 @@ final class AttentionProbe {
   private static func open<M: KVPaging>(_ model: M) throws -> AttentionProbe? {
     let sequence = model.makeSequence()
     guard let probing = sequence as? any AttentionProbing else { return nil }
-    // The chat template around a user message: what two different messages share at the
-    // start and at the end.
-    let a = try model.promptTokens([.user("alpha gamma")])
-    let b = try model.promptTokens([.user("omega beta delta")])
-    var p = 0
-    while p < min(a.count, b.count), a[p] == b[p] { p += 1 }
-    var s = 0
-    while s < min(a.count, b.count) - p, a[a.count - 1 - s] == b[b.count - 1 - s] { s += 1 }
+    let frame = try model.userMessageFrame()
     return AttentionProbe(
       layerCount: probing.layerCount, tokenize: { model.tokenize($0) },
       evaluate: { tokens, layer, positions in
         sequence.truncate(to: 0)
         return try probing.appendCapturingAttention(tokens: tokens, layer: layer, queryPositions: positions)
       },
-      prefix: Array(a.prefix(p)), suffix: Array(a.suffix(s)))
+      prefix: frame.prefix, suffix: frame.suffix)
   }
 
   /// Tokens of `text` with this model's tokenizer.

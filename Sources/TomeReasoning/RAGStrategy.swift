@@ -141,11 +141,43 @@ public struct RAGStrategy: AnsweringStrategy {
 
     let blocks = try ordered.enumerated().map { try block($1, number: $0 + 1, templates: templates) }
     let messages = try messages(question: question, blocks: blocks, templates: templates)
+    let paged = try pagedPrompt(question: question, passages: ordered, templates: templates, context: context, log: log)
     var parameters = context.parameters
     parameters.stop += ["\nQuestion:", "<|im_end|>"]
-    let reply = try await ModelCall(model: context.model).run(label, messages: messages, parameters: parameters, log: log, streaming: true)
+    let reply = try await ModelCall(model: context.model).run(
+      label, messages: messages, paged: paged, parameters: parameters, log: log, streaming: true)
     draft.text = reply.text
     draft.timeToFirstToken = reply.timeToFirstToken
     return try finisher.finish(draft, context: context, log: log)
+  }
+
+  /// The prompt with stored KV pages in the places of the passages that have one (nil when
+  /// the context has no pages, the model cannot import them, or no passage has a page).
+  ///
+  /// A page is used only when its tokens are exactly those of the passage's text now (a
+  /// passage merged from neighbouring chunks, or a page from an older tokenizer, is read as
+  /// text), so the model sees the same tokens as without pages; what changes is that a page's
+  /// keys and values were computed without the question and the other passages before it.
+  func pagedPrompt(
+    question: String, passages: [Passage], templates: Templates, context: AnsweringContext, log: TraceLog
+  ) throws -> PagedPrompt? {
+    guard let source = context.kvPages, let model = context.model as? any PagedPrompting, !passages.isEmpty else { return nil }
+    let stored = try source.pages(for: passages.map(\.id), model: model.identifier)
+    var pages: [String: KVPage] = [:]
+    var blocks: [String] = []
+    for (i, passage) in passages.enumerated() {
+      var shown = passage
+      if let page = stored[passage.id], page.tokens == model.tokenize(KVPage.text(ofChunk: passage.text)) {
+        let placeholder = PagedPrompt.placeholder(i + 1)
+        pages[placeholder] = page
+        shown.text = placeholder
+      }
+      blocks.append(try block(shown, number: i + 1, templates: templates))
+    }
+    log.record(TraceStep(
+      kind: .note, label: "kv pages",
+      detail: "\(pages.count) of \(passages.count) passages from stored KV pages (\(pages.values.reduce(0) { $0 + $1.tokens.count }) tokens not read)"))
+    guard !pages.isEmpty else { return nil }
+    return PagedPrompt(messages: try messages(question: question, blocks: blocks, templates: templates), pages: pages)
   }
 }

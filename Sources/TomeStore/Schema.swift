@@ -3,7 +3,7 @@ internal import GRDB
 /// The index schema as named, append-only migrations. Never edit a registered migration:
 /// add a new one, and bump `version`.
 enum Schema {
-  static let version = 7
+  static let version = 8
 
   static var migrator: DatabaseMigrator {
     var migrator = DatabaseMigrator()
@@ -209,6 +209,24 @@ enum Schema {
             WHERE stale = 0 AND id IN (SELECT record_id FROM record_chunks WHERE chunk_id = old.id);
         END;
         UPDATE meta SET value = '7' WHERE key = 'schema_version';
+        """)
+    }
+    migrator.registerMigration("v8 kv pages") { db in
+      // A chunk's keys and values for one model (`tome kv build`): the bytes live in a page file
+      // under `kvpages/`, this row says where. The cascade drops the row with its chunk, so a
+      // re-ingested file's old pages are never read; their bytes stay in the file until it is
+      // compacted.
+      try db.execute(sql: """
+        CREATE TABLE kv_pages (
+          chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE,
+          model TEXT NOT NULL,
+          file TEXT NOT NULL,
+          offset INTEGER NOT NULL,
+          length INTEGER NOT NULL,
+          token_count INTEGER NOT NULL
+        );
+        CREATE INDEX kv_pages_file ON kv_pages(file);
+        UPDATE meta SET value = '8' WHERE key = 'schema_version';
         """)
     }
     return migrator

@@ -44,6 +44,11 @@ struct IngestCommand: AsyncParsableCommand {
   @Flag(name: .long, help: "Skip the encoder: BM25 search only (chunks are then sized by an estimate of its tokens).")
   var noEmbed = false
 
+  @Flag(
+    name: .customLong("kv-pages"),
+    help: "Then store each new chunk's keys and values for the default model (see `tome kv --help`; `tome kv build --model FILE` for another model).")
+  var kvPages = false
+
   @Option(
     name: .customLong("drop-root"),
     help: ArgumentHelp("Forget an ingested root (e.g. one deleted since) and remove its documents, then stop.", valueName: "path"))
@@ -117,6 +122,10 @@ struct IngestCommand: AsyncParsableCommand {
           embedding.reset ? " (vectors of the previous encoder were replaced)" : ""))
       }
     }
+    if kvPages {
+      try KVCommand.build(collection: collection, model: try model.directory.loadChatModel(), format: .int8, output: output)
+    }
+
     if !output.json {
       for root in report.missingRoots {
         Terminal.error("warning: \(Terminal.displayPath(root)) (an ingested root) no longer exists; its documents are kept — forget it with: tome ingest --drop-root \(Terminal.displayPath(root))")

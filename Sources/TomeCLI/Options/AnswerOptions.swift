@@ -80,6 +80,11 @@ struct AnswerOptions: ParsableArguments {
   @Flag(name: .long, help: "Keep passages in rank order instead of edge order.")
   var noReorder = false
 
+  @Flag(
+    name: .customLong("no-kv-pages"),
+    help: "Read every passage with the model even when the index has stored KV pages for it (`tome kv build`), e.g. to compare.")
+  var noKVPages = false
+
   @Option(name: .long, help: ArgumentHelp("Folder of prompt templates. Default: $TOME_PROMPTS, else the repository's Prompts/.", valueName: "dir"))
   var prompts: String?
 
@@ -134,7 +139,7 @@ struct AnswerOptions: ParsableArguments {
       attend: .init(segmentTokens: segmentTokens ?? 1_024, rounds: rounds))
     return AnswererSettings(
       retrieval: .init(k: k), strategies: strategies, strategy: strategy,
-      model: modelSource, prompts: promptDirectory)
+      model: modelSource, prompts: promptDirectory, kvPages: !noKVPages)
   }
 
   /// Sampling for one answer (seeded when sampling, so a run can be repeated).

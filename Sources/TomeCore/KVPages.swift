@@ -1,0 +1,66 @@
+import Foundation
+
+/// Stored KV pages at answer time: the seams between the page store (TomeKit), the strategies
+/// (TomeReasoning) and the in-process model (TomeModel).
+///
+/// Why: a passage's keys and values do not depend on the question when the passage is read on
+/// its own, so they can be computed once at ingest and spliced into every prompt that shows
+/// the passage (RetroLM-style, METHODS-INDEX-KV.md §3 "ours"). The prompt then costs only its
+/// own tokens (template, question, passage labels), not the passages'.
+
+/// Where a strategy finds stored pages.
+public protocol KVPageSource: Sendable {
+  /// The stored pages of `chunks` computed by `model` (its `identifier`), by chunk. A chunk
+  /// without a page, or whose page fails verification, is absent: the caller reads its text.
+  func pages(for chunks: [ChunkID], model: String) throws -> [ChunkID: KVPage]
+}
+
+extension KVPage {
+  /// The text a chunk's page holds: a space, then the chunk's text without surrounding white
+  /// space. The space is the one after a passage's label (`[3] text`): byte-level BPE joins a
+  /// word to the space before it, so the page starts where whole-prompt tokenization would.
+  public static func text(ofChunk text: String) -> String {
+    " " + text.trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+}
+
+/// Chat messages in which placeholders stand for stored pages.
+///
+/// Each key of `pages` occurs once in `messages`, where the page's text would be. A page's text
+/// starts with the space that separates it from what comes before, so one space right before a
+/// placeholder is dropped (`[3] ` + placeholder reads as `[3]` + the page).
+public struct PagedPrompt: Sendable {
+  public var messages: [ChatMessage]
+  public var pages: [String: KVPage]
+
+  public init(messages: [ChatMessage], pages: [String: KVPage]) {
+    self.messages = messages
+    self.pages = pages
+  }
+
+  /// The placeholder standing for the `n`th page of a prompt (private-use characters, which
+  /// no document text and no template contains).
+  public static func placeholder(_ n: Int) -> String { "\u{F8F0}page \(n)\u{F8F1}" }
+}
+
+/// A model that answers a `PagedPrompt`: the text between placeholders is tokenized and run as
+/// usual, each page's keys and values are appended where its placeholder stands (keys re-rotated
+/// to their new positions), and generation continues from the end.
+public protocol PagedPrompting: KVPaging {
+  /// The reply to `prompt`, as text pieces in order (as `stream(_:parameters:)`).
+  func stream(_ prompt: PagedPrompt, parameters: GenerationParameters) -> AsyncThrowingStream<String, any Error>
+}
+
+extension KVPaging {
+  /// The chat template's tokens before and after a user message's text: what the prompts of
+  /// two different user messages share at the start and at the end.
+  public func userMessageFrame() throws -> (prefix: [Int], suffix: [Int]) {
+    let a = try promptTokens([.user("alpha gamma")])
+    let b = try promptTokens([.user("omega beta delta")])
+    var p = 0
+    while p < min(a.count, b.count), a[p] == b[p] { p += 1 }
+    var s = 0
+    while s < min(a.count, b.count) - p, a[a.count - 1 - s] == b[b.count - 1 - s] { s += 1 }
+    return (Array(a.prefix(p)), Array(a.suffix(s)))
+  }
+}

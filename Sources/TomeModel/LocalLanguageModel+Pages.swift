@@ -1,0 +1,86 @@
+public import TomeCore
+import Foundation
+
+extension LocalLanguageModel: PagedPrompting {
+  /// One run of a paged prompt: tokens to evaluate, or a stored page to append.
+  enum PromptPart: Equatable {
+    case tokens([Int])
+    case page(KVPage)
+  }
+
+  public func stream(_ prompt: PagedPrompt, parameters: GenerationParameters) -> AsyncThrowingStream<String, any Error> {
+    let parts: [PromptPart]
+    do { parts = try self.parts(of: prompt) } catch {
+      return AsyncThrowingStream { $0.finish(throwing: error) }
+    }
+    let model = self.model
+    let reuse = self.reuse
+    let (stream, continuation) = AsyncThrowingStream<String, any Error>.makeStream()
+    let cancelled = CancellationFlag()
+    continuation.onTermination = { _ in cancelled.cancel() }
+    let thread = Thread {
+      do {
+        guard case .tokens(let head) = parts.first, case .tokens(let tail) = parts.last, parts.count > 1 else {
+          throw ModelError(.invalidArgument, "a paged prompt starts and ends with text")
+        }
+        let context = reuse.take() ?? model.makeContext()
+        var shared = 0
+        let cached = context.cachedTokens
+        while shared < min(cached.count, head.count) && cached[shared] == head[shared] { shared += 1 }
+        context.truncate(to: shared)
+        if shared < head.count { try context.append(tokens: Array(head[shared...])) }
+        for part in parts.dropFirst().dropLast() {
+          switch part {
+          case .tokens(let tokens): try context.append(tokens: tokens)
+          case .page(let page): try context.importPage(page)
+          }
+        }
+        try context.generate(prompt: tail, parameters: parameters) { piece in
+          guard !cancelled.isCancelled else { return false }
+          if case .terminated = continuation.yield(piece) { return false }
+          return true
+        }
+        // Only the head is computed as any prompt would compute it: imported keys and values
+        // must not be reused as if a later prompt had computed them.
+        context.truncate(to: head.count)
+        reuse.put(context)
+        continuation.finish()
+      } catch {
+        continuation.finish(throwing: error)
+      }
+    }
+    thread.stackSize = 8 << 20
+    thread.start()
+    return stream
+  }
+
+  /// `prompt` rendered with the chat template and cut at its placeholders: the text between
+  /// them tokenized (BOS first), each page in its placeholder's place.
+  /// - Throws: `ModelError.invalidArgument` when a placeholder is missing or a page belongs
+  ///   to another model.
+  func parts(of prompt: PagedPrompt) throws(ModelError) -> [PromptPart] {
+    let text = template.render(prompt.messages)
+    var found: [(range: Range<String.Index>, page: KVPage)] = []
+    for (placeholder, page) in prompt.pages {
+      guard let range = text.range(of: placeholder) else {
+        throw ModelError(.invalidArgument, "paged prompt: placeholder \(placeholder.debugDescription) not in the messages")
+      }
+      guard page.modelIdentifier == identifier else {
+        throw ModelError(.invalidArgument, "KV page of model '\(page.modelIdentifier)' in a prompt for '\(identifier)'")
+      }
+      found.append((range, page))
+    }
+    found.sort { $0.range.lowerBound < $1.range.lowerBound }
+    var parts: [PromptPart] = []
+    var start = text.startIndex
+    for (range, page) in found {
+      var before = text[start..<range.lowerBound]
+      if before.hasSuffix(" ") { before = before.dropLast() }
+      parts.append(.tokens(model.tokenizer.encode(String(before), parseSpecial: true, addSpecial: parts.isEmpty)))
+      parts.append(.page(page))
+      start = range.upperBound
+    }
+    parts.append(.tokens(model.tokenizer.encode(String(text[start...]), parseSpecial: true, addSpecial: parts.isEmpty)))
+    return parts
+  }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+import TomeCore
+@testable import TomeModel
+
+/// A prompt with stored KV pages in its passages' places (`PagedPrompting`) on the real SmolLM2.
+@Suite(.serialized) struct PagedPromptTests {
+  static let passages = [
+    "The harbour master of Quillport keeps the tide tables in a green ledger.",
+    "(b) Rainfall in the valley doubled in 1987, flooding the lower mills.",
+    "Pages: 12, 13 and 14 list the ferry times; the last ferry leaves at 22:40.",
+  ]
+
+  func model() throws -> LocalLanguageModel { try LocalLanguageModel(path: try Fixtures.requireModelPath()) }
+
+  /// `[n] text` blocks and a question, as `rag` writes its user message.
+  static func user(_ texts: [String]) -> String {
+    let blocks = texts.enumerated().map { "[\($0 + 1)] \($1)" }.joined(separator: "\n\n")
+    return "Question: When does the last ferry leave?\n\nPassages:\n\n\(blocks)\n\nAnswer briefly.\n\nQuestion: When does the last ferry leave?"
+  }
+
+  /// The page of `text` computed as `KVPageStore` computes it: after the user-message head.
+  func page(_ text: String, _ lm: LocalLanguageModel, format: KVPageFormat) throws -> KVPage {
+    let head = try lm.userMessageFrame().prefix
+    let tokens = lm.tokenize(KVPage.text(ofChunk: text))
+    let sequence = lm.makeSequence()
+    try sequence.append(tokens: head + tokens)
+    return sequence.exportPage(positions: head.count..<(head.count + tokens.count), format: format)
+  }
+
+  @Test("the parts of a paged prompt are exactly the tokens of the same prompt written out")
+  func sameTokens() throws {
+    let lm = try model()
+    let placeholders = Self.passages.indices.map { PagedPrompt.placeholder($0 + 1) }
+    var pages: [String: KVPage] = [:]
+    for (i, text) in Self.passages.enumerated() { pages[placeholders[i]] = try page(text, lm, format: .int8) }
+    let messages: [ChatMessage] = [.system("Answer from the passages."), .user(Self.user(placeholders))]
+    let parts = try lm.parts(of: PagedPrompt(messages: messages, pages: pages))
+    #expect(parts.count == 2 * Self.passages.count + 1)
+    let flattened = parts.flatMap { part -> [Int] in
+      switch part {
+      case .tokens(let t): t
+      case .page(let p): p.tokens
+      }
+    }
+    let written = try lm.promptTokens([.system("Answer from the passages."), .user(Self.user(Self.passages))])
+    #expect(flattened == written)
+    // A page of another model is refused, and so is a placeholder missing from the messages.
+    var foreign = pages
+    foreign[placeholders[0]]?.modelIdentifier = "other.gguf"
+    #expect(throws: ModelError.self) { try lm.parts(of: PagedPrompt(messages: messages, pages: foreign)) }
+    var extra = pages
+    extra[PagedPrompt.placeholder(9)] = pages[placeholders[0]]
+    #expect(throws: ModelError.self) { try lm.parts(of: PagedPrompt(messages: messages, pages: extra)) }
+  }
+
+  @Test("an f16 page imported where it was computed answers exactly as reading its text; int8 pages answer from the passages")
+  func sameAnswer() async throws {
+    let lm = try model()
+    let text = Self.passages[2]
+    let rest = "\n\nQuestion: When does the last ferry leave? Answer with the time."
+    let parameters = GenerationParameters.greedy(maxTokens: 12)
+    let read = try await lm.reply(to: [.user(KVPage.text(ofChunk: text) + rest)], parameters: parameters)
+    let paged = PagedPrompt(messages: [.user(PagedPrompt.placeholder(1) + rest)], pages: [PagedPrompt.placeholder(1): try page(text, lm, format: .float16)])
+    var imported = ""
+    for try await piece in lm.stream(paged, parameters: parameters) { imported += piece }
+    #expect(imported == read)
+
+    // Three int8 pages, each computed on its own and moved to its place in the prompt.
+    let placeholders = Self.passages.indices.map { PagedPrompt.placeholder($0 + 1) }
+    var pages: [String: KVPage] = [:]
+    for (i, text) in Self.passages.enumerated() { pages[placeholders[i]] = try page(text, lm, format: .int8) }
+    var answer = ""
+    for try await piece in lm.stream(PagedPrompt(messages: [.user(Self.user(placeholders))], pages: pages), parameters: parameters) {
+      answer += piece
+    }
+    #expect(answer.contains("22:40"), "\(answer)")
+    // The reused context keeps only what a prompt computes itself: the next plain request
+    // answers as a fresh model would.
+    #expect(try await lm.reply(to: [.user(KVPage.text(ofChunk: text) + rest)], parameters: parameters) == read)
+  }
+}
