@@ -13,7 +13,7 @@ import TomeStore
 /// disk, and only then recorded in SQLite (`kv_pages`), in one transaction per batch: a killed
 /// build leaves unreferenced bytes at the file's end, never a row pointing at a torn page.
 /// Rows go with their chunk (cascade), and building for another model forgets the first
-/// model's pages and deletes its file. Every page read is checked (layout, checksum, tokens
+/// model's pages and deletes its file. Builds and drops hold the index's writer lock. Every page read is checked (layout, checksum, tokens
 /// against the text it is used for) and skipped, not trusted, when it fails.
 public struct KVPageStore: KVPageSource {
   public let collection: Collection
@@ -69,6 +69,9 @@ public struct KVPageStore: KVPageSource {
     model: M, format: KVPageFormat = .int8, batch: Int = 32, progress: (Int, Int) -> Void = { _, _ in }
   ) throws -> BuildReport {
     let started = ContinuousClock.now
+    // One writer appends to a page file at a time (offsets are taken from its end).
+    let lock = try IndexWriterLock(directory: collection.location.directory, purpose: "tome kv build")
+    defer { withExtendedLifetime(lock) {} }
     let store = collection.store
     for file in try store.removeKVPages(keeping: model.identifier) {
       try? FileManager.default.removeItem(at: directory.appendingPathComponent(file))
@@ -146,8 +149,11 @@ public struct KVPageStore: KVPageSource {
   }
 
   /// Forgets every page and deletes the page files; returns the bytes freed.
+  /// - Throws: `IndexLockedError` while another process writes the index.
   @discardableResult
   public func drop() throws -> Int64 {
+    let lock = try IndexWriterLock(directory: collection.location.directory, purpose: "tome kv drop")
+    defer { withExtendedLifetime(lock) {} }
     try collection.store.removeKVPages()
     var freed: Int64 = 0
     let files = (try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: [.fileSizeKey])) ?? []
