@@ -152,6 +152,10 @@ public protocol KVCacheAccess: AnyObject {
   func copySequence() -> Self
   /// The keys and values of `positions` as a detached page.
   func exportPage(positions: Range<Int>, format: KVPageFormat) -> KVPage
+  /// Appends `tokens` and returns the log-probability of each of `tokens[first...]` given
+  /// everything before it (`first ≥ 1`: a token is scored from the logits at the token before
+  /// it, which this call computes). For query likelihood: how well a passage predicts a question.
+  func appendScoring(tokens: [Int], scoredFrom first: Int) throws -> [Double]
   /// Appends a page at the end of the sequence, re-rotating its keys from the page's start
   /// position to the current end. Throws when the page is from another model.
   func importPage(_ page: KVPage) throws

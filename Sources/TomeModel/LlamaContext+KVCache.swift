@@ -66,6 +66,18 @@ extension LlamaContext: KVCacheAccess {
       tokens: Array(tokens[positions]), startPosition: positions.lowerBound, payload: payload, scales: scales)
   }
 
+  public func appendScoring(tokens newTokens: [Int], scoredFrom first: Int) throws -> [Double] {
+    precondition(first >= 1 && first <= newTokens.count, "scored tokens start at 1...\(newTokens.count), not \(first)")
+    let p0 = cache.count
+    var targets: [Int: Int] = [:]
+    for j in first..<newTokens.count { targets[p0 + j - 1] = newTokens[j] }
+    let tap = ScoreTap(targets: targets)
+    scoreTap = tap
+    defer { scoreTap = nil }
+    try evaluate(newTokens, logits: .none)
+    return (first..<newTokens.count).map { tap.logProbabilities[p0 + $0 - 1] ?? -.infinity }
+  }
+
   public func importPage(_ page: KVPage) throws {
     let d = cache.kvDimension
     let n = page.tokens.count

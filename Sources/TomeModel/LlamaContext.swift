@@ -59,6 +59,8 @@ public final class LlamaContext {
   var attentionTap: AttentionTap?
   /// Post-RoPE query capture (nil: none).
   var queryTap: QueryTap?
+  /// Next-token log-probabilities requested by `appendScoring` (nil: none).
+  var scoreTap: ScoreTap?
 
   /// Run decoding's parallel regions on a persistent, spinning `WorkerTeam` instead of
   /// Dispatch's pool, which parks its workers between the ~180 regions of a token and pays a
@@ -247,6 +249,7 @@ public final class LlamaContext {
       }
     }
     cache.count = pos + 1
+    if let tap = scoreTap, let next = tap.targets[pos] { tap.record(position: pos, logits: outputLogits(), next: next) }
   }
 
   /// Attention of the single query in `q` over `length` cached positions of `layer`, into `o`.
@@ -486,6 +489,13 @@ public final class LlamaContext {
       linear(lw.down, G, X, accumulate: true)
     }
     cache.count = total
+    if let tap = scoreTap {
+      for i in 0..<n {
+        guard let next = tap.targets[p0 + i] else { continue }
+        x.update(from: X + i * d, count: d)
+        tap.record(position: p0 + i, logits: outputLogits(), next: next)
+      }
+    }
     x.update(from: X + (n - 1) * d, count: d)
   }
 }
@@ -526,6 +536,19 @@ final class QueryTap {
   func record(layer l: Int, position: Int, query: UnsafePointer<Float>, count: Int) {
     guard l == layer else { return }
     queries[position] = Array(UnsafeBufferPointer(start: query, count: count))
+  }
+}
+
+/// Collects the log-probability of chosen next tokens: `targets[p]` is the token that follows
+/// position `p`, scored from the logits computed there.
+final class ScoreTap {
+  let targets: [Int: Int]
+  var logProbabilities: [Int: Double] = [:]
+
+  init(targets: [Int: Int]) { self.targets = targets }
+
+  func record(position: Int, logits: [Float], next: Int) {
+    logProbabilities[position] = LocalLanguageModel.logSoftmax(logits, at: next)
   }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import TomeBench
 import TomeKit
 import TomeCore
+import TomeReasoning
 import TomeReport
 
 /// `tome bench retrieval`: recall@k, MRR and nDCG@10 per retrieval mode.
@@ -76,7 +77,39 @@ struct RetrievalBenchCommand: AsyncParsableCommand {
   @Flag(name: .long, help: "financebench: fit fusion settings on the tuning questions and store them with the index (in --work).")
   var fit = false
 
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Also re-rank each query's first N hits by the likelihood of the question after each passage (in-process model; 24–48 is typical).",
+      valueName: "n"))
+  var rerank: Int?
+
+  @Flag(name: .customLong("kv-pages"), help: "With --rerank: store the chunks' KV pages first, so re-ranking reads only the questions.")
+  var kvPages = false
+
+  @Option(name: .long, help: ArgumentHelp("Folder of prompt templates (rerank-question.txt). Default: the repository's Prompts/.", valueName: "dir"))
+  var prompts: String?
+
   @OptionGroup var model: ModelOptions
+
+  func validate() throws {
+    if let rerank, !(1...200).contains(rerank) { throw ValidationError("--rerank must be between 1 and 200 (got \(rerank))") }
+    if kvPages && rerank == nil { throw ValidationError("--kv-pages is for --rerank") }
+  }
+
+  /// The re-ranking `--rerank` asks for over `collection` (pages built first with --kv-pages).
+  func reranking(_ collection: Collection) throws -> RerankEvaluation? {
+    guard let rerank else { return nil }
+    let directory = prompts.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath, isDirectory: true) }
+      ?? AnswerOptions.defaultPrompts(
+        environment: ProcessInfo.processInfo.environment, executable: AnswerOptions.executableURL, workingDirectory: Terminal.workingDirectory)
+    let reranker = try PassageReranker(library: PromptLibrary(directory: directory))
+    let chatModel = try model.directory.loadChatModel()
+    if kvPages {
+      try KVCommand.build(collection: collection, model: chatModel, format: .int8, output: OutputOptions())
+    }
+    return RerankEvaluation(reranker: reranker, model: chatModel, pages: kvPages ? KVPageStore(collection: collection) : nil, depth: rerank)
+  }
 
   func run() async throws {
     print(SystemReport.kernelSummary)
@@ -109,10 +142,25 @@ struct RetrievalBenchCommand: AsyncParsableCommand {
       let seconds = (ContinuousClock.now - start).seconds
       rows.append(BenchRow(dataset: set.name, mode: mode.rawValue, metrics: metrics, millisecondsPerQuery: seconds * 1000 / Double(max(metrics.queries, 1))))
     }
-    print("dataset    mode     queries  R@1    R@5    R@20   MRR    nDCG@10  ms/query")
+    if let reranking = try reranking(collection) {
+      let retriever = evaluation.retriever
+      for mode in modes {
+        let result = try reranking.evaluate(set, retriever: retriever, mode: mode) { done in
+          if done % 25 == 0 { Terminal.error("re-ranking \(mode.rawValue): \(done)/\(set.queries.count)") }
+        }
+        let added = result.secondsPerQuery * 1000
+        for (name, metrics) in [("+rerank", result.reranked), ("+fused", result.fused)] {
+          rows.append(BenchRow(dataset: set.name, mode: mode.rawValue + name, metrics: metrics, millisecondsPerQuery: added))
+        }
+        Terminal.error(String(
+          format: "re-ranked the first %d hits of %@: %.0f model tokens and %.0f ms per query, %.0f%% of passages from KV pages",
+          reranking.depth, mode.rawValue, result.tokensPerQuery, added, result.pagedFraction * 100))
+      }
+    }
+    print("dataset    mode           queries  R@1    R@5    R@20   MRR    nDCG@10  ms/query")
     for r in rows {
       let name = r.dataset.padding(toLength: 10, withPad: " ", startingAt: 0)
-      let mode = r.mode.padding(toLength: 8, withPad: " ", startingAt: 0)
+      let mode = r.mode.padding(toLength: 14, withPad: " ", startingAt: 0)
       print(String(
         format: "%@ %@ %7d  %.3f  %.3f  %.3f  %.3f  %.3f    %.1f", name, mode, r.metrics.queries,
         r.metrics.recallAt1, r.metrics.recallAt5, r.metrics.recallAt20, r.metrics.mrr, r.metrics.ndcgAt10, r.millisecondsPerQuery))
@@ -226,11 +274,31 @@ extension RetrievalBenchCommand {
         rows.append(PageRow(part: part.rawValue, mode: mode.rawValue, recall: recall, millisecondsPerQuery: p50))
       }
     }
-    print("part        mode      questions  top-1        top-5        top-10       doc@1   p50 ms")
+    if let reranking = try reranking(collection) {
+      for part in FinanceBench.Part.allCases {
+        let asked = questions.filter { bench.part(of: $0.company) == part }
+        guard !asked.isEmpty else { continue }
+        var orders: [String: (reranked: [SearchResult], fused: [SearchResult])] = [:]
+        var times: [Double] = []
+        for question in asked {
+          let start = ContinuousClock.now
+          let results = try retriever.search(question.text, k: 50, mode: .hybrid).results
+          let o = try reranking.rerank(question.text, results)
+          times.append((ContinuousClock.now - start).seconds * 1000)
+          orders[question.text] = (o.reranked, o.fused)
+        }
+        let p50 = times.sorted()[times.count / 2]
+        let reranked = try bench.pageRecall(of: asked) { orders[$0]?.reranked ?? [] }
+        let fused = try bench.pageRecall(of: asked) { orders[$0]?.fused ?? [] }
+        rows.append(PageRow(part: part.rawValue, mode: "hybrid+rerank", recall: reranked, millisecondsPerQuery: p50))
+        rows.append(PageRow(part: part.rawValue, mode: "hybrid+fused", recall: fused, millisecondsPerQuery: p50))
+      }
+    }
+    print("part        mode            questions  top-1        top-5        top-10       doc@1   p50 ms")
     for r in rows {
       func cell(_ n: Int) -> String { "\(n)/\(r.recall.questions)".padding(toLength: 6, withPad: " ", startingAt: 0) + String(format: " %.2f", r.recall.fraction(n)) }
       print(
-        r.part.padding(toLength: 11, withPad: " ", startingAt: 0) + " " + r.mode.padding(toLength: 9, withPad: " ", startingAt: 0)
+        r.part.padding(toLength: 11, withPad: " ", startingAt: 0) + " " + r.mode.padding(toLength: 15, withPad: " ", startingAt: 0)
           + String(format: " %9d  ", r.recall.questions) + cell(r.recall.top1) + "  " + cell(r.recall.top5) + "  " + cell(r.recall.top10)
           + String(format: "  %.2f    %.1f", r.recall.fraction(r.recall.documentTop1), r.millisecondsPerQuery))
     }
