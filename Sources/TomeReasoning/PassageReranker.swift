@@ -43,10 +43,10 @@ public struct PassageReranker: Sendable {
     question: String, passages: [Passage], model: any LanguageModel, pages: (any KVPageSource)?
   ) throws -> (scores: [Double], cost: Cost)? {
     guard let paging = model as? any KVPaging else { return nil }
-    return try scores(question: question, passages: passages, model: paging, pages: pages)
+    return try scoresOpened(question: question, passages: passages, model: paging, pages: pages)
   }
 
-  private func scores<M: KVPaging>(
+  private func scoresOpened<M: KVPaging>(
     question: String, passages: [Passage], model: M, pages: (any KVPageSource)?
   ) throws -> (scores: [Double], cost: Cost) {
     let frame = try model.userMessageFrame()
