@@ -303,7 +303,7 @@ public struct AgentsStrategy: AnsweringStrategy {
           "answer (round \(round), top \(r))", messages: prompts.messages("agents-answer.txt", ["notes": notes, "question": question]),
           parameters: parameters, log: log, streaming: true)
         let sources = top.map(\.source)
-        let evidence = try EvidenceSelector(embedder: prompts.context.embedder, configuration: rag.evidence)
+        let evidence = try EvidenceSelector(embedder: prompts.context.embedder, configuration: rag.evidence, model: prompts.context.model)
           .select(question: question, passages: CoCStrategy.unique(sources))
         log.emit(.evidence(evidence))
         return try AnswerFinisher(support: rag.support).finish(

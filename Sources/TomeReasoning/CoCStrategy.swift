@@ -123,7 +123,7 @@ public struct CoCStrategy: AnsweringStrategy {
         accepted = supported >= configuration.acceptThreshold
       }
       guard accepted else { continue }
-      let evidence = try EvidenceSelector(embedder: context.embedder, configuration: rag.evidence).select(question: question, passages: final)
+      let evidence = try EvidenceSelector(embedder: context.embedder, configuration: rag.evidence, model: context.model).select(question: question, passages: final)
       let shownIDs = Set(final.flatMap(\.chunkIDs))
       let draft = AnswerDraft(
         question: question, strategy: name, text: reply.text, passages: final,

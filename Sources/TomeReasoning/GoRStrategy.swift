@@ -252,7 +252,7 @@ public struct GoRStrategy: AnsweringStrategy {
     let noteLines = notes.map { record in
       Self.note(record, numbers: (record.cited.isEmpty ? Array(record.shown.prefix(1)) : record.cited).compactMap { number[$0] })
     }
-    let evidence = try EvidenceSelector(embedder: context.embedder, configuration: rag.evidence).select(question: question, passages: ordered)
+    let evidence = try EvidenceSelector(embedder: context.embedder, configuration: rag.evidence, model: context.model).select(question: question, passages: ordered)
     log.emit(.evidence(evidence))
     let draft = AnswerDraft(question: question, strategy: name, text: "", passages: ordered, dropped: Array(ranked.dropFirst(kept.count)), evidence: evidence)
     guard !ordered.isEmpty || !notes.isEmpty else { return try prompts.notFound(draft, support: rag.support, log: log) }

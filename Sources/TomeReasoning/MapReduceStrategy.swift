@@ -71,7 +71,7 @@ public struct MapReduceStrategy: AnsweringStrategy {
     log.emit(.passages(used: sources, dropped: []))
     var draft = AnswerDraft(question: question, strategy: name, text: "", passages: sources)
     guard !summaries.isEmpty else { return try prompts.notFound(draft, support: rag.support, log: log) }
-    let evidence = try EvidenceSelector(embedder: context.embedder, configuration: rag.evidence).select(question: question, passages: CoCStrategy.unique(sources))
+    let evidence = try EvidenceSelector(embedder: context.embedder, configuration: rag.evidence, model: context.model).select(question: question, passages: CoCStrategy.unique(sources))
     log.emit(.evidence(evidence))
     draft.evidence = evidence
     return try await prompts.finalAnswer(

@@ -119,7 +119,7 @@ public struct RAGStrategy: AnsweringStrategy {
     let fit = try budget.fit(passages) { try context.model.tokenCount(block($0, number: 10, templates: templates) + "\n\n") }
 
     let evidenceStart = ContinuousClock.now
-    let evidence = try EvidenceSelector(embedder: context.embedder, configuration: configuration.evidence)
+    let evidence = try EvidenceSelector(embedder: context.embedder, configuration: configuration.evidence, model: context.model)
       .select(question: question, passages: fit.kept)
     let evidenceSeconds = (ContinuousClock.now - evidenceStart).seconds
     log.emit(.evidence(evidence))

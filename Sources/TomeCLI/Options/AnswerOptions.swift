@@ -81,6 +81,11 @@ struct AnswerOptions: ParsableArguments {
   var noReorder = false
 
   @Flag(
+    name: .customLong("evidence-attention"),
+    help: "Order evidence sentences by the model's attention from the question (sink-corrected, layer 8) together with the encoder; in-process model only, one extra pass over the passages.")
+  var evidenceAttention = false
+
+  @Flag(
     name: .customLong("no-kv-pages"),
     help: "Read every passage with the model even when the index has stored KV pages for it (`tome kv build`), e.g. to compare.")
   var noKVPages = false
@@ -104,6 +109,9 @@ struct AnswerOptions: ParsableArguments {
     }
     if parallelAgents > 1 && endpoint == nil {
       throw ValidationError("--parallel-agents needs --endpoint: the in-process model reads one window at a time")
+    }
+    if evidenceAttention && endpoint != nil {
+      throw ValidationError("--evidence-attention reads the in-process model's attention; it does not work with --endpoint")
     }
     if let context, context < 64 { throw ValidationError("--context must be at least 64 tokens (got \(context))") }
     if endpoint != nil && model != nil { throw ValidationError("--model and --endpoint exclude each other: one model answers") }
@@ -132,6 +140,7 @@ struct AnswerOptions: ParsableArguments {
       ?? Self.defaultPrompts(environment: ProcessInfo.processInfo.environment, executable: Self.executableURL, workingDirectory: cwd)
     var rag = RAGStrategy.Configuration(ordering: noReorder ? .rank : .edge)
     rag.contextTokens = context
+    if evidenceAttention { rag.evidence.attention = AttentionEvidence() }
     let agentSettings = AgentsStrategy.Configuration(agents: agents, scope: scope, parallel: parallelAgents)
     let strategies = StrategyFactory(
       rag: rag, agents: agentSettings, gor: .init(questions: questions),
