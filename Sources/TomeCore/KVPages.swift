@@ -64,3 +64,27 @@ extension KVPaging {
     return (Array(a.prefix(p)), Array(a.suffix(s)))
   }
 }
+
+extension KVPage {
+  /// The page without its first `k` positions: the keys and values of the positions after
+  /// them, computed with those `k` tokens before them (so a chunk's tail that follows an
+  /// overlap it shares with the chunk before can be spliced after that chunk's page).
+  public func droppingFirst(_ k: Int) -> KVPage {
+    precondition(k >= 0 && k <= tokens.count, "cannot drop \(k) of \(tokens.count) positions")
+    guard k > 0 else { return self }
+    let n = tokens.count
+    let rowBytes = kvDimension * (format == .float16 ? 2 : 1)
+    var payload: [UInt8] = []
+    var scales: [Float] = []
+    payload.reserveCapacity(layerCount * 2 * (n - k) * rowBytes)
+    // Layer-major, K rows then V rows: 2 × layers blocks of n rows each.
+    for block in 0..<(layerCount * 2) {
+      let start = (block * n + k) * rowBytes
+      payload += self.payload[start..<(start + (n - k) * rowBytes)]
+      if format == .int8 { scales += self.scales[(block * n + k)..<(block * n + n)] }
+    }
+    return KVPage(
+      format: format, modelIdentifier: modelIdentifier, layerCount: layerCount, kvDimension: kvDimension,
+      tokens: Array(tokens[k...]), startPosition: startPosition + k, payload: payload, scales: scales)
+  }
+}

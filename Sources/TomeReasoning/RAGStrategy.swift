@@ -154,30 +154,60 @@ public struct RAGStrategy: AnsweringStrategy {
   /// The prompt with stored KV pages in the places of the passages that have one (nil when
   /// the context has no pages, the model cannot import them, or no passage has a page).
   ///
-  /// A page is used only when its tokens are exactly those of the passage's text now (a
-  /// passage merged from neighbouring chunks, or a page from an older tokenizer, is read as
-  /// text), so the model sees the same tokens as without pages; what changes is that a page's
-  /// keys and values were computed without the question and the other passages before it.
+  /// A passage is spliced only when its pages cover its tokens exactly (`pageCover`), so the
+  /// model sees the same tokens as without pages; what changes is that a page's keys and values
+  /// were computed without the question and the other passages before it.
   func pagedPrompt(
     question: String, passages: [Passage], templates: Templates, context: AnsweringContext, log: TraceLog
   ) throws -> PagedPrompt? {
     guard let source = context.kvPages, let model = context.model as? any PagedPrompting, !passages.isEmpty else { return nil }
-    let stored = try source.pages(for: passages.map(\.id), model: model.identifier)
+    let stored = try source.pages(for: passages.flatMap(\.chunkIDs), model: model.identifier)
     var pages: [String: KVPage] = [:]
     var blocks: [String] = []
+    var covered = 0
     for (i, passage) in passages.enumerated() {
       var shown = passage
-      if let page = stored[passage.id], page.tokens == model.tokenize(KVPage.text(ofChunk: passage.text)) {
-        let placeholder = PagedPrompt.placeholder(i + 1)
-        pages[placeholder] = page
-        shown.text = placeholder
+      let candidates = passage.chunkIDs.compactMap { stored[$0] }
+      if let cover = Self.pageCover(model.tokenize(KVPage.text(ofChunk: passage.text)), from: candidates) {
+        let placeholders = cover.indices.map { PagedPrompt.placeholder(pages.count + $0 + 1) }
+        for (placeholder, page) in zip(placeholders, cover) { pages[placeholder] = page }
+        shown.text = placeholders.joined()
+        covered += 1
       }
       blocks.append(try block(shown, number: i + 1, templates: templates))
     }
     log.record(TraceStep(
       kind: .note, label: "kv pages",
-      detail: "\(pages.count) of \(passages.count) passages from stored KV pages (\(pages.values.reduce(0) { $0 + $1.tokens.count }) tokens not read)"))
+      detail: "\(covered) of \(passages.count) passages from stored KV pages (\(pages.values.reduce(0) { $0 + $1.tokens.count }) tokens not read)"))
     guard !pages.isEmpty else { return nil }
     return PagedPrompt(messages: try messages(question: question, blocks: blocks, templates: templates), pages: pages)
+  }
+
+  /// Pages whose tokens, in order, are exactly `tokens`: a passage is one chunk or neighbouring
+  /// chunks joined (their overlapping lines once). The first page must start the passage; each
+  /// next one continues it after dropping the positions it shares with what came before (its
+  /// kept positions were computed after those, as in the document). Nil when no such cover
+  /// exists (a page from another tokenizer, a chunk without a page, lines joined otherwise).
+  static func pageCover(_ tokens: [Int], from pages: [KVPage]) -> [KVPage]? {
+    var remaining = pages
+    var cover: [KVPage] = []
+    var at = 0
+    while at < tokens.count {
+      var next: (index: Int, drop: Int)?
+      search: for (index, page) in remaining.enumerated() {
+        for drop in (cover.isEmpty ? 0...0 : 1...max(1, page.tokens.count - 1)) where drop < page.tokens.count {
+          let tail = page.tokens[drop...]
+          if tail.count <= tokens.count - at, tokens[at..<(at + tail.count)].elementsEqual(tail) {
+            next = (index, drop)
+            break search
+          }
+        }
+      }
+      guard let next else { return nil }
+      let page = remaining.remove(at: next.index).droppingFirst(next.drop)
+      at += page.tokens.count
+      cover.append(page)
+    }
+    return cover.isEmpty ? nil : cover
   }
 }

@@ -59,3 +59,25 @@ import TomeTestSupport
     #expect(PassageReranker.order(scores, fused: true) == [1, 0, 3, 2])
   }
 }
+
+/// `RAGStrategy.pageCover`: which stored pages splice into a passage.
+@Suite struct PageCoverTests {
+  static func page(_ tokens: [Int]) -> KVPage {
+    KVPage(
+      format: .float16, modelIdentifier: "m", layerCount: 1, kvDimension: 1, tokens: tokens, startPosition: 3,
+      payload: [UInt8](repeating: 0, count: 4 * tokens.count), scales: [])
+  }
+
+  @Test("one chunk's page; neighbours joined over their overlap; nothing when the tokens differ")
+  func cover() throws {
+    let a = Self.page([1, 2, 3, 4, 5]), b = Self.page([9, 4, 5, 6, 7]), c = Self.page([8, 7, 20])
+    #expect(RAGStrategy.pageCover([1, 2, 3, 4, 5], from: [b, a])?.map(\.tokens) == [[1, 2, 3, 4, 5]])
+    // a then b (b's first three positions are the overlap: 9 is its leading space) then c.
+    let joined = try #require(RAGStrategy.pageCover([1, 2, 3, 4, 5, 6, 7, 20], from: [c, b, a]))
+    #expect(joined.map(\.tokens) == [[1, 2, 3, 4, 5], [6, 7], [20]])
+    #expect(joined.map(\.startPosition) == [3, 6, 5])
+    #expect(RAGStrategy.pageCover([1, 2, 3, 4, 6], from: [a, b]) == nil)
+    #expect(RAGStrategy.pageCover([1, 2, 3, 4, 5, 6, 7, 21], from: [a, b, c]) == nil)
+    #expect(RAGStrategy.pageCover([2, 3, 4, 5], from: [a]) == nil)
+  }
+}
