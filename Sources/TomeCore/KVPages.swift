@@ -24,18 +24,36 @@ extension KVPage {
   }
 }
 
-/// Chat messages in which placeholders stand for stored pages.
+/// Chat messages in which placeholders stand for stored pages (and for the few tokens between
+/// pages that no page holds).
 ///
-/// Each key of `pages` occurs once in `messages`, where the page's text would be. A page's text
-/// starts with the space that separates it from what comes before, so one space right before a
-/// placeholder is dropped (`[3] ` + placeholder reads as `[3]` + the page).
+/// Each key of `runs` occurs once in `messages`, where the run's text would be. A passage's
+/// text starts with the space that separates it from what comes before (`KVPage.text(ofChunk:)`),
+/// so one space right before a placeholder is dropped (`[3] ` + placeholder reads as `[3]` + the
+/// run).
 public struct PagedPrompt: Sendable {
-  public var messages: [ChatMessage]
-  public var pages: [String: KVPage]
+  /// What a placeholder stands for.
+  public enum Run: Sendable, Hashable {
+    /// A stored page: its keys and values are appended.
+    case page(KVPage)
+    /// Tokens no page holds (the blank lines between two joined chunks, or a word a page
+    /// tokenized otherwise): run through the model.
+    case tokens([Int])
 
-  public init(messages: [ChatMessage], pages: [String: KVPage]) {
+    public var tokens: [Int] {
+      switch self {
+      case .page(let page): page.tokens
+      case .tokens(let tokens): tokens
+      }
+    }
+  }
+
+  public var messages: [ChatMessage]
+  public var runs: [String: Run]
+
+  public init(messages: [ChatMessage], runs: [String: Run]) {
     self.messages = messages
-    self.pages = pages
+    self.runs = runs
   }
 
   /// The placeholder standing for the `n`th page of a prompt (private-use characters, which

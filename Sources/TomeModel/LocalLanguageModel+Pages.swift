@@ -31,7 +31,7 @@ extension LocalLanguageModel: PagedPrompting {
         if shared < head.count { try context.append(tokens: Array(head[shared...])) }
         for part in parts.dropFirst().dropLast() {
           switch part {
-          case .tokens(let tokens): try context.append(tokens: tokens)
+          case .tokens(let tokens): if !tokens.isEmpty { try context.append(tokens: tokens) }
           case .page(let page): try context.importPage(page)
           }
         }
@@ -60,24 +60,27 @@ extension LocalLanguageModel: PagedPrompting {
   ///   to another model.
   func parts(of prompt: PagedPrompt) throws(ModelError) -> [PromptPart] {
     let text = template.render(prompt.messages)
-    var found: [(range: Range<String.Index>, page: KVPage)] = []
-    for (placeholder, page) in prompt.pages {
+    var found: [(range: Range<String.Index>, run: PagedPrompt.Run)] = []
+    for (placeholder, run) in prompt.runs {
       guard let range = text.range(of: placeholder) else {
         throw ModelError(.invalidArgument, "paged prompt: placeholder \(placeholder.debugDescription) not in the messages")
       }
-      guard page.modelIdentifier == identifier else {
+      if case .page(let page) = run, page.modelIdentifier != identifier {
         throw ModelError(.invalidArgument, "KV page of model '\(page.modelIdentifier)' in a prompt for '\(identifier)'")
       }
-      found.append((range, page))
+      found.append((range, run))
     }
     found.sort { $0.range.lowerBound < $1.range.lowerBound }
     var parts: [PromptPart] = []
     var start = text.startIndex
-    for (range, page) in found {
+    for (range, run) in found {
       var before = text[start..<range.lowerBound]
       if before.hasSuffix(" ") { before = before.dropLast() }
       parts.append(.tokens(model.tokenizer.encode(String(before), parseSpecial: true, addSpecial: parts.isEmpty)))
-      parts.append(.page(page))
+      switch run {
+      case .page(let page): parts.append(.page(page))
+      case .tokens(let tokens): parts.append(.tokens(tokens))
+      }
       start = range.upperBound
     }
     parts.append(.tokens(model.tokenizer.encode(String(text[start...]), parseSpecial: true, addSpecial: parts.isEmpty)))

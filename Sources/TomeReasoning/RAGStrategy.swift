@@ -154,23 +154,26 @@ public struct RAGStrategy: AnsweringStrategy {
   /// The prompt with stored KV pages in the places of the passages that have one (nil when
   /// the context has no pages, the model cannot import them, or no passage has a page).
   ///
-  /// A passage is spliced only when its pages cover its tokens exactly (`pageCover`), so the
-  /// model sees the same tokens as without pages; what changes is that a page's keys and values
-  /// were computed without the question and the other passages before it.
+  /// A passage is spliced only when its pages cover its tokens (`pageCover`), so the model sees
+  /// the same tokens as without pages; what changes is that a page's keys and values were
+  /// computed without the question and the other passages before it.
   func pagedPrompt(
     question: String, passages: [Passage], templates: Templates, context: AnsweringContext, log: TraceLog
   ) throws -> PagedPrompt? {
     guard let source = context.kvPages, let model = context.model as? any PagedPrompting, !passages.isEmpty else { return nil }
     let stored = try source.pages(for: passages.flatMap(\.chunkIDs), model: model.identifier)
-    var pages: [String: KVPage] = [:]
+    var runs: [String: PagedPrompt.Run] = [:]
     var blocks: [String] = []
-    var covered = 0
+    var covered = 0, fromPages = 0
     for (i, passage) in passages.enumerated() {
       var shown = passage
       let candidates = passage.chunkIDs.compactMap { stored[$0] }
       if let cover = Self.pageCover(model.tokenize(KVPage.text(ofChunk: passage.text)), from: candidates) {
-        let placeholders = cover.indices.map { PagedPrompt.placeholder(pages.count + $0 + 1) }
-        for (placeholder, page) in zip(placeholders, cover) { pages[placeholder] = page }
+        let placeholders = cover.indices.map { PagedPrompt.placeholder(runs.count + $0 + 1) }
+        for (placeholder, run) in zip(placeholders, cover) {
+          runs[placeholder] = run
+          if case .page(let page) = run { fromPages += page.tokens.count }
+        }
         shown.text = placeholders.joined()
         covered += 1
       }
@@ -178,36 +181,53 @@ public struct RAGStrategy: AnsweringStrategy {
     }
     log.record(TraceStep(
       kind: .note, label: "kv pages",
-      detail: "\(covered) of \(passages.count) passages from stored KV pages (\(pages.values.reduce(0) { $0 + $1.tokens.count }) tokens not read)"))
-    guard !pages.isEmpty else { return nil }
-    return PagedPrompt(messages: try messages(question: question, blocks: blocks, templates: templates), pages: pages)
+      detail: "\(covered) of \(passages.count) passages from stored KV pages (\(fromPages) tokens not read)"))
+    guard covered > 0 else { return nil }
+    return PagedPrompt(messages: try messages(question: question, blocks: blocks, templates: templates), runs: runs)
   }
 
-  /// Pages whose tokens, in order, are exactly `tokens`: a passage is one chunk or neighbouring
-  /// chunks joined (their overlapping lines once). The first page must start the passage; each
-  /// next one continues it after dropping the positions it shares with what came before (its
-  /// kept positions were computed after those, as in the document). Nil when no such cover
-  /// exists (a page from another tokenizer, a chunk without a page, lines joined otherwise).
-  static func pageCover(_ tokens: [Int], from pages: [KVPage]) -> [KVPage]? {
+  /// Pages, and the few tokens between them, that make up exactly `tokens`: a passage is one
+  /// chunk or neighbouring chunks joined (overlapping lines once, blank lines between). A page
+  /// continues the passage from where its tokens match it, after dropping the positions it
+  /// shares with what came before (its kept positions were computed after those, as in the
+  /// document). Tokens no page supplies (the blank lines between chunks; a chunk's first word,
+  /// which its page holds with a leading space) are read, at most `maximumGap` of them.
+  /// Nil when no cover exists (a chunk without a page, a page from another tokenizer).
+  static func pageCover(_ tokens: [Int], from pages: [KVPage], maximumGap: Int = 8) -> [PagedPrompt.Run]? {
     var remaining = pages
-    var cover: [KVPage] = []
+    var cover: [PagedPrompt.Run] = []
+    var gap: [Int] = []
+    var gaps = 0
     var at = 0
     while at < tokens.count {
       var next: (index: Int, drop: Int)?
       search: for (index, page) in remaining.enumerated() {
-        for drop in (cover.isEmpty ? 0...0 : 1...max(1, page.tokens.count - 1)) where drop < page.tokens.count {
+        for drop in 0..<page.tokens.count {
           let tail = page.tokens[drop...]
+          // A short tail matches by chance (a newline, a full stop): ask for a real stretch.
+          guard tail.count >= min(4, page.tokens.count) else { break }
           if tail.count <= tokens.count - at, tokens[at..<(at + tail.count)].elementsEqual(tail) {
             next = (index, drop)
             break search
           }
         }
       }
-      guard let next else { return nil }
+      guard let next else {
+        gap.append(tokens[at])
+        gaps += 1
+        guard gaps <= maximumGap else { return nil }
+        at += 1
+        continue
+      }
+      if !gap.isEmpty {
+        cover.append(.tokens(gap))
+        gap = []
+      }
       let page = remaining.remove(at: next.index).droppingFirst(next.drop)
       at += page.tokens.count
-      cover.append(page)
+      cover.append(.page(page))
     }
-    return cover.isEmpty ? nil : cover
+    if !gap.isEmpty { cover.append(.tokens(gap)) }
+    return cover.contains { if case .page = $0 { true } else { false } } ? cover : nil
   }
 }

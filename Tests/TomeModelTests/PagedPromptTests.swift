@@ -32,10 +32,10 @@ import TomeCore
   func sameTokens() throws {
     let lm = try model()
     let placeholders = Self.passages.indices.map { PagedPrompt.placeholder($0 + 1) }
-    var pages: [String: KVPage] = [:]
-    for (i, text) in Self.passages.enumerated() { pages[placeholders[i]] = try page(text, lm, format: .int8) }
+    var pages: [String: PagedPrompt.Run] = [:]
+    for (i, text) in Self.passages.enumerated() { pages[placeholders[i]] = .page(try page(text, lm, format: .int8)) }
     let messages: [ChatMessage] = [.system("Answer from the passages."), .user(Self.user(placeholders))]
-    let parts = try lm.parts(of: PagedPrompt(messages: messages, pages: pages))
+    let parts = try lm.parts(of: PagedPrompt(messages: messages, runs: pages))
     #expect(parts.count == 2 * Self.passages.count + 1)
     let flattened = parts.flatMap { part -> [Int] in
       switch part {
@@ -47,11 +47,13 @@ import TomeCore
     #expect(flattened == written)
     // A page of another model is refused, and so is a placeholder missing from the messages.
     var foreign = pages
-    foreign[placeholders[0]]?.modelIdentifier = "other.gguf"
-    #expect(throws: ModelError.self) { try lm.parts(of: PagedPrompt(messages: messages, pages: foreign)) }
+    var other = try page(Self.passages[0], lm, format: .int8)
+    other.modelIdentifier = "other.gguf"
+    foreign[placeholders[0]] = .page(other)
+    #expect(throws: ModelError.self) { try lm.parts(of: PagedPrompt(messages: messages, runs: foreign)) }
     var extra = pages
     extra[PagedPrompt.placeholder(9)] = pages[placeholders[0]]
-    #expect(throws: ModelError.self) { try lm.parts(of: PagedPrompt(messages: messages, pages: extra)) }
+    #expect(throws: ModelError.self) { try lm.parts(of: PagedPrompt(messages: messages, runs: extra)) }
   }
 
   @Test("an f16 page imported where it was computed answers exactly as reading its text; int8 pages answer from the passages")
@@ -61,17 +63,17 @@ import TomeCore
     let rest = "\n\nQuestion: When does the last ferry leave? Answer with the time."
     let parameters = GenerationParameters.greedy(maxTokens: 12)
     let read = try await lm.reply(to: [.user(KVPage.text(ofChunk: text) + rest)], parameters: parameters)
-    let paged = PagedPrompt(messages: [.user(PagedPrompt.placeholder(1) + rest)], pages: [PagedPrompt.placeholder(1): try page(text, lm, format: .float16)])
+    let paged = PagedPrompt(messages: [.user(PagedPrompt.placeholder(1) + rest)], runs: [PagedPrompt.placeholder(1): .page(try page(text, lm, format: .float16))])
     var imported = ""
     for try await piece in lm.stream(paged, parameters: parameters) { imported += piece }
     #expect(imported == read)
 
     // Three int8 pages, each computed on its own and moved to its place in the prompt.
     let placeholders = Self.passages.indices.map { PagedPrompt.placeholder($0 + 1) }
-    var pages: [String: KVPage] = [:]
-    for (i, text) in Self.passages.enumerated() { pages[placeholders[i]] = try page(text, lm, format: .int8) }
+    var pages: [String: PagedPrompt.Run] = [:]
+    for (i, text) in Self.passages.enumerated() { pages[placeholders[i]] = .page(try page(text, lm, format: .int8)) }
     var answer = ""
-    for try await piece in lm.stream(PagedPrompt(messages: [.user(Self.user(placeholders))], pages: pages), parameters: parameters) {
+    for try await piece in lm.stream(PagedPrompt(messages: [.user(Self.user(placeholders))], runs: pages), parameters: parameters) {
       answer += piece
     }
     #expect(answer.contains("22:40"), "\(answer)")

@@ -68,16 +68,29 @@ import TomeTestSupport
       payload: [UInt8](repeating: 0, count: 4 * tokens.count), scales: [])
   }
 
-  @Test("one chunk's page; neighbours joined over their overlap; nothing when the tokens differ")
-  func cover() throws {
-    let a = Self.page([1, 2, 3, 4, 5]), b = Self.page([9, 4, 5, 6, 7]), c = Self.page([8, 7, 20])
-    #expect(RAGStrategy.pageCover([1, 2, 3, 4, 5], from: [b, a])?.map(\.tokens) == [[1, 2, 3, 4, 5]])
-    // a then b (b's first three positions are the overlap: 9 is its leading space) then c.
-    let joined = try #require(RAGStrategy.pageCover([1, 2, 3, 4, 5, 6, 7, 20], from: [c, b, a]))
-    #expect(joined.map(\.tokens) == [[1, 2, 3, 4, 5], [6, 7], [20]])
-    #expect(joined.map(\.startPosition) == [3, 6, 5])
-    #expect(RAGStrategy.pageCover([1, 2, 3, 4, 6], from: [a, b]) == nil)
-    #expect(RAGStrategy.pageCover([1, 2, 3, 4, 5, 6, 7, 21], from: [a, b, c]) == nil)
-    #expect(RAGStrategy.pageCover([2, 3, 4, 5], from: [a]) == nil)
+  /// What each run holds: a page's tokens and start, or the tokens read.
+  static func describe(_ runs: [PagedPrompt.Run]?) -> [String]? {
+    runs?.map {
+      switch $0 {
+      case .page(let p): "page \(p.tokens) at \(p.startPosition)"
+      case .tokens(let t): "read \(t)"
+      }
+    }
+  }
+
+  @Test("one chunk's page; neighbours joined over their overlap or across a gap; nothing when too much is missing")
+  func cover() {
+    let a = Self.page([1, 2, 3, 4, 5]), b = Self.page([9, 4, 5, 6, 7, 8, 10]), c = Self.page([30, 31, 32, 33, 34])
+    #expect(Self.describe(RAGStrategy.pageCover([1, 2, 3, 4, 5], from: [b, a])) == ["page [1, 2, 3, 4, 5] at 3"])
+    // a, then b after its three overlapping positions (9 is its leading space).
+    #expect(
+      Self.describe(RAGStrategy.pageCover([1, 2, 3, 4, 5, 6, 7, 8, 10], from: [b, a]))
+        == ["page [1, 2, 3, 4, 5] at 3", "page [6, 7, 8, 10] at 6"])
+    // a, two blank-line tokens and c's first word spelt without its space (29), then c's rest.
+    #expect(
+      Self.describe(RAGStrategy.pageCover([1, 2, 3, 4, 5, 50, 50, 29, 31, 32, 33, 34], from: [a, c]))
+        == ["page [1, 2, 3, 4, 5] at 3", "read [50, 50, 29]", "page [31, 32, 33, 34] at 4"])
+    #expect(RAGStrategy.pageCover([1, 2, 3, 4, 5, 6], from: [c]) == nil)
+    #expect(RAGStrategy.pageCover(Array(40..<60), from: [a]) == nil)
   }
 }
