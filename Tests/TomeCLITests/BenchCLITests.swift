@@ -10,6 +10,37 @@ import TomeTestSupport
   /// The shared data folder for the child (it looks for the essays there).
   var environment: [String: String] { ["TOME_SHARED": SharedData.root.path, "TOME_MODELS": SharedData.models.path] }
 
+  @Test("tome bench retrieval --rerank --kv-pages on a tiny SQuAD file: re-ranked and fused rows, every passage from a page")
+  func retrievalRerank() throws {
+    let dir = try TemporaryDirectory()
+    let paragraphs = [
+      ("The Apollo program landed twelve astronauts on the Moon between 1969 and 1972.", "How many astronauts landed on the Moon?"),
+      ("Photosynthesis converts light energy into chemical energy stored in glucose.", "What does photosynthesis produce?"),
+      ("The Treaty of Westphalia ended the Thirty Years' War in 1648.", "When did the Thirty Years' War end?"),
+    ]
+    let data: [String: Any] = [
+      "data": [[
+        "title": "Mixed",
+        "paragraphs": paragraphs.enumerated().map { i, p in
+          ["context": p.0, "qas": [["id": "q\(i)", "question": p.1, "answers": [["text": "x", "answer_start": 0]]]]] as [String: Any]
+        },
+      ]]
+    ]
+    try JSONSerialization.data(withJSONObject: data).write(to: dir.url.appendingPathComponent("tiny.json"))
+    let result = try TomeBinary.run(
+      ["bench", "retrieval", "squad", "tiny.json", "--modes", "hybrid", "--rerank", "3", "--kv-pages", "--json", "rr.json"],
+      in: dir.url, environment: environment)
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stdout.contains("hybrid+rerank") && result.stdout.contains("hybrid+fused"), "\(result.stdout)")
+    #expect(result.stderr.contains("100% of passages from KV pages"), "\(result.stderr)")
+    let rows = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.url.appendingPathComponent("rr.json"))) as? [[String: Any]])
+    #expect(rows.map { $0["mode"] as? String } == ["hybrid", "hybrid+rerank", "hybrid+fused"])
+    let reranked = try #require(rows[1]["metrics"] as? [String: Any])
+    #expect(reranked["recallAt1"] as? Double == 1, "\(rows)")
+    let bad = try TomeBinary.run(["bench", "retrieval", "squad", "tiny.json", "--kv-pages"], in: dir.url, environment: environment)
+    #expect(bad.status == 2 && bad.stderr.contains("--kv-pages is for --rerank"), "\(bad.stderr)")
+  }
+
   @Test("tome bench niah on a 2k haystack: JSON with one cell per depth, an SVG heatmap that parses, an HTML report")
   func niahSmall() throws {
     let dir = try TemporaryDirectory()

@@ -106,7 +106,7 @@ struct RetrievalBenchCommand: AsyncParsableCommand {
     let reranker = try PassageReranker(library: PromptLibrary(directory: directory))
     let chatModel = try model.directory.loadChatModel()
     if kvPages {
-      try KVCommand.build(collection: collection, model: chatModel, format: .int8, output: OutputOptions())
+      try KVCommand.build(collection: collection, model: chatModel, format: .int8, quiet: false)
     }
     return RerankEvaluation(reranker: reranker, model: chatModel, pages: kvPages ? KVPageStore(collection: collection) : nil, depth: rerank)
   }

@@ -123,7 +123,7 @@ struct IngestCommand: AsyncParsableCommand {
       }
     }
     if kvPages {
-      try KVCommand.build(collection: collection, model: try model.directory.loadChatModel(), format: .int8, output: output)
+      try KVCommand.build(collection: collection, model: try model.directory.loadChatModel(), format: .int8, quiet: output.quiet || output.json)
     }
 
     if !output.json {

@@ -36,9 +36,10 @@ struct KVCommand: AsyncParsableCommand {
       """,
     subcommands: [KVBuildCommand.self, KVStatusCommand.self, KVDropCommand.self])
 
-  /// Builds the missing pages with progress on a terminal, and says what was done.
-  static func build(collection: Collection, model: any LanguageModel, format: KVPageFormat, output: OutputOptions) throws {
-    let showProgress = Terminal.stderrIsTTY && !output.quiet && !output.json
+  /// Builds the missing pages with progress on a terminal, and says what was done (unless
+  /// `quiet`: the summary line goes to stdout, which `--json` keeps for JSON).
+  static func build(collection: Collection, model: any LanguageModel, format: KVPageFormat, quiet: Bool) throws {
+    let showProgress = Terminal.stderrIsTTY && !quiet
     let throttle = ProgressThrottle()
     let started = ContinuousClock.now
     let report = try KVPageStore(collection: collection).build(model: model, format: format) { done, total in
@@ -49,7 +50,7 @@ struct KVCommand: AsyncParsableCommand {
       FileHandle.standardError.write(Data(String(format: "\r\u{1B}[KKV pages %d/%d chunks  %.1f chunks/s%@", done, total, rate, eta).utf8))
     }
     if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-    guard !output.quiet && !output.json else { return }
+    guard !quiet else { return }
     var line = "KV pages: \(report.built) built (\(report.tokens) tokens, "
       + ByteCountFormatter.string(fromByteCount: report.bytes, countStyle: .file)
       + ") for \(model.identifier) in \(Terminal.duration(report.seconds))"
@@ -77,7 +78,7 @@ struct KVBuildCommand: AsyncParsableCommand {
     let collection = try Collection(location: index.location, create: false)
     let file = model.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath, relativeTo: Terminal.workingDirectory) }
     let languageModel = try LanguageModelSource.local(file: file, template: chatTemplate.format).load(models: models.directory, environment: [:])
-    try KVCommand.build(collection: collection, model: languageModel, format: format, output: output)
+    try KVCommand.build(collection: collection, model: languageModel, format: format, quiet: output.quiet || output.json)
   }
 }
 
