@@ -3,7 +3,7 @@ import Foundation
 
 extension LocalLanguageModel: PagedPrompting {
   /// One run of a paged prompt: tokens to evaluate, or a stored page to append.
-  enum PromptPart: Equatable {
+  enum PromptPart: Equatable, Sendable {
     case tokens([Int])
     case page(KVPage)
   }
@@ -13,45 +13,26 @@ extension LocalLanguageModel: PagedPrompting {
     do { parts = try self.parts(of: prompt) } catch {
       return AsyncThrowingStream { $0.finish(throwing: error) }
     }
-    let model = self.model
-    let reuse = self.reuse
-    let (stream, continuation) = AsyncThrowingStream<String, any Error>.makeStream()
-    let cancelled = CancellationFlag()
-    continuation.onTermination = { _ in cancelled.cancel() }
-    let thread = Thread {
-      do {
-        guard case .tokens(let head) = parts.first, case .tokens(let tail) = parts.last, parts.count > 1 else {
-          throw ModelError(.invalidArgument, "a paged prompt starts and ends with text")
-        }
-        let context = reuse.take() ?? model.makeContext()
-        var shared = 0
-        let cached = context.cachedTokens
-        while shared < min(cached.count, head.count) && cached[shared] == head[shared] { shared += 1 }
-        context.truncate(to: shared)
-        if shared < head.count { try context.append(tokens: Array(head[shared...])) }
-        for part in parts.dropFirst().dropLast() {
-          switch part {
-          case .tokens(let tokens): if !tokens.isEmpty { try context.append(tokens: tokens) }
-          case .page(let page): try context.importPage(page)
-          }
-        }
-        try context.generate(prompt: tail, parameters: parameters) { piece in
-          guard !cancelled.isCancelled else { return false }
-          if case .terminated = continuation.yield(piece) { return false }
-          return true
-        }
-        // Only the head is computed as any prompt would compute it: imported keys and values
-        // must not be reused as if a later prompt had computed them.
-        context.truncate(to: head.count)
-        reuse.put(context)
-        continuation.finish()
-      } catch {
-        continuation.finish(throwing: error)
+    return Self.streamOnThread(model: model, reuse: reuse) { context, emit in
+      guard case .tokens(let head) = parts.first, case .tokens(let tail) = parts.last, parts.count > 1 else {
+        throw ModelError(.invalidArgument, "a paged prompt starts and ends with text")
       }
+      var shared = 0
+      let cached = context.cachedTokens
+      while shared < min(cached.count, head.count) && cached[shared] == head[shared] { shared += 1 }
+      context.truncate(to: shared)
+      if shared < head.count { try context.append(tokens: Array(head[shared...])) }
+      for part in parts.dropFirst().dropLast() {
+        switch part {
+        case .tokens(let tokens): if !tokens.isEmpty { try context.append(tokens: tokens) }
+        case .page(let page): try context.importPage(page)
+        }
+      }
+      try context.generate(prompt: tail, parameters: parameters, onText: emit)
+      // Only the head is computed as any prompt would compute it: imported keys and values
+      // must not be reused as if a later prompt had computed them.
+      context.truncate(to: head.count)
     }
-    thread.stackSize = 8 << 20
-    thread.start()
-    return stream
   }
 
   /// `prompt` rendered with the chat template and cut at its placeholders: the text between

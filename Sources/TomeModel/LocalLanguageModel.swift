@@ -65,18 +65,30 @@ public struct LocalLanguageModel: LanguageModel, KVPaging {
   static func stream(
     model: LlamaModel, prompt: [Int], parameters: GenerationParameters, reuse: ContextSlot
   ) -> AsyncThrowingStream<String, any Error> {
+    streamOnThread(model: model, reuse: reuse) { context, emit in
+      // Keep the longest cached prefix (at least one prompt token is evaluated, for logits).
+      var shared = 0
+      let cached = context.cachedTokens
+      while shared < min(cached.count, prompt.count - 1) && cached[shared] == prompt[shared] { shared += 1 }
+      context.truncate(to: shared)
+      try context.generate(prompt: Array(prompt[shared...]), parameters: parameters, onText: emit)
+    }
+  }
+
+  /// Runs `body` on a thread of its own (the cooperative pool stays free) with the parked
+  /// context, or a new one, streaming the text it emits; `emit` returns false once the
+  /// consumer has gone. The context is parked again when `body` returns.
+  static func streamOnThread(
+    model: LlamaModel, reuse: ContextSlot,
+    _ body: @escaping @Sendable (LlamaContext, (String) -> Bool) throws -> Void
+  ) -> AsyncThrowingStream<String, any Error> {
     let (stream, continuation) = AsyncThrowingStream<String, any Error>.makeStream()
     let cancelled = CancellationFlag()
     continuation.onTermination = { _ in cancelled.cancel() }
     let thread = Thread {
       do {
         let context = reuse.take() ?? model.makeContext()
-        // Keep the longest cached prefix (at least one prompt token is evaluated, for logits).
-        var shared = 0
-        let cached = context.cachedTokens
-        while shared < min(cached.count, prompt.count - 1) && cached[shared] == prompt[shared] { shared += 1 }
-        context.truncate(to: shared)
-        try context.generate(prompt: Array(prompt[shared...]), parameters: parameters) { piece in
+        try body(context) { piece in
           guard !cancelled.isCancelled else { return false }
           if case .terminated = continuation.yield(piece) { return false }
           return true
