@@ -87,7 +87,7 @@ public struct RerankEvaluation: Sendable {
     let head = Array(results.prefix(depth))
     let passages = head.map { Passage(id: $0.chunkID, text: $0.chunk.text, span: $0.chunk.span, score: $0.score) }
     guard let (scores, cost) = try reranker.scores(question: question, passages: passages, model: model, pages: pages) else {
-      throw RerankUnavailable(model: model.identifier)
+      throw ReasoningError.rerankUnavailable(model: model.identifier)
     }
     let rest = results.dropFirst(depth)
     return (
@@ -104,10 +104,4 @@ public struct RerankEvaluation: Sendable {
       return seen.insert(name).inserted ? name : nil
     }
   }
-}
-
-/// The model cannot re-rank (it does not expose its cache).
-public struct RerankUnavailable: Error, CustomStringConvertible, Sendable {
-  public var model: String
-  public var description: String { "\(model) cannot re-rank: re-ranking needs the in-process model" }
 }

@@ -91,8 +91,15 @@ public struct CollectionReader: CorpusReader {
       document: stored.documentID)
   }
 
-  public func passages(for question: String, budget: Int, cost: (Passage, Int) throws -> Int) throws -> [Passage] {
-    let hits = try retriever.search(question, k: configuration.k, mode: configuration.mode, documents: scope).results
+  public func passages(
+    for question: String, budget: Int, rerank: HitReranking?, cost: (Passage, Int) throws -> Int
+  ) throws -> [Passage] {
+    var hits = try retriever.search(question, k: max(configuration.k, rerank?.depth ?? 0), mode: configuration.mode, documents: scope).results
+    if let rerank {
+      let head = Array(hits.prefix(rerank.depth))
+      let order = try rerank.order(head.map { Passage(id: $0.chunkID, text: $0.chunk.text, span: $0.chunk.span, score: $0.score) })
+      hits = Array((order.map { head[$0] } + hits.dropFirst(rerank.depth)).prefix(configuration.k))
+    }
     guard !hits.isEmpty else { return [] }
     let store = retriever.collection.store
     let stored = try store.chunks(ids: hits.map(\.chunkID))

@@ -34,8 +34,11 @@ public protocol CorpusReader: Sendable {
   func search(_ query: String, k: Int, documents: Set<DocumentID>?) throws -> [Passage]
   /// `rag`'s passages for `question`: the best hits, neighbours merged, each grown by its
   /// same-section neighbours while `budget` tokens allow (`cost` prices a passage at a prompt
-  /// number). Best first.
-  func passages(for question: String, budget: Int, cost: (Passage, Int) throws -> Int) throws -> [Passage]
+  /// number). Best first. With `rerank`, the first `rerank.depth` hits are put in its order
+  /// first and the reader's usual number of them kept.
+  func passages(
+    for question: String, budget: Int, rerank: HitReranking?, cost: (Passage, Int) throws -> Int
+  ) throws -> [Passage]
   /// Every chunk of `document` in order.
   func chunks(of document: DocumentID) throws -> [Passage]
   /// The chunks within `radius` ordinals of `chunk` in its document, in order (itself included).
@@ -46,7 +49,25 @@ public protocol CorpusReader: Sendable {
   func vectors(of chunks: [ChunkID]) throws -> [ChunkID: [Float]]
 }
 
+/// A second ordering of the first search hits (the model as a re-ranker, `PassageReranker`).
+public struct HitReranking {
+  /// Hits handed to `order`.
+  public var depth: Int
+  /// The indices of the hits, best first.
+  public var order: ([Passage]) throws -> [Int]
+
+  public init(depth: Int, order: @escaping ([Passage]) throws -> [Int]) {
+    self.depth = depth
+    self.order = order
+  }
+}
+
 extension CorpusReader {
+  /// `passages(for:budget:rerank:cost:)` in the search's own order.
+  public func passages(for question: String, budget: Int, cost: (Passage, Int) throws -> Int) throws -> [Passage] {
+    try passages(for: question, budget: budget, rerank: nil, cost: cost)
+  }
+
   /// Metadata of the documents behind `passages`, in order of first appearance.
   public func documents(of passages: [Passage]) throws -> [DocumentInfo] {
     let wanted = passages.compactMap(\.document)

@@ -24,16 +24,20 @@ public struct RAGStrategy: AnsweringStrategy {
     /// Use at most this many tokens of the model's context (nil = all of `contextLength`):
     /// a small model reads a long prompt slowly and answers worse.
     public var contextTokens: Int?
+    /// Re-rank this many first hits with the model (`PassageReranker`, fused with the search's
+    /// order) before keeping the usual number (nil: the search's order). In-process model only.
+    public var rerankDepth: Int?
     public var support: SupportCheck
 
     public init(
       ordering: EdgeOrdering = .edge, evidence: EvidenceSelector.Configuration = .init(),
-      minimumEvidenceScore: Double = 0.2, contextTokens: Int? = nil, support: SupportCheck = .init()
+      minimumEvidenceScore: Double = 0.2, contextTokens: Int? = nil, rerankDepth: Int? = nil, support: SupportCheck = .init()
     ) {
       self.ordering = ordering
       self.evidence = evidence
       self.minimumEvidenceScore = minimumEvidenceScore
       self.contextTokens = contextTokens
+      self.rerankDepth = rerankDepth
       self.support = support
     }
   }
@@ -102,9 +106,28 @@ public struct RAGStrategy: AnsweringStrategy {
   public func run(question: String, context: AnsweringContext, log: TraceLog) async throws -> Answer {
     let budget = try passageBudget(question: question, context: context)
     let passages = try log.timed(.search, "passages", detail: question, count: \.count) {
-      try context.reader.passages(for: question, budget: budget) { try passageCost($0, number: $1, context: context) }
+      try context.reader.passages(for: question, budget: budget, rerank: try reranking(question, context: context, log: log)) {
+        try passageCost($0, number: $1, context: context)
+      }
     }
     return try await answer(question: question, passages: passages, context: context, log: log)
+  }
+
+  /// The re-ranking `rerankDepth` asks for (nil when off); each use is a trace step.
+  func reranking(_ question: String, context: AnsweringContext, log: TraceLog) throws -> HitReranking? {
+    guard let depth = configuration.rerankDepth else { return nil }
+    let reranker = try PassageReranker(library: context.prompts)
+    return HitReranking(depth: depth) { hits in
+      let start = ContinuousClock.now
+      guard let (scores, cost) = try reranker.scores(question: question, passages: hits, model: context.model, pages: context.kvPages) else {
+        throw ReasoningError.rerankUnavailable(model: context.model.identifier)
+      }
+      log.record(TraceStep(
+        kind: .note, label: "rerank",
+        detail: "\(hits.count) hits by the likelihood of the question (\(cost.paged) from KV pages, \(cost.tokens) tokens run)",
+        seconds: (ContinuousClock.now - start).seconds))
+      return PassageReranker.order(scores, fused: true)
+    }
   }
 
   /// Answers `question` from `passages` (best first): fits them, picks evidence, asks once and

@@ -11,6 +11,7 @@ public struct ReasoningError: Error, CustomStringConvertible, Sendable, Equatabl
     case windowTooSmall(strategy: String, needed: Int, available: Int)
     case attentionUnavailable(model: String)
     case attentionLayerOutOfRange(layer: Int, layers: Int)
+    case rerankUnavailable(model: String)
   }
 
   private var code: Code
@@ -46,6 +47,10 @@ public struct ReasoningError: Error, CustomStringConvertible, Sendable, Equatabl
   public static func attentionUnavailable(model: String) -> ReasoningError {
     ReasoningError(code: .attentionUnavailable(model: model))
   }
+  /// Re-ranking scores with the model's log-probabilities over its own cache.
+  public static func rerankUnavailable(model: String) -> ReasoningError {
+    ReasoningError(code: .rerankUnavailable(model: model))
+  }
   /// `attend`'s layer is not one of the model's.
   public static func attentionLayerOutOfRange(layer: Int, layers: Int) -> ReasoningError {
     ReasoningError(code: .attentionLayerOutOfRange(layer: layer, layers: layers))
@@ -56,7 +61,7 @@ public struct ReasoningError: Error, CustomStringConvertible, Sendable, Equatabl
   public var isRequestProblem: Bool {
     switch code {
     case .questionTooLong, .contextTooSmall, .emptyQuestion, .invalidMaxTokens, .windowTooSmall, .attentionUnavailable,
-      .attentionLayerOutOfRange:
+      .attentionLayerOutOfRange, .rerankUnavailable:
       true
     case .missingTemplate, .unreadableTemplate, .unknownPlaceholder: false
     }
@@ -84,6 +89,8 @@ public struct ReasoningError: Error, CustomStringConvertible, Sendable, Equatabl
       return "attend needs the in-process model: it reads the model's attention, which \(model) does not offer (drop --endpoint or choose another --strategy)"
     case .attentionLayerOutOfRange(let layer, let layers):
       return "attend reads layer \(layer), but the model has layers 0…\(layers - 1)"
+    case .rerankUnavailable(let model):
+      return "re-ranking needs the in-process model: it scores passages with the model's own cache, which \(model) does not offer (drop --endpoint or --rerank)"
     }
   }
 }

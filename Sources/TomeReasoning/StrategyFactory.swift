@@ -25,7 +25,7 @@ public struct StrategyFactory: Sendable, Hashable {
 
   /// The prompt templates `kind` reads (checked before a model is loaded).
   public static func templates(for kind: StrategyKind) -> [String] {
-    let rag = ["rag-system.txt", "rag-answer.txt", "rag-passage.txt"]
+    let rag = ["rag-system.txt", "rag-answer.txt", "rag-passage.txt", "rerank-question.txt"]
     let coc = ["coc-clarify.txt", "choice-relevant.txt", "coc-clarify-answer.txt", "coc-answer.txt", "choice-supported.txt"]
     let agents = ["choice-relevant.txt", "agents-extract.txt", "choice-answerable.txt", "agents-answer.txt"]
     let gor = ["gor-question.txt", "gor-answer.txt"]

@@ -11,7 +11,7 @@ import TomeTestSupport
     return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
   }
 
-  @Test("ingest --kv-pages stores a page per chunk; ask splices them (--no-kv-pages does not); drop deletes them")
+  @Test("ingest --kv-pages stores a page per chunk; ask splices them (--no-kv-pages does not) and re-ranks from them; drop deletes them")
   func pagesEndToEnd() throws {
     let dir = try TemporaryDirectory()
     try FileManager.default.createDirectory(at: dir.url.appendingPathComponent("essays"), withIntermediateDirectories: true)
@@ -34,6 +34,13 @@ import TomeTestSupport
     let read = try TomeBinary.run(question + ["--no-kv-pages"], in: dir.url)
     #expect(read.status == 0, "\(read.stderr)")
     #expect(!(read.stdout + read.stderr).contains("kv pages"))
+
+    // Re-ranking reads the passages from their pages: only the question's tokens are run.
+    let reranked = try TomeBinary.run(["ask", "-k", "3", "--rerank", "6", "--max-tokens", "8", "--trace", "What is a super-angel?"], in: dir.url)
+    #expect(reranked.status == 0, "\(reranked.stderr)")
+    #expect((reranked.stdout + reranked.stderr).contains("6 hits by the likelihood of the question (6 from KV pages"), "\(reranked.stdout + reranked.stderr)")
+    let remote = try TomeBinary.run(["ask", "--rerank", "6", "--endpoint", "http://127.0.0.1:9", "anything"], in: dir.url)
+    #expect(remote.status == 2 && remote.stderr.contains("--rerank"), "\(remote.stderr)")
 
     let again = try TomeBinary.run(["kv", "build"], in: dir.url)
     #expect(again.status == 0 && again.stdout.contains("0 built"), "\(again.stdout)\(again.stderr)")

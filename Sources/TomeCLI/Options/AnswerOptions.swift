@@ -80,6 +80,13 @@ struct AnswerOptions: ParsableArguments {
   @Flag(name: .long, help: "Keep passages in rank order instead of edge order.")
   var noReorder = false
 
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Re-rank the first N hits by the likelihood of the question after each passage (in-process model; cheap with `tome kv build`), then keep -k.",
+      valueName: "n"))
+  var rerank: Int?
+
   @Flag(
     name: .customLong("evidence-attention"),
     help: "Order evidence sentences by the model's attention from the question (sink-corrected, layer 8) together with the encoder; in-process model only, one extra pass over the passages.")
@@ -109,6 +116,10 @@ struct AnswerOptions: ParsableArguments {
     }
     if parallelAgents > 1 && endpoint == nil {
       throw ValidationError("--parallel-agents needs --endpoint: the in-process model reads one window at a time")
+    }
+    if let rerank {
+      guard (1...200).contains(rerank) else { throw ValidationError("--rerank must be between 1 and 200 (got \(rerank))") }
+      if endpoint != nil { throw ValidationError("--rerank scores with the in-process model's cache; it does not work with --endpoint") }
     }
     if evidenceAttention && endpoint != nil {
       throw ValidationError("--evidence-attention reads the in-process model's attention; it does not work with --endpoint")
@@ -141,6 +152,7 @@ struct AnswerOptions: ParsableArguments {
     var rag = RAGStrategy.Configuration(ordering: noReorder ? .rank : .edge)
     rag.contextTokens = context
     if evidenceAttention { rag.evidence.attention = AttentionEvidence() }
+    rag.rerankDepth = rerank
     let agentSettings = AgentsStrategy.Configuration(agents: agents, scope: scope, parallel: parallelAgents)
     let strategies = StrategyFactory(
       rag: rag, agents: agentSettings, gor: .init(questions: questions),
