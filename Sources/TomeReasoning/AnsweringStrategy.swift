@@ -152,10 +152,21 @@ public struct ModelCall: Sendable {
     until: (@Sendable (String) -> Bool)? = nil
   ) async throws -> Reply {
     let promptTokens = try model.promptTokenCount(messages)
+    return try await collect(
+      label, promptTokens: promptTokens, log: log, streaming: streaming, until: until,
+      stream: { model.stream(messages, parameters: parameters) })
+  }
+
+  /// Reads a reply from `stream` (started when called), recording it as a model call of
+  /// `promptTokens`.
+  func collect(
+    _ label: String, promptTokens: Int, log: TraceLog, streaming: Bool, until: (@Sendable (String) -> Bool)?,
+    stream: () -> AsyncThrowingStream<String, any Error>
+  ) async throws -> Reply {
     let start = ContinuousClock.now
     var ttft: Double?
     var text = ""
-    for try await piece in model.stream(messages, parameters: parameters) {
+    for try await piece in stream() {
       if ttft == nil { ttft = (ContinuousClock.now - start).seconds }
       text += piece
       if streaming { log.emit(.text(piece)) }

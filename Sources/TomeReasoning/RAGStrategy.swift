@@ -25,16 +25,21 @@ public struct RAGStrategy: AnsweringStrategy {
     /// a small model reads a long prompt slowly and answers worse.
     public var contextTokens: Int?
     public var support: SupportCheck
+    /// GemFilter on the answering prompt (nil: none): `rag`'s passages and `attend`'s carried
+    /// sentences are cut to `keptTokens` by a middle layer before the model answers.
+    public var filter: GemFilter.Configuration?
 
     public init(
       ordering: EdgeOrdering = .edge, evidence: EvidenceSelector.Configuration = .init(),
-      minimumEvidenceScore: Double = 0.2, contextTokens: Int? = nil, support: SupportCheck = .init()
+      minimumEvidenceScore: Double = 0.2, contextTokens: Int? = nil, support: SupportCheck = .init(),
+      filter: GemFilter.Configuration? = nil
     ) {
       self.ordering = ordering
       self.evidence = evidence
       self.minimumEvidenceScore = minimumEvidenceScore
       self.contextTokens = contextTokens
       self.support = support
+      self.filter = filter
     }
   }
 
@@ -143,7 +148,9 @@ public struct RAGStrategy: AnsweringStrategy {
     let messages = try messages(question: question, blocks: blocks, templates: templates)
     var parameters = context.parameters
     parameters.stop += ["\nQuestion:", "<|im_end|>"]
-    let reply = try await ModelCall(model: context.model).run(label, messages: messages, parameters: parameters, log: log, streaming: true)
+    let reply = try await ModelCall(model: context.model).run(
+      label, messages: messages, bare: try self.messages(question: question, blocks: [], templates: templates),
+      filter: configuration.filter, parameters: parameters, log: log, streaming: true)
     draft.text = reply.text
     draft.timeToFirstToken = reply.timeToFirstToken
     return try finisher.finish(draft, context: context, log: log)
