@@ -200,8 +200,9 @@ public protocol AttentionProbing: AnyObject {
   func keys(layer: Int, positions: Range<Int>) -> [Float]
 }
 
-/// What one layer sees of a prompt: the last token's post-RoPE query for every query head and
-/// every position's post-RoPE key, as GemFilter scores them (METHODS-INDEX-KV.md §5).
+/// What one layer sees of a prompt: the post-RoPE queries of its last positions for every
+/// query head and every position's post-RoPE key, as GemFilter scores them
+/// (METHODS-INDEX-KV.md §5).
 public struct LayerReading: Sendable, Hashable {
   /// The layer read (0-based).
   public var layer: Int
@@ -210,26 +211,30 @@ public struct LayerReading: Sendable, Hashable {
   public var headDimension: Int
   /// Positions read (the prompt's length).
   public var tokenCount: Int
-  /// The last position's query, `[head][headDimension]`.
-  public var lastQuery: [Float]
+  /// The positions whose queries are read: the last ones of the prompt.
+  public var queryPositions: Range<Int>
+  /// Their queries, `[position][head][headDimension]` in position order.
+  public var queries: [Float]
   /// Every position's key, `[kvHead][token][headDimension]`. Grouped-query attention: query
   /// head `h` reads kv head `h / (headCount / kvHeadCount)`, so expanding the kv heads is
   /// indexing, not copying.
   public var keys: [Float]
 
   public init(
-    layer: Int, headCount: Int, kvHeadCount: Int, headDimension: Int, tokenCount: Int, lastQuery: [Float],
-    keys: [Float]
+    layer: Int, headCount: Int, kvHeadCount: Int, headDimension: Int, tokenCount: Int, queryPositions: Range<Int>,
+    queries: [Float], keys: [Float]
   ) {
     precondition(headCount % kvHeadCount == 0, "query heads come in whole groups per kv head")
-    precondition(lastQuery.count == headCount * headDimension, "one query row per head")
+    precondition(queryPositions.upperBound <= tokenCount, "queries of read positions")
+    precondition(queries.count == queryPositions.count * headCount * headDimension, "one query row per position and head")
     precondition(keys.count == kvHeadCount * tokenCount * headDimension, "one key row per kv head and position")
     self.layer = layer
     self.headCount = headCount
     self.kvHeadCount = kvHeadCount
     self.headDimension = headDimension
     self.tokenCount = tokenCount
-    self.lastQuery = lastQuery
+    self.queryPositions = queryPositions
+    self.queries = queries
     self.keys = keys
   }
 }
@@ -244,11 +249,12 @@ public protocol EarlyExitProbing: Sendable {
   var layerCount: Int { get }
   /// Runs layers 0…max(`layers`) over `tokens` from position 0 in a fresh pass of its own (in
   /// chunks, keeping keys and values for those layers only, no output head) and returns the
-  /// reading at each of `layers`, in the order given. `tokens` may be longer than
+  /// reading at each of `layers`, in the order given, with the queries of the last
+  /// `queryCount` positions (at least 1, at most `tokens.count`). `tokens` may be longer than
   /// `contextLength`: positions past the trained window are out of distribution, so a caller
   /// going there should have measured that its selection survives. Runs off the cooperative
   /// pool, like generation.
-  func readEarly(tokens: [Int], layers: [Int]) async throws -> [LayerReading]
+  func readEarly(tokens: [Int], layers: [Int], queryCount: Int) async throws -> [LayerReading]
 }
 
 /// A model that scores fixed continuations by its own log-probabilities.

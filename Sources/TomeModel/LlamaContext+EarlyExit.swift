@@ -3,15 +3,15 @@ public import TomeCore
 extension LlamaContext {
   /// Reads `tokens` through layers 0…max(`layers`) in chunks of `batchSize`, stopping at the
   /// deepest requested layer once its keys are stored, and returns each requested layer's
-  /// last-token query and keys (GemFilter's inputs).
+  /// keys and the queries of the last `queryCount` positions (GemFilter's inputs).
   ///
   /// Runs on an empty context made with `cachedLayers` of at least max(`layers`) + 1, so the
   /// cache holds only the layers read. The context length is not enforced: RoPE is defined at
   /// every position, and reading past the window is the point of filtering a long prompt.
   /// - Throws: `ModelError.invalidArgument` for no tokens, a token outside the vocabulary, or
-  ///   a layer outside 0..<`layerCount`.
+  ///   a layer outside 0..<`layerCount`, or a `queryCount` outside 1…`tokens.count`.
   /// - Complexity: about (r + 1) / L of a full prefill of `tokens` for r = max(`layers`).
-  func readEarly(tokens newTokens: [Int], layers: [Int]) throws(ModelError) -> [LayerReading] {
+  func readEarly(tokens newTokens: [Int], layers: [Int], queryCount: Int) throws(ModelError) -> [LayerReading] {
     let c = model.configuration
     guard !newTokens.isEmpty else { throw ModelError(.invalidArgument, "no tokens to read") }
     for t in newTokens where t < 0 || t >= c.vocabularySize {
@@ -20,9 +20,13 @@ extension LlamaContext {
     guard let last = layers.max(), let first = layers.min(), first >= 0, last < c.layerCount else {
       throw ModelError(.invalidArgument, "layers \(layers) are not among the model's 0…\(c.layerCount - 1)")
     }
+    guard (1...newTokens.count).contains(queryCount) else {
+      throw ModelError(.invalidArgument, "\(queryCount) query positions asked of \(newTokens.count) tokens")
+    }
     precondition(cache.count == 0 && cache.layerCount > last, "an early read needs an empty context caching layers 0…\(last)")
     let n = newTokens.count
-    let tap = QueryTap(layers: Set(layers), positions: [n - 1])
+    let queried = (n - queryCount)..<n
+    let tap = QueryTap(layers: Set(layers), positions: Set(queried))
     queryTap = tap
     defer { queryTap = nil }
     cache.reserve(n)
@@ -45,9 +49,10 @@ extension LlamaContext {
           }
         }
       }
+      let queries = queried.flatMap { tap.queries[QueryTap.Key(layer: layer, position: $0)] ?? [] }
       return LayerReading(
         layer: layer, headCount: c.headCount, kvHeadCount: c.kvHeadCount, headDimension: hd, tokenCount: n,
-        lastQuery: tap.queries[QueryTap.Key(layer: layer, position: n - 1)] ?? [], keys: keys)
+        queryPositions: queried, queries: queries, keys: keys)
     }
   }
 }

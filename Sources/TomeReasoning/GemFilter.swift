@@ -49,28 +49,43 @@ public enum GemFilter {
     return Protected(head: head, tail: tail)
   }
 
-  /// Raw scores s_j = Σ_h q_last^h · k_j^h at `reading`'s layer, one per position.
+  /// Raw scores s_j = Σ_h q^h · k_j^h at `reading`'s layer, one row of one score per position
+  /// for each query position read, in order (the last row is the last token's).
   ///
   /// The query heads sharing a kv head are summed first (Σ_h q^h · k = (Σ_h q^h) · k), so the
   /// expansion of grouped kv heads costs nothing.
-  /// - Complexity: O(kvHeads · n · d).
-  static func scores(_ reading: LayerReading) -> [Float] {
+  /// - Complexity: O(queries · kvHeads · n · d).
+  static func scores(_ reading: LayerReading) -> [[Float]] {
     let n = reading.tokenCount, d = reading.headDimension
     let group = reading.headCount / reading.kvHeadCount
-    var scores = [Float](repeating: 0, count: n)
-    for kv in 0..<reading.kvHeadCount {
-      var query = [Float](repeating: 0, count: d)
-      for h in (kv * group)..<((kv + 1) * group) {
-        for i in 0..<d { query[i] += reading.lastQuery[h * d + i] }
+    return reading.queryPositions.indices.map { row in
+      var scores = [Float](repeating: 0, count: n)
+      for kv in 0..<reading.kvHeadCount {
+        var query = [Float](repeating: 0, count: d)
+        for h in (kv * group)..<((kv + 1) * group) {
+          let q = (row * reading.headCount + h) * d
+          for i in 0..<d { query[i] += reading.queries[q + i] }
+        }
+        let base = kv * n * d
+        for j in 0..<n {
+          var dot: Float = 0
+          for i in 0..<d { dot += query[i] * reading.keys[base + j * d + i] }
+          scores[j] += dot
+        }
       }
-      let base = kv * n * d
-      for j in 0..<n {
-        var dot: Float = 0
-        for i in 0..<d { dot += query[i] * reading.keys[base + j * d + i] }
-        scores[j] += dot
-      }
+      return scores
     }
-    return scores
+  }
+
+  /// `row` standardised over `positions` (mean 0, standard deviation 1 there), so rows of
+  /// different scales count alike when summed; other positions are shifted and scaled alike.
+  static func standardized(_ row: [Float], over positions: Range<Int>) -> [Float] {
+    guard positions.count > 1 else { return row }
+    let mean = positions.reduce(0.0) { $0 + Double(row[$1]) } / Double(positions.count)
+    let variance = positions.reduce(0.0) { $0 + (Double(row[$1]) - mean) * (Double(row[$1]) - mean) } / Double(positions.count)
+    let sd = variance.squareRoot()
+    guard sd > 0 else { return row.map { _ in 0 } }
+    return row.map { Float((Double($0) - mean) / sd) }
   }
 
   /// The 1-D average pool GemFilter smooths with: kernel 5, stride 1, zero padding 2, divided

@@ -36,11 +36,11 @@ extension ModelCall {
       return try await run(label, messages: messages, parameters: parameters, log: log, streaming: streaming, until: until)
     }
     let start = ContinuousClock.now
-    let readings = try await early.readEarly(tokens: prompt, layers: [filter.layer])
+    let readings = try await early.readEarly(tokens: prompt, layers: [filter.layer], queryCount: protected.tail)
     precondition(readings.count == 1 && readings[0].tokenCount == prompt.count, "readEarly reads every token, once per layer asked for")
     let reading = readings[0]
     let kept = GemFilter.select(
-      scores: GemFilter.pooled(GemFilter.scores(reading)), count: filter.keptTokens, protected: protected)
+      scores: GemFilter.pooled(GemFilter.scores(reading).last ?? []), count: filter.keptTokens, protected: protected)
     let selected = kept.map { prompt[$0] }
     try Task.checkCancellation()
     log.record(TraceStep(

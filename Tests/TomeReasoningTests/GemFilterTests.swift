@@ -33,14 +33,18 @@ import TomeTestSupport
   func scores() {
     // 4 query heads on 2 kv heads (groups of 2), dimension 2, 3 positions.
     let reading = LayerReading(
-      layer: 0, headCount: 4, kvHeadCount: 2, headDimension: 2, tokenCount: 3,
-      lastQuery: [1, 0, /* head 1 */ 0, 1, /* head 2 */ 2, 0, /* head 3 */ 0, -1],
+      layer: 0, headCount: 4, kvHeadCount: 2, headDimension: 2, tokenCount: 3, queryPositions: 1..<3,
+      queries: [
+        /* position 1, heads 0…3 */ 0, 0, 0, 0, 1, 0, 0, 0,
+        /* position 2 */ 1, 0, /* head 1 */ 0, 1, /* head 2 */ 2, 0, /* head 3 */ 0, -1,
+      ],
       keys: [
         1, 1, /* kv 0, pos 1 */ 2, 0, /* pos 2 */ 0, 3,
         1, 0, /* kv 1, pos 1 */ 0, 1, /* pos 2 */ 1, 1,
       ])
-    // Heads 0+1 sum to (1, 1) on kv 0: 2, 2, 3. Heads 2+3 sum to (2, -1) on kv 1: 2, -1, 1.
-    #expect(GemFilter.scores(reading) == [4, 1, 4])
+    // Position 2: heads 0+1 sum to (1, 1) on kv 0: 2, 2, 3; heads 2+3 sum to (2, -1) on kv 1:
+    // 2, -1, 1. Position 1: only head 2, (1, 0) on kv 1: 1, 0, 1.
+    #expect(GemFilter.scores(reading) == [[1, 0, 1], [4, 1, 4]])
   }
 
   @Test("protected parts: what the prompt shares with the prompt without passages")
@@ -87,8 +91,8 @@ import TomeTestSupport
     let needlePositions = try #require(GemFilterSweep.positions(of: needle, in: prompt, tokenize: paging.tokenize))
 
     let layer = GemFilter.Configuration().layer
-    let reading = try #require(try await early.readEarly(tokens: prompt, layers: [layer]).first)
-    let kept = GemFilter.select(scores: GemFilter.pooled(GemFilter.scores(reading)), count: 128, protected: protected)
+    let reading = try #require(try await early.readEarly(tokens: prompt, layers: [layer], queryCount: protected.tail).first)
+    let kept = GemFilter.select(scores: GemFilter.pooled(GemFilter.scores(reading).last ?? []), count: 128, protected: protected)
     #expect(kept.count == protected.head + 128 + protected.tail && kept == kept.sorted())
     let missing = needlePositions.filter { !kept.contains($0) }
     #expect(missing.isEmpty, "needle tokens dropped at layer \(layer): \(missing) of \(needlePositions)")
