@@ -58,7 +58,7 @@ public enum GemFilter {
   static func scores(_ reading: LayerReading) -> [[Float]] {
     let n = reading.tokenCount, d = reading.headDimension
     let group = reading.headCount / reading.kvHeadCount
-    return reading.queryPositions.indices.map { row in
+    return (0..<reading.queryPositions.count).map { row in
       var scores = [Float](repeating: 0, count: n)
       for kv in 0..<reading.kvHeadCount {
         var query = [Float](repeating: 0, count: d)
