@@ -17,15 +17,54 @@ public import TomeCore
 ///
 /// It applies when the passages hold more than k tokens; below that there is nothing to drop.
 ///
-/// **The layer sweep** (below; default r from it): TODO
+/// **The layer sweep.** A pass key ("The pass key is N. Remember it. N is the pass key.") at
+/// depths 0, 25, 50, 75 and 100 % of Paul Graham essays, as the one passage of `rag`'s real
+/// prompt; the prompt read once through all 30 layers; a case counts at a layer when the
+/// selection keeps every token of the needle sentence. SmolLM2-135M-Instruct Q4_1, AMD EPYC,
+/// 2 shared cores (OpenBLAS SkylakeX kernels), 429 s. Cases kept of 5 per prompt length:
+///
+///     prompt tokens    1160  2156  4130  7661 | all (of 20)   k = 256: all
+///     layer  0           4     2     1     1  |   8                      4
+///     layer  7           1     0     1     0  |   2                      0
+///     layer  9           3     1     1     1  |   6                      5
+///     layer 13           5     2     1     2  |  10                      4
+///     layer 16           5     1     1     1  |   8                      4
+///     layer 19           5     1     1     1  |   8                      4
+///     layer 20           5     4     1     1  |  11                      2
+///     layer 21           5     4     2     1  |  12                      4
+///     layer 22           5     5     1     1  |  12                      5
+///     layer 25           5     3     1     1  |  10                      4
+///     layer 28           5     4     1     1  |  11                      4
+///     layer 29           5     3     1     1  |  10                      3
+///     (k = 1,024 unless marked; at k = 256 layers 1–8 and 17 keep no needle at all)
+///
+/// A second run with other pass keys (lengths 2k, 4k, 7.5k; 15 cases) again puts layer 21 first
+/// (7 of 15; layer 13: 5). So the default is layer 21, later than the paper's 40–60 % depth,
+/// and the early pass costs about 22/30 of a full prefill. On this model the recipe is weak
+/// beyond 2k tokens: the needle at 75 % depth is kept at almost every layer and the others
+/// rarely, so the selection follows position more than content. Two variants measured in that
+/// second run did not help: summing the standardised rows of all question-tail queries, and
+/// the question's rows minus the instructions' rows (a positional correction).
+///
+/// Reproduce: `TOME_GEM_SWEEP=1 OPENBLAS_CORETYPE=Cooperlake swift test -c release
+/// -Xswiftc -enable-testing --skip-build --filter GemFilterSweep`
+/// (Tests/TomeReasoningTests/GemFilterSweep.swift; `TOME_GEM_SWEEP_LENGTHS` and
+/// `TOME_GEM_SWEEP_DEPTHS` change the grid). The same run times the early exit on 7,633
+/// tokens against a full prefill (39.6 s, another engineer's jobs sharing the cores):
+/// r = 4: 0.09, r = 9: 0.27, r = 19: 0.64, r = 29: 0.94 of it, as (r + 1) / L predicts
+/// (r = 14 read 0.79 in a noisy moment).
+///
+/// Needs the in-process model: over an HTTP endpoint the call throws
+/// `ReasoningError.filterUnavailable` rather than send the unfiltered prompt.
 public enum GemFilter {
   public struct Configuration: Sendable, Hashable {
-    /// The layer whose query and keys choose (0-based).
+    /// The layer whose query and keys choose (0-based). The default, 21, is the best of the
+    /// sweep in the type's documentation.
     public var layer: Int
     /// Passage tokens kept (the prompt's head and question tail come on top).
     public var keptTokens: Int
 
-    public init(layer: Int = 13, keptTokens: Int = 1_024) {
+    public init(layer: Int = 21, keptTokens: Int = 1_024) {
       precondition(keptTokens > 0, "GemFilter keeps at least one token")
       self.layer = layer
       self.keptTokens = keptTokens
@@ -58,34 +97,32 @@ public enum GemFilter {
   static func scores(_ reading: LayerReading) -> [[Float]] {
     let n = reading.tokenCount, d = reading.headDimension
     let group = reading.headCount / reading.kvHeadCount
-    return (0..<reading.queryPositions.count).map { row in
-      var scores = [Float](repeating: 0, count: n)
-      for kv in 0..<reading.kvHeadCount {
-        var query = [Float](repeating: 0, count: d)
-        for h in (kv * group)..<((kv + 1) * group) {
-          let q = (row * reading.headCount + h) * d
-          for i in 0..<d { query[i] += reading.queries[q + i] }
-        }
-        let base = kv * n * d
-        for j in 0..<n {
-          var dot: Float = 0
-          for i in 0..<d { dot += query[i] * reading.keys[base + j * d + i] }
-          scores[j] += dot
+    return reading.queries.withUnsafeBufferPointer { queries in
+      reading.keys.withUnsafeBufferPointer { keys in
+        (0..<reading.queryPositions.count).map { row in
+          var scores = [Float](repeating: 0, count: n)
+          var query = [Float](repeating: 0, count: d)
+          for kv in 0..<reading.kvHeadCount {
+            for i in 0..<d { query[i] = 0 }
+            for h in (kv * group)..<((kv + 1) * group) {
+              let q = (row * reading.headCount + h) * d
+              for i in 0..<d { query[i] += queries[q + i] }
+            }
+            query.withUnsafeBufferPointer { qv in
+              scores.withUnsafeMutableBufferPointer { out in
+                for j in 0..<n {
+                  let k = keys.baseAddress.unsafelyUnwrapped + (kv * n + j) * d
+                  var dot: Float = 0
+                  for i in 0..<d { dot += qv[i] * k[i] }
+                  out[j] += dot
+                }
+              }
+            }
+          }
+          return scores
         }
       }
-      return scores
     }
-  }
-
-  /// `row` standardised over `positions` (mean 0, standard deviation 1 there), so rows of
-  /// different scales count alike when summed; other positions are shifted and scaled alike.
-  static func standardized(_ row: [Float], over positions: Range<Int>) -> [Float] {
-    guard positions.count > 1 else { return row }
-    let mean = positions.reduce(0.0) { $0 + Double(row[$1]) } / Double(positions.count)
-    let variance = positions.reduce(0.0) { $0 + (Double(row[$1]) - mean) * (Double(row[$1]) - mean) } / Double(positions.count)
-    let sd = variance.squareRoot()
-    guard sd > 0 else { return row.map { _ in 0 } }
-    return row.map { Float((Double($0) - mean) / sd) }
   }
 
   /// The 1-D average pool GemFilter smooths with: kernel 5, stride 1, zero padding 2, divided

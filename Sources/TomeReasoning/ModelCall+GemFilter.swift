@@ -36,7 +36,7 @@ extension ModelCall {
       return try await run(label, messages: messages, parameters: parameters, log: log, streaming: streaming, until: until)
     }
     let start = ContinuousClock.now
-    let readings = try await early.readEarly(tokens: prompt, layers: [filter.layer], queryCount: protected.tail)
+    let readings = try await early.readEarly(tokens: prompt, layers: [filter.layer], queryCount: 1)
     precondition(readings.count == 1 && readings[0].tokenCount == prompt.count, "readEarly reads every token, once per layer asked for")
     let reading = readings[0]
     let kept = GemFilter.select(

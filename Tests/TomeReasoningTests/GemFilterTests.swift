@@ -70,14 +70,14 @@ import TomeTestSupport
     #expect(ReasoningError.filterUnavailable(model: "m").isRequestProblem)
   }
 
-  @Test("real SmolLM2: a pass key hidden in 1,500 tokens of essay survives a 128-token selection at the default layer")
+  @Test("real SmolLM2: a pass key hidden in 1,000 tokens of essay survives a selection that drops half of them, at the default layer")
   func needleSurvives() async throws {
     let model = try ModelDirectory(url: SharedData.models).loadChatModel()
     let early = try #require(model as? any EarlyExitProbing)
     let paging = try #require(model as? any KVPaging)
     let templates = try RAGStrategy.Templates(StrategyCorpus.load().prompts)
     let rag = RAGStrategy()
-    let hay = try GemFilterSweep.haystack(tokens: 1_500, tokenize: paging.tokenize)
+    let hay = try GemFilterSweep.haystack(tokens: 1_000, tokenize: paging.tokenize)
     let needle = "The pass key is 60318. Remember it. 60318 is the pass key."
     let question = "What is the pass key?"
     let passage = Passage(
@@ -91,9 +91,12 @@ import TomeTestSupport
     let needlePositions = try #require(GemFilterSweep.positions(of: needle, in: prompt, tokenize: paging.tokenize))
 
     let layer = GemFilter.Configuration().layer
-    let reading = try #require(try await early.readEarly(tokens: prompt, layers: [layer], queryCount: protected.tail).first)
-    let kept = GemFilter.select(scores: GemFilter.pooled(GemFilter.scores(reading).last ?? []), count: 128, protected: protected)
-    #expect(kept.count == protected.head + 128 + protected.tail && kept == kept.sorted())
+    let reading = try #require(try await early.readEarly(tokens: prompt, layers: [layer], queryCount: 1).first)
+    // Half the passage tokens: a selection blind to the needle would keep all its 25 tokens
+    // with odds of about 2⁻²⁵.
+    let count = (prompt.count - protected.head - protected.tail) / 2
+    let kept = GemFilter.select(scores: GemFilter.pooled(GemFilter.scores(reading).last ?? []), count: count, protected: protected)
+    #expect(kept.count == protected.head + count + protected.tail && kept == kept.sorted())
     let missing = needlePositions.filter { !kept.contains($0) }
     #expect(missing.isEmpty, "needle tokens dropped at layer \(layer): \(missing) of \(needlePositions)")
   }
