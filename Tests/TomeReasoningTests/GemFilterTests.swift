@@ -57,6 +57,17 @@ import TomeTestSupport
     #expect(GemFilter.protected([1, 2, 3, 8, 9], bare: bare) == .init(head: 5, tail: 0))
   }
 
+  @Test("the factory gives the filter to rag and attend only")
+  func factory() throws {
+    let gem = GemFilter.Configuration(layer: 5, keptTokens: 300)
+    let factory = StrategyFactory(rag: .init(filter: gem))
+    #expect(try #require(factory.make(.rag) as? RAGStrategy).configuration.filter == gem)
+    #expect(try #require(factory.make(.attend) as? AttendStrategy).rag.filter == gem)
+    #expect(try #require(factory.make(.coc) as? CoCStrategy).rag.filter == nil)
+    #expect(try #require(factory.make(.mapreduce) as? MapReduceStrategy).rag.filter == nil)
+    #expect(try #require(factory.make(.auto) as? AutoStrategy).rag.configuration.filter == nil)
+  }
+
   @Test("over a model that cannot read early (an endpoint), --filter gem is a typed error and the model is not called")
   func endpoint() async throws {
     let corpus = try StrategyCorpus.load()
