@@ -10,8 +10,8 @@ import TomeTestSupport
 /// needle depth, a pass-key needle is hidden in Paul Graham essays inside `rag`'s real prompt
 /// (one passage), the prompt is read once through every layer, and at each layer the
 /// selection of k passage tokens is checked for the needle: a case counts when every token of
-/// the needle sentence is kept. Prints a table per k, then the cost of stopping early at a few
-/// layers against reading all of them.
+/// the needle sentence is kept, and the share of its tokens kept is averaged. Prints the tables
+/// per k, then the cost of stopping early at a few layers against a full prefill.
 ///
 /// `TOME_GEM_SWEEP_LENGTHS` (comma-separated haystack tokens, default 1000,2000,4000,7500) and
 /// `TOME_GEM_SWEEP_DEPTHS` (percent, default 0,25,50,75,100) change the grid.
@@ -78,6 +78,8 @@ struct GemFilterSweep {
     var hits = [Int: [Int: [Int: Int]]]()
     var promptSizes = [Int: Int]()
     var caseHits = [Int: [Int]]()
+    // recall[k][layer][length]: summed fraction of the needle's tokens kept.
+    var recall = [Int: [Int: [Int: Double]]]()
     var rng = SeededGenerator(seed: 14)
     let started = ContinuousClock.now
     for length in lengths {
@@ -98,6 +100,8 @@ struct GemFilterSweep {
           let pooled = GemFilter.pooled(GemFilter.scores(reading).last ?? [])
           for k in budgets {
             let kept = Set(GemFilter.select(scores: pooled, count: k, protected: protected))
+            recall[k, default: [:]][reading.layer, default: [:]][length, default: 0] +=
+              Double(where_.filter(kept.contains).count) / Double(where_.count)
             if where_.allSatisfy(kept.contains) {
               hits[k, default: [:]][reading.layer, default: [:]][length, default: 0] += 1
               caseHits[k, default: []].append(reading.layer)
@@ -116,6 +120,11 @@ struct GemFilterSweep {
       for layer in layers {
         let row = lengths.map { hits[k]?[layer]?[$0] ?? 0 }
         print(String(format: "%5d ", layer) + row.map { String(format: "%6d", $0) }.joined(separator: " ") + String(format: "   %3d", row.reduce(0, +)))
+      }
+      print("\nk = \(k): mean share of the needle's tokens kept (%)")
+      for layer in layers {
+        let row = lengths.map { 100 * (recall[k]?[layer]?[$0] ?? 0) / Double(depths.count) }
+        print(String(format: "%5d ", layer) + row.map { String(format: "%6.0f", $0) }.joined(separator: " ") + String(format: "   %3.0f", row.reduce(0, +) / Double(lengths.count)))
       }
     }
 
