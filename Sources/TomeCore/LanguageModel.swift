@@ -2,8 +2,9 @@
 ///
 /// Strategies see only these protocols, so every strategy runs on the in-process GGUF model
 /// (TomeModel) or an OpenAI-compatible server (TomeLLM). Capabilities that only an in-process
-/// model can offer (direct KV-cache access, attention taps) are separate, optional protocols:
-/// a strategy checks `model as? any AttentionProbing` and falls back when it is absent.
+/// model can offer (direct KV-cache access, attention taps, early exit) are separate, optional
+/// protocols: a strategy checks `model as? any AttentionProbing` and falls back, or says why it
+/// cannot, when it is absent.
 
 /// One turn of a conversation.
 public struct ChatMessage: Sendable, Hashable, Codable {

@@ -19,40 +19,46 @@ public import TomeCore
 ///
 /// **The layer sweep.** A pass key ("The pass key is N. Remember it. N is the pass key.") at
 /// depths 0, 25, 50, 75 and 100 % of Paul Graham essays, as the one passage of `rag`'s real
-/// prompt; the prompt read once through all 30 layers; a case counts at a layer when the
-/// selection keeps every token of the needle sentence. SmolLM2-135M-Instruct Q4_1, AMD EPYC,
-/// 2 shared cores (OpenBLAS SkylakeX kernels), 429 s. Cases kept of 5 per prompt length:
+/// prompt; the prompt read once through all 30 layers; at each layer, the cases whose selection
+/// keeps every token of the needle sentence, and the mean share of its 25 tokens kept (needle
+/// recall). SmolLM2-135M-Instruct Q4_1, AMD EPYC, 2 cores shared with another engineer's jobs
+/// (OpenBLAS SkylakeX kernels), 459 s:
 ///
-///     prompt tokens    1160  2156  4130  7661 | all (of 20)   k = 256: all
-///     layer  0           4     2     1     1  |   8                      4
-///     layer  7           1     0     1     0  |   2                      0
-///     layer  9           3     1     1     1  |   6                      5
-///     layer 13           5     2     1     2  |  10                      4
-///     layer 16           5     1     1     1  |   8                      4
-///     layer 19           5     1     1     1  |   8                      4
-///     layer 20           5     4     1     1  |  11                      2
-///     layer 21           5     4     2     1  |  12                      4
-///     layer 22           5     5     1     1  |  12                      5
-///     layer 25           5     3     1     1  |  10                      4
-///     layer 28           5     4     1     1  |  11                      4
-///     layer 29           5     3     1     1  |  10                      3
+///                  whole needle kept (of 5)    needle tokens kept (%)   k = 256
+///     prompt tokens 1160 2156 4130 7661  all   1160 2156 4130 7661  mean   all  mean
+///     layer  0         4    2    1    1    8     96   46   20   22    46     4    21
+///     layer  7         1    0    1    0    2     86   32   22   19    40     0     9
+///     layer  9         3    1    1    1    6     98   38   20   23    45     5    25
+///     layer 13         5    2    1    2   10    100   79   30   40    62     4    25
+///     layer 16         5    1    1    1    8    100   71   22   30    56     4    24
+///     layer 18         5    2    0    1    8    100   85   42   35    66     1    43
+///     layer 19         5    1    1    1    8    100   66   24   28    55     4    24
+///     layer 20         5    4    1    1   11    100   97   46   42    71     2    37
+///     layer 21         5    4    2    1   12    100   98   66   54    80     4    50
+///     layer 22         5    5    1    1   12    100  100   39   36    69     5    41
+///     layer 23         5    2    1    1    9    100   94   51   30    69     3    40
+///     layer 25         5    3    1    1   10    100   78   20   34    58     4    30
+///     layer 28         5    4    1    1   11    100   94   29   33    64     4    35
+///     layer 29         5    3    1    1   10    100   90   41   30    65     3    30
 ///     (k = 1,024 unless marked; at k = 256 layers 1–8 and 17 keep no needle at all)
 ///
-/// A second run with other pass keys (lengths 2k, 4k, 7.5k; 15 cases) again puts layer 21 first
-/// (7 of 15; layer 13: 5). So the default is layer 21, later than the paper's 40–60 % depth,
+/// Layer 21 leads on every measure (80 % needle recall at k = 1,024, 50 % at k = 256), and a
+/// second run with other pass keys (lengths 2k, 4k, 7.5k; 15 cases) again put it first (7 of
+/// 15 whole; layer 13: 5). So the default is layer 21, later than the paper's 40–60 % depth,
 /// and the early pass costs about 22/30 of a full prefill. On this model the recipe is weak
-/// beyond 2k tokens: the needle at 75 % depth is kept at almost every layer and the others
-/// rarely, so the selection follows position more than content. Two variants measured in that
-/// second run did not help: summing the standardised rows of all question-tail queries, and
-/// the question's rows minus the instructions' rows (a positional correction).
+/// beyond 2k tokens (54 % recall at 7.6k): the needle at 75 % depth is kept at almost every
+/// layer and the others rarely, so the selection follows position more than content. Two
+/// variants measured in that second run did not help: summing the standardised rows of all
+/// question-tail queries, and the question's rows minus the instructions' rows (a positional
+/// correction).
 ///
 /// Reproduce: `TOME_GEM_SWEEP=1 OPENBLAS_CORETYPE=Cooperlake swift test -c release
 /// -Xswiftc -enable-testing --skip-build --filter GemFilterSweep`
 /// (Tests/TomeReasoningTests/GemFilterSweep.swift; `TOME_GEM_SWEEP_LENGTHS` and
 /// `TOME_GEM_SWEEP_DEPTHS` change the grid). The same run times the early exit on 7,633
-/// tokens against a full prefill (39.6 s, another engineer's jobs sharing the cores):
-/// r = 4: 0.09, r = 9: 0.27, r = 19: 0.64, r = 29: 0.94 of it, as (r + 1) / L predicts
-/// (r = 14 read 0.79 in a noisy moment).
+/// tokens against a full prefill (43.1 s): r = 4: 0.16, r = 9: 0.25, r = 14: 0.38,
+/// r = 19: 0.51, r = 29: 0.97 of it, at or under (r + 1) / L (0.17, 0.33, 0.50, 0.67, 1);
+/// an earlier run, noisier, gave 0.09, 0.27, 0.79, 0.64, 0.94.
 ///
 /// Needs the in-process model: over an HTTP endpoint the call throws
 /// `ReasoningError.filterUnavailable` rather than send the unfiltered prompt.
