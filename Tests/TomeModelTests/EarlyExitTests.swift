@@ -12,8 +12,15 @@ struct EarlyExitTests {
     return Array(model.tokenizer.encode(text, addSpecial: false).prefix(700))
   }
 
-  static func maxDiff(_ a: [Float], _ b: [Float]) -> Float {
-    zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
+  /// The largest difference relative to the largest magnitude of `b`.
+  static func relativeDiff(_ a: [Float], _ b: [Float]) -> Float {
+    zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) } / max(b.reduce(0) { max($0, abs($1)) }, .leastNonzeroMagnitude)
+  }
+
+  static func cosine(_ a: [Float], _ b: [Float]) -> Float {
+    let dot = zip(a, b).reduce(0) { $0 + $1.0 * $1.1 }
+    let na = a.reduce(0) { $0 + $1 * $1 }.squareRoot(), nb = b.reduce(0) { $0 + $1 * $1 }.squareRoot()
+    return dot / max(na * nb, .leastNonzeroMagnitude)
   }
 
   @Test("the last queries and all keys at layer r equal those of a full run, at two layers in one pass")
@@ -36,12 +43,17 @@ struct EarlyExitTests {
       #expect(reading.queryPositions == (n - 2)..<n)
       #expect(reading.queries.count == last.count && reading.keys.count == c.kvHeadCount * n * c.headDimension)
       #expect(reading.queries.contains { $0 != 0 })
-      let dq = Self.maxDiff(reading.queries, last)
-      let dk = Self.maxDiff(reading.keys, full.keys(layer: reading.layer, positions: 0..<n))
-      #expect(dq < 1e-3 && dk < 1e-3, "layer \(reading.layer): query differs by \(dq), keys by \(dk)")
+      // Alone, the two passes agree to the bit; OpenBLAS calls of tests running beside this one
+      // perturb the last bits, which Q8 rounding of activations can grow to a few percent of
+      // the largest value after some layers. Another layer's keys are far further off (below).
+      let keys = full.keys(layer: reading.layer, positions: 0..<n)
+      let dq = Self.relativeDiff(reading.queries, last), dk = Self.relativeDiff(reading.keys, keys)
+      let cq = Self.cosine(reading.queries, last), ck = Self.cosine(reading.keys, keys)
+      #expect(dq < 0.05 && dk < 0.05 && cq > 0.999 && ck > 0.999, "layer \(reading.layer): query off by \(dq) (cosine \(cq)), keys by \(dk) (cosine \(ck))")
     }
-    // A later layer sees different keys (the comparison above is not comparing layer 0 twice).
-    #expect(Self.maxDiff(readings[0].keys, readings[1].keys) > 0.1)
+    // Another layer's keys are far off, so the comparison above would catch a wrong layer.
+    #expect(Self.cosine(readings[0].keys, readings[1].keys) < 0.9)
+    #expect(Self.relativeDiff(readings[0].keys, readings[1].keys) > 0.2)
   }
 
   @Test("bad input is refused: no tokens, a layer the model lacks, a token outside the vocabulary, too many queries")
