@@ -2,8 +2,9 @@
 ///
 /// Strategies see only these protocols, so every strategy runs on the in-process GGUF model
 /// (TomeModel) or an OpenAI-compatible server (TomeLLM). Capabilities that only an in-process
-/// model can offer (direct KV-cache access, attention taps) are separate, optional protocols:
-/// a strategy checks `model as? any AttentionProbing` and falls back when it is absent.
+/// model can offer (direct KV-cache access, attention taps, early exit) are separate, optional
+/// protocols: a strategy checks `model as? any AttentionProbing` and falls back, or says why it
+/// cannot, when it is absent.
 
 /// One turn of a conversation.
 public struct ChatMessage: Sendable, Hashable, Codable {
@@ -179,6 +180,9 @@ public protocol KVPaging: LanguageModel {
   func tokenize(_ text: String) -> [Int]
   /// Token ids of the full prompt for `messages`, ending with the assistant header.
   func promptTokens(_ messages: [ChatMessage]) throws -> [Int]
+  /// Generates the continuation of raw `prompt` tokens (no chat template applied), as text
+  /// pieces in order: how a prompt edited at the token level (GemFilter's selection) is answered.
+  func stream(prompt: [Int], parameters: GenerationParameters) -> AsyncThrowingStream<String, any Error>
 }
 
 /// Read access to the model's attention while it reads new tokens.
@@ -199,6 +203,63 @@ public protocol AttentionProbing: AnyObject {
   func appendCapturingQueries(tokens: [Int], layer: Int) throws -> [Float]
   /// Post-RoPE cached keys at `layer` for `positions`, laid out `[kvHead][token][headDimension]`.
   func keys(layer: Int, positions: Range<Int>) -> [Float]
+}
+
+/// What one layer sees of a prompt: the post-RoPE queries of its last positions for every
+/// query head and every position's post-RoPE key, as GemFilter scores them
+/// (METHODS-INDEX-KV.md §5).
+public struct LayerReading: Sendable, Hashable {
+  /// The layer read (0-based).
+  public var layer: Int
+  public var headCount: Int
+  public var kvHeadCount: Int
+  public var headDimension: Int
+  /// Positions read (the prompt's length).
+  public var tokenCount: Int
+  /// The positions whose queries are read: the last ones of the prompt.
+  public var queryPositions: Range<Int>
+  /// Their queries, `[position][head][headDimension]` in position order.
+  public var queries: [Float]
+  /// Every position's key, `[kvHead][token][headDimension]`. Grouped-query attention: query
+  /// head `h` reads kv head `h / (headCount / kvHeadCount)`, so expanding the kv heads is
+  /// indexing, not copying.
+  public var keys: [Float]
+
+  public init(
+    layer: Int, headCount: Int, kvHeadCount: Int, headDimension: Int, tokenCount: Int, queryPositions: Range<Int>,
+    queries: [Float], keys: [Float]
+  ) {
+    precondition(headCount % kvHeadCount == 0, "query heads come in whole groups per kv head")
+    precondition(queryPositions.upperBound <= tokenCount, "queries of read positions")
+    precondition(queries.count == queryPositions.count * headCount * headDimension, "one query row per position and head")
+    precondition(keys.count == kvHeadCount * tokenCount * headDimension, "one key row per kv head and position")
+    self.layer = layer
+    self.headCount = headCount
+    self.kvHeadCount = kvHeadCount
+    self.headDimension = headDimension
+    self.tokenCount = tokenCount
+    self.queryPositions = queryPositions
+    self.queries = queries
+    self.keys = keys
+  }
+}
+
+/// A model that can read a prompt through its first layers only.
+///
+/// Why: GemFilter (Shi et al. 2024, arXiv 2409.17422) finds the tokens a question needs from a
+/// middle layer's queries and keys, so the pass that finds them can stop there and cost
+/// about (r + 1) / L of a full prefill. Only an in-process model can stop early.
+public protocol EarlyExitProbing: Sendable {
+  /// Transformer layers; `layers` arguments run from 0 to `layerCount - 1`.
+  var layerCount: Int { get }
+  /// Runs layers 0…max(`layers`) over `tokens` from position 0 in a fresh pass of its own (in
+  /// chunks, keeping keys and values for those layers only, no output head) and returns the
+  /// reading at each of `layers`, in the order given, with the queries of the last
+  /// `queryCount` positions (at least 1, at most `tokens.count`). `tokens` may be longer than
+  /// `contextLength`: positions past the trained window are out of distribution, so a caller
+  /// going there should have measured that its selection survives. Runs off the cooperative
+  /// pool, like generation.
+  func readEarly(tokens: [Int], layers: [Int], queryCount: Int) async throws -> [LayerReading]
 }
 
 /// A model that scores fixed continuations by its own log-probabilities.

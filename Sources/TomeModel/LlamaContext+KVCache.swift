@@ -181,7 +181,7 @@ extension LlamaContext: AttentionProbing {
   public func appendCapturingQueries(tokens newTokens: [Int], layer: Int) throws -> [Float] {
     precondition(layer >= 0 && layer < model.configuration.layerCount, "layer \(layer) out of range")
     let p0 = cache.count
-    let tap = QueryTap(layer: layer)
+    let tap = QueryTap(layers: [layer])
     queryTap = tap
     defer { queryTap = nil }
     try evaluate(newTokens, logits: .none)
@@ -189,7 +189,7 @@ extension LlamaContext: AttentionProbing {
     let n = newTokens.count
     var out = [Float](repeating: 0, count: c.headCount * n * c.headDimension)
     for t in 0..<n {
-      guard let q = tap.queries[p0 + t] else { continue }
+      guard let q = tap.queries[QueryTap.Key(layer: layer, position: p0 + t)] else { continue }
       for h in 0..<c.headCount {
         for i in 0..<c.headDimension { out[(h * n + t) * c.headDimension + i] = q[h * c.headDimension + i] }
       }

@@ -81,10 +81,12 @@ public final class LlamaContext {
   private var scores: UnsafeMutablePointer<Float>
   private var scoresCapacity: Int
 
-  init(model: LlamaModel) {
+  /// A context over `model`; `cachedLayers` below the model's layer count makes one that can
+  /// only read early (`readEarly`), holding keys and values for the first layers alone.
+  init(model: LlamaModel, cachedLayers: Int? = nil) {
     self.model = model
     let c = model.configuration
-    cache = KVCache(layerCount: c.layerCount, kvDimension: c.kvDimension)
+    cache = KVCache(layerCount: cachedLayers ?? c.layerCount, kvDimension: c.kvDimension)
     x = .allocate(capacity: c.hiddenSize)
     h = .allocate(capacity: c.hiddenSize)
     q = .allocate(capacity: c.queryDimension)
@@ -342,7 +344,10 @@ public final class LlamaContext {
 
   // MARK: Prefill
 
-  private func prefill(_ chunk: [Int]) {
+  /// Runs `chunk` through the layers after the cached positions. With `lastLayer` below the
+  /// model's last layer the pass stops once that layer's keys are stored and its queries
+  /// recorded (an early exit: nothing after them is read), and `x` is left as it was.
+  func prefill(_ chunk: [Int], lastLayer: Int? = nil) {
     let c = model.configuration
     let w = model.weights
     let n = chunk.count
@@ -411,7 +416,9 @@ public final class LlamaContext {
     }
 
     let scale = 1 / Float(hd).squareRoot()
-    for (l, lw) in w.layers.enumerated() {
+    let last = lastLayer ?? (w.layers.count - 1)
+    let exitsEarly = last < w.layers.count - 1
+    for (l, lw) in w.layers.prefix(last + 1).enumerated() {
       norm(lw.attentionNorm)
       roundRows(H, d)
       linear(lw.query, H, Q)
@@ -428,6 +435,7 @@ public final class LlamaContext {
       if rounding.contains(.queries) { Quantized.roundToHalf(Q, count: n * qd) }
       let roundProbabilities = rounding.contains(.probabilities)
       cache.store(layer: l, position: p0, rows: n, keys: K, values: V)
+      if exitsEarly && l == last { break }
       cache.loadKeys(layer: l, positions: 0..<total, into: Kf)
       cache.loadValues(layer: l, positions: 0..<total, into: Vf)
 
@@ -489,6 +497,7 @@ public final class LlamaContext {
       linear(lw.down, G, X, accumulate: true)
     }
     cache.count = total
+    guard !exitsEarly else { return }
     if let tap = scoreTap {
       for i in 0..<n {
         guard let next = tap.targets[p0 + i] else { continue }
@@ -526,16 +535,26 @@ final class AttentionTap {
   }
 }
 
-/// Collects post-RoPE queries at one layer.
+/// Collects post-RoPE queries at some layers, of some positions or all.
 final class QueryTap {
-  let layer: Int
-  var queries: [Int: [Float]] = [:]
+  struct Key: Hashable {
+    var layer: Int
+    var position: Int
+  }
 
-  init(layer: Int) { self.layer = layer }
+  let layers: Set<Int>
+  /// nil: every position.
+  let positions: Set<Int>?
+  var queries: [Key: [Float]] = [:]
 
-  func record(layer l: Int, position: Int, query: UnsafePointer<Float>, count: Int) {
-    guard l == layer else { return }
-    queries[position] = Array(UnsafeBufferPointer(start: query, count: count))
+  init(layers: Set<Int>, positions: Set<Int>? = nil) {
+    self.layers = layers
+    self.positions = positions
+  }
+
+  func record(layer: Int, position: Int, query: UnsafePointer<Float>, count: Int) {
+    guard layers.contains(layer), positions?.contains(position) ?? true else { return }
+    queries[Key(layer: layer, position: position)] = Array(UnsafeBufferPointer(start: query, count: count))
   }
 }
 

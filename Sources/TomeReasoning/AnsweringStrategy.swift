@@ -159,16 +159,27 @@ public struct ModelCall: Sendable {
     streaming: Bool = false, until: (@Sendable (String) -> Bool)? = nil
   ) async throws -> Reply {
     let promptTokens = try model.promptTokenCount(messages)
+    return try await collect(
+      label, promptTokens: promptTokens, log: log, streaming: streaming, until: until,
+      stream: {
+        if let paged, let pager = model as? any PagedPrompting {
+          pager.stream(paged, parameters: parameters)
+        } else {
+          model.stream(messages, parameters: parameters)
+        }
+      })
+  }
+
+  /// Reads a reply from `stream` (started when called), recording it as a model call of
+  /// `promptTokens`.
+  func collect(
+    _ label: String, promptTokens: Int, log: TraceLog, streaming: Bool, until: (@Sendable (String) -> Bool)?,
+    stream: () -> AsyncThrowingStream<String, any Error>
+  ) async throws -> Reply {
     let start = ContinuousClock.now
     var ttft: Double?
     var text = ""
-    let stream =
-      if let paged, let pager = model as? any PagedPrompting {
-        pager.stream(paged, parameters: parameters)
-      } else {
-        model.stream(messages, parameters: parameters)
-      }
-    for try await piece in stream {
+    for try await piece in stream() {
       if ttft == nil { ttft = (ContinuousClock.now - start).seconds }
       text += piece
       if streaming { log.emit(.text(piece)) }

@@ -198,7 +198,7 @@ public struct AttendStrategy: AnsweringStrategy {
     }
     return try await prompts.finalAnswer(
       "attend-answer.txt", ["question": question, "passages": try prompts.blocks(passages)], draft: draft, support: rag.support,
-      log: log)
+      log: log, filter: rag.filter)
   }
 
   /// Each sentence's tokens as the pass reads it: a blank line before a sentence from another

@@ -28,10 +28,14 @@ public struct RAGStrategy: AnsweringStrategy {
     /// order) before keeping the usual number (nil: the search's order). In-process model only.
     public var rerankDepth: Int?
     public var support: SupportCheck
+    /// GemFilter on the answering prompt (nil: none): `rag`'s passages and `attend`'s carried
+    /// sentences are cut to `keptTokens` by a middle layer before the model answers.
+    public var filter: GemFilter.Configuration?
 
     public init(
       ordering: EdgeOrdering = .edge, evidence: EvidenceSelector.Configuration = .init(),
-      minimumEvidenceScore: Double = 0.2, contextTokens: Int? = nil, rerankDepth: Int? = nil, support: SupportCheck = .init()
+      minimumEvidenceScore: Double = 0.2, contextTokens: Int? = nil, rerankDepth: Int? = nil, support: SupportCheck = .init(),
+      filter: GemFilter.Configuration? = nil
     ) {
       self.ordering = ordering
       self.evidence = evidence
@@ -39,6 +43,7 @@ public struct RAGStrategy: AnsweringStrategy {
       self.contextTokens = contextTokens
       self.rerankDepth = rerankDepth
       self.support = support
+      self.filter = filter
     }
   }
 
@@ -168,7 +173,8 @@ public struct RAGStrategy: AnsweringStrategy {
     var parameters = context.parameters
     parameters.stop += ["\nQuestion:", "<|im_end|>"]
     let reply = try await ModelCall(model: context.model).run(
-      label, messages: messages, paged: paged, parameters: parameters, log: log, streaming: true)
+      label, messages: messages, bare: try self.messages(question: question, blocks: [], templates: templates),
+      filter: configuration.filter, paged: paged, parameters: parameters, log: log, streaming: true)
     draft.text = reply.text
     draft.timeToFirstToken = reply.timeToFirstToken
     return try finisher.finish(draft, context: context, log: log)

@@ -12,6 +12,8 @@ public struct ReasoningError: Error, CustomStringConvertible, Sendable, Equatabl
     case attentionUnavailable(model: String)
     case attentionLayerOutOfRange(layer: Int, layers: Int)
     case rerankUnavailable(model: String)
+    case filterUnavailable(model: String)
+    case filterLayerOutOfRange(layer: Int, layers: Int)
   }
 
   private var code: Code
@@ -56,12 +58,21 @@ public struct ReasoningError: Error, CustomStringConvertible, Sendable, Equatabl
     ReasoningError(code: .attentionLayerOutOfRange(layer: layer, layers: layers))
   }
 
+  /// `--filter gem` reads the model's early layers, which only the in-process model offers.
+  public static func filterUnavailable(model: String) -> ReasoningError {
+    ReasoningError(code: .filterUnavailable(model: model))
+  }
+  /// GemFilter's layer is not one of the model's.
+  public static func filterLayerOutOfRange(layer: Int, layers: Int) -> ReasoningError {
+    ReasoningError(code: .filterLayerOutOfRange(layer: layer, layers: layers))
+  }
+
   /// True when the question or its settings are at fault (too long, empty, a bad limit), not
   /// the collection or the templates: a server answers these with 400, not 500.
   public var isRequestProblem: Bool {
     switch code {
     case .questionTooLong, .contextTooSmall, .emptyQuestion, .invalidMaxTokens, .windowTooSmall, .attentionUnavailable,
-      .attentionLayerOutOfRange, .rerankUnavailable:
+      .attentionLayerOutOfRange, .rerankUnavailable, .filterUnavailable, .filterLayerOutOfRange:
       true
     case .missingTemplate, .unreadableTemplate, .unknownPlaceholder: false
     }
@@ -91,6 +102,10 @@ public struct ReasoningError: Error, CustomStringConvertible, Sendable, Equatabl
       return "attend reads layer \(layer), but the model has layers 0…\(layers - 1)"
     case .rerankUnavailable(let model):
       return "re-ranking needs the in-process model: it scores passages with the model's own cache, which \(model) does not offer (drop --endpoint or --rerank)"
+    case .filterUnavailable(let model):
+      return "--filter gem needs the in-process model: it reads the model's early layers, which \(model) does not offer (drop --endpoint or use --filter none)"
+    case .filterLayerOutOfRange(let layer, let layers):
+      return "--filter gem reads layer \(layer), but the model has layers 0…\(layers - 1)"
     }
   }
 }

@@ -47,19 +47,23 @@ public struct StrategyFactory: Sendable, Hashable {
   }
 
   public func make(_ kind: StrategyKind) -> any AnsweringStrategy {
-    switch kind {
+    // GemFilter belongs to rag and attend, whose answering prompts it was measured on; the
+    // other strategies' rag steps answer unfiltered, also after a chat's /strategy switch.
+    var plain = rag
+    plain.filter = nil
+    return switch kind {
     case .rag: RAGStrategy(configuration: rag)
-    case .coc: CoCStrategy(configuration: coc, rag: rag)
-    case .agents: AgentsStrategy(configuration: agents, rag: rag)
-    case .gor: GoRStrategy(configuration: gor, rag: rag)
-    case .infty: InftyStrategy(configuration: infty, rag: rag)
-    case .mapreduce: MapReduceStrategy(configuration: mapreduce, rag: rag)
+    case .coc: CoCStrategy(configuration: coc, rag: plain)
+    case .agents: AgentsStrategy(configuration: agents, rag: plain)
+    case .gor: GoRStrategy(configuration: gor, rag: plain)
+    case .infty: InftyStrategy(configuration: infty, rag: plain)
+    case .mapreduce: MapReduceStrategy(configuration: mapreduce, rag: plain)
     case .attend: AttendStrategy(configuration: attend, rag: rag)
     case .auto:
       AutoStrategy(
-        rag: RAGStrategy(configuration: rag), coc: CoCStrategy(configuration: coc, rag: rag),
-        agents: AgentsStrategy(configuration: agents, rag: rag), gor: GoRStrategy(configuration: gor, rag: rag),
-        infty: InftyStrategy(configuration: infty, rag: rag))
+        rag: RAGStrategy(configuration: plain), coc: CoCStrategy(configuration: coc, rag: plain),
+        agents: AgentsStrategy(configuration: agents, rag: plain), gor: GoRStrategy(configuration: gor, rag: plain),
+        infty: InftyStrategy(configuration: infty, rag: plain))
     }
   }
 }

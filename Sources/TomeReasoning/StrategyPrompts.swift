@@ -108,15 +108,19 @@ struct StrategyPrompts: Sendable {
   }
 
   /// The final answer of a reading strategy: one streamed call on `template` (ending at a
-  /// repeated line), then the shared finishing step over `draft`'s passages.
+  /// repeated line), then the shared finishing step over `draft`'s passages. With `filter`,
+  /// the call goes through GemFilter, which keeps all but `values["passages"]`.
   func finalAnswer(
-    _ template: String, _ values: [String: String], draft: AnswerDraft, support: SupportCheck, log: TraceLog
+    _ template: String, _ values: [String: String], draft: AnswerDraft, support: SupportCheck, log: TraceLog,
+    filter: GemFilter.Configuration? = nil
   ) async throws -> Answer {
     var parameters = context.parameters
     parameters.stop += ["\nQuestion:", "<|im_end|>"]
+    var bare = values
+    bare["passages"] = ""
     let reply = try await ModelCall(model: context.model).run(
-      "answer", messages: messages(template, values), parameters: parameters, log: log, streaming: true,
-      until: ModelCall.repeatsALine)
+      "answer", messages: messages(template, values), bare: messages(template, bare), filter: filter,
+      parameters: parameters, log: log, streaming: true, until: ModelCall.repeatsALine)
     var draft = draft
     draft.text = reply.text
     draft.timeToFirstToken = reply.timeToFirstToken

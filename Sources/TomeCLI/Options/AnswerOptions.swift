@@ -96,6 +96,27 @@ struct AnswerOptions: ParsableArguments {
     name: .customLong("no-kv-pages"),
     help: "Read every passage with the model even when the index has stored KV pages for it (`tome kv build`), e.g. to compare.")
   var noKVPages = false
+  /// `--filter`'s values.
+  enum Filter: String, ExpressibleByArgument, CaseIterable {
+    case none, gem
+  }
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "For rag and attend: none, or gem (GemFilter: read the answering prompt through the model's first layers and keep the --filter-tokens passage tokens a middle layer's last query points at, with the template and question; applies when the passages hold more than --filter-tokens tokens; in-process model only).",
+      valueName: "none|gem"))
+  var filter: Filter = .none
+
+  @Option(
+    name: .customLong("filter-tokens"), parsing: .unconditional,
+    help: ArgumentHelp("With --filter gem: passage tokens kept (default \(GemFilter.Configuration().keptTokens)).", valueName: "n"))
+  var filterTokens: Int?
+
+  @Option(
+    name: .customLong("filter-layer"), parsing: .unconditional,
+    help: ArgumentHelp("With --filter gem: the layer that chooses, from 0 (default \(GemFilter.Configuration().layer), from a needle sweep on SmolLM2-135M).", valueName: "n"))
+  var filterLayer: Int?
 
   @Option(name: .long, help: ArgumentHelp("Folder of prompt templates. Default: $TOME_PROMPTS, else the repository's Prompts/.", valueName: "dir"))
   var prompts: String?
@@ -123,6 +144,17 @@ struct AnswerOptions: ParsableArguments {
     }
     if evidenceAttention && endpoint != nil {
       throw ValidationError("--evidence-attention reads the in-process model's attention; it does not work with --endpoint")
+    }
+    if filter == .gem {
+      guard strategy == .rag || strategy == .attend else {
+        throw ValidationError("--filter gem works with --strategy rag or attend (got \(strategy.rawValue))")
+      }
+      if let filterTokens, !(16...65_536).contains(filterTokens) {
+        throw ValidationError("--filter-tokens must be between 16 and 65536 (got \(filterTokens))")
+      }
+      if let filterLayer, filterLayer < 0 { throw ValidationError("--filter-layer must be 0 or more (got \(filterLayer))") }
+    } else if filterTokens != nil || filterLayer != nil {
+      throw ValidationError("--filter-tokens and --filter-layer need --filter gem")
     }
     if let context, context < 64 { throw ValidationError("--context must be at least 64 tokens (got \(context))") }
     if endpoint != nil && model != nil { throw ValidationError("--model and --endpoint exclude each other: one model answers") }
@@ -153,6 +185,12 @@ struct AnswerOptions: ParsableArguments {
     rag.contextTokens = context
     if evidenceAttention { rag.evidence.attention = AttentionEvidence() }
     rag.rerankDepth = rerank
+    if filter == .gem {
+      var gem = GemFilter.Configuration()
+      if let filterTokens { gem.keptTokens = filterTokens }
+      if let filterLayer { gem.layer = filterLayer }
+      rag.filter = gem
+    }
     let agentSettings = AgentsStrategy.Configuration(agents: agents, scope: scope, parallel: parallelAgents)
     let strategies = StrategyFactory(
       rag: rag, agents: agentSettings, gor: .init(questions: questions),
