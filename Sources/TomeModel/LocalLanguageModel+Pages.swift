@@ -8,6 +8,10 @@ extension LocalLanguageModel: PagedPrompting {
     case page(KVPage)
   }
 
+  /// Runs up to this long between pages are read token by token (measured on SmolLM2-135M: a
+  /// batched prefill of a few tokens cost as much as 16 single tokens).
+  static let tokenByToken = 16
+
   public func stream(_ prompt: PagedPrompt, parameters: GenerationParameters) -> AsyncThrowingStream<String, any Error> {
     let parts: [PromptPart]
     do { parts = try self.parts(of: prompt) } catch {
@@ -24,7 +28,11 @@ extension LocalLanguageModel: PagedPrompting {
       if shared < head.count { try context.append(tokens: Array(head[shared...])) }
       for part in parts.dropFirst().dropLast() {
         switch part {
-        case .tokens(let tokens): if !tokens.isEmpty { try context.append(tokens: tokens) }
+        case .tokens(let tokens) where tokens.count <= Self.tokenByToken:
+          // A passage's label between two pages: a batched prefill first unpacks every weight
+          // matrix (~0.1 s whatever the length), one token at a time reads them packed.
+          for token in tokens { try context.append(tokens: [token]) }
+        case .tokens(let tokens): try context.append(tokens: tokens)
         case .page(let page): try context.importPage(page)
         }
       }
