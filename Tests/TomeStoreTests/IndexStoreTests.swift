@@ -24,11 +24,11 @@ import TomeTestSupport
     let dir = try TemporaryDirectory()
     do {
       let store = try IndexStore(directory: dir.url, create: true)
-      #expect(try store.meta(.schemaVersion) == "7")
+      #expect(try store.meta(.schemaVersion) == "8")
       try store.setMeta(.tokenCounter, "heuristic-v1")
     }
     let again = try IndexStore(directory: dir.url, create: false)
-    #expect(try again.meta(.schemaVersion) == "7")
+    #expect(try again.meta(.schemaVersion) == "8")
     #expect(try again.meta(.tokenCounter) == "heuristic-v1")
   }
 
@@ -44,7 +44,7 @@ import TomeTestSupport
         do { _ = try IndexStore(directory: dir.url, create: true) } catch { failures.withLock { $0.append(String(reflecting: error)) } }
       }
       #expect(failures.withLock { $0 } == [])
-      #expect(try IndexStore(directory: dir.url, create: false).meta(.schemaVersion) == "7")
+      #expect(try IndexStore(directory: dir.url, create: false).meta(.schemaVersion) == "8")
     }
   }
 

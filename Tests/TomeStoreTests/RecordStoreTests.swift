@@ -60,14 +60,14 @@ import TomeTestSupport
       chunks = try document(store, "/d/a.txt", ["alpha beta", "gamma delta"])
       // Take the database back to schema 6, as a Tome from before records left it.
       _ = try sqlite(store, """
-        DROP TRIGGER records_stale_ad; DROP TABLE record_chunks; DROP TABLE records;
-        DELETE FROM grdb_migrations WHERE identifier = 'v7 records';
+        DROP TRIGGER records_stale_ad; DROP TABLE record_chunks; DROP TABLE records; DROP TABLE kv_pages;
+        DELETE FROM grdb_migrations WHERE identifier IN ('v7 records', 'v8 kv pages');
         UPDATE meta SET value = '6' WHERE key = 'schema_version';
         """)
       #expect(try sqlite(store, "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('records', 'record_chunks')") == "0")
     }
     let store = try IndexStore(directory: dir.url, create: false)
-    #expect(try store.meta(.schemaVersion) == "7")
+    #expect(try store.meta(.schemaVersion) == "8")
     #expect(try store.recordCount() == 0)
     #expect(try store.chunks(ids: chunks).map(\.chunk.text) == ["alpha beta", "gamma delta"])
     let id = try save(store, "q", shown: chunks)
