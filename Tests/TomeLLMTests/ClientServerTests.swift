@@ -239,7 +239,9 @@ struct ClientFailureTests {
   func poolFailover() async throws {
     let stub = try StubServer([.bytes(Canned.sse(Canned.chunk("pooled") + "data: [DONE]\n\n"))])
     defer { stub.stop() }
-    let pool = EndpointPool(clients: [client(URL(string: "http://127.0.0.1:9")!), client(stub.baseURL)])
+    // A cooldown no loaded CI machine outlasts: the whole suite can hold the cooperative
+    // threads for minutes, and the default 30 s expired before the check once.
+    let pool = EndpointPool(clients: [client(URL(string: "http://127.0.0.1:9")!), client(stub.baseURL)], cooldown: .seconds(3600))
     #expect(try await pool.reply(to: messages) == "pooled")
     #expect(pool.nextEndpoint() == 1, "the failed endpoint is skipped during its cooldown")
   }
