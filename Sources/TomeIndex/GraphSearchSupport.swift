@@ -6,10 +6,17 @@ struct Candidate: Sendable {
   var distance: Float
   var slot: UInt32
 
-  /// Total order: nearer first, then lower slot, so builds and searches are deterministic.
+  /// Total order: nearer first, then the later-inserted (higher) slot, so builds and searches
+  /// are deterministic.
+  ///
+  /// Ties are exact duplicates (boilerplate chunks repeat by the hundred in real collections).
+  /// Preferring the older twin sent every link into a duplicate group to its first member and
+  /// left the rest, and through later pruning whole regions, with no in-links: 11,049 of 305,211
+  /// nodes were unreachable on layer 0. Preferring the newer one, as hnswlib's heaps happen to,
+  /// spreads the links over the group: 15 unreachable, the same as hnswlib on the same vectors.
   @inline(__always)
   static func nearer(_ a: Candidate, _ b: Candidate) -> Bool {
-    a.distance != b.distance ? a.distance < b.distance : a.slot < b.slot
+    a.distance != b.distance ? a.distance < b.distance : a.slot > b.slot
   }
 }
 
