@@ -344,17 +344,23 @@ public final class LlamaContext {
 
   // MARK: Prefill
 
-  /// Runs `chunk` through the layers after the cached positions. With `lastLayer` below the
-  /// model's last layer the pass stops once that layer's keys are stored and its queries
-  /// recorded (an early exit: nothing after them is read), and `x` is left as it was.
-  func prefill(_ chunk: [Int], lastLayer: Int? = nil) {
+  /// Runs `chunk` through the layers after the cached positions, or at `positions` (rising, all
+  /// below the context length): each token attends to every cached position before its own,
+  /// so positions skipped here must already hold keys and values (imported pages). With
+  /// `lastLayer` below the model's last layer the pass stops once that layer's keys are stored
+  /// and its queries recorded (an early exit: nothing after them is read), and `x` is left as
+  /// it was.
+  func prefill(_ chunk: [Int], positions given: [Int]? = nil, lastLayer: Int? = nil) {
     let c = model.configuration
     let w = model.weights
     let n = chunk.count
     let p0 = cache.count
+    let positions = given ?? Array(p0..<(p0 + n))
+    precondition(positions.count == n && zip(positions, positions.dropFirst()).allSatisfy { $0 < $1 }, "positions must rise, one per token")
+    let contiguous = positions.last! - positions.first! == n - 1
     let d = c.hiddenSize, qd = c.queryDimension, kvd = c.kvDimension, f = c.feedForwardSize
     let hd = c.headDimension
-    let total = p0 + n
+    let total = positions.last! + 1
     let group = c.headCount / c.kvHeadCount
     let half = c.ropeDimensions / 2
     let maxWeight = max(f * d, qd * d, kvd * d)
@@ -379,7 +385,7 @@ public final class LlamaContext {
 
     for (i, t) in chunk.enumerated() {
       w.tokenEmbedding.dequantize(rows: t..<(t + 1), into: X + i * d)
-      ropeTable(position: p0 + i, cos: cosT + i * half, sin: sinT + i * half)
+      ropeTable(position: positions[i], cos: cosT + i * half, sin: sinT + i * half)
     }
 
     let compat = rounding.contains(.activations)
@@ -430,11 +436,15 @@ public final class LlamaContext {
       for i in 0..<n {
         applyRope(Q + i * qd, heads: c.headCount, cos: cosT + i * half, sin: sinT + i * half)
         applyRope(K + i * kvd, heads: c.kvHeadCount, cos: cosT + i * half, sin: sinT + i * half)
-        queryTap?.record(layer: l, position: p0 + i, query: Q + i * qd, count: qd)
+        queryTap?.record(layer: l, position: positions[i], query: Q + i * qd, count: qd)
       }
       if rounding.contains(.queries) { Quantized.roundToHalf(Q, count: n * qd) }
       let roundProbabilities = rounding.contains(.probabilities)
-      cache.store(layer: l, position: p0, rows: n, keys: K, values: V)
+      if contiguous {
+        cache.store(layer: l, position: positions[0], rows: n, keys: K, values: V)
+      } else {
+        for i in 0..<n { cache.store(layer: l, position: positions[i], rows: 1, keys: K + i * kvd, values: V + i * kvd) }
+      }
       if exitsEarly && l == last { break }
       cache.loadKeys(layer: l, positions: 0..<total, into: Kf)
       cache.loadValues(layer: l, positions: 0..<total, into: Vf)
@@ -459,7 +469,7 @@ public final class LlamaContext {
         Parallel.forRanges(count: group * n, pieces: pieces) { rows in
           for r in rows {
             let i = r % n
-            let valid = p0 + i + 1
+            let valid = positions[i] + 1
             let row = Sp.pointer + r * total
             VectorMath.softmax(row, count: valid)
             if roundProbabilities { Quantized.roundToHalf(row, count: valid) }
@@ -468,9 +478,9 @@ public final class LlamaContext {
         }
         lap("attention softmax")
         if let tap = attentionTap, tap.layer == l {
-          for i in 0..<n where tap.wants(position: p0 + i) {
+          for i in 0..<n where tap.wants(position: positions[i]) {
             for hl in 0..<group {
-              tap.record(position: p0 + i, rows: S + (hl * n + i) * total, heads: 1, stride: total, length: p0 + i + 1)
+              tap.record(position: positions[i], rows: S + (hl * n + i) * total, heads: 1, stride: total, length: positions[i] + 1)
             }
           }
         }
@@ -496,13 +506,13 @@ public final class LlamaContext {
       roundRows(G, f)
       linear(lw.down, G, X, accumulate: true)
     }
-    cache.count = total
+    cache.count = max(cache.count, total)
     guard !exitsEarly else { return }
     if let tap = scoreTap {
       for i in 0..<n {
-        guard let next = tap.targets[p0 + i] else { continue }
+        guard let next = tap.targets[positions[i]] else { continue }
         x.update(from: X + i * d, count: d)
-        tap.record(position: p0 + i, logits: outputLogits(), next: next)
+        tap.record(position: positions[i], logits: outputLogits(), next: next)
       }
     }
     x.update(from: X + (n - 1) * d, count: d)

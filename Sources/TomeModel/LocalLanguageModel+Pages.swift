@@ -1,42 +1,33 @@
 public import TomeCore
 import Foundation
 
+/// One run of a paged prompt: tokens to evaluate, or a stored page to import.
+enum PromptSegment: Equatable, Sendable {
+  case tokens([Int])
+  case page(KVPage)
+}
+
 extension LocalLanguageModel: PagedPrompting {
-  /// One run of a paged prompt: tokens to evaluate, or a stored page to append.
-  enum PromptPart: Equatable, Sendable {
-    case tokens([Int])
-    case page(KVPage)
-  }
-
-  /// Runs up to this long between pages are read token by token (measured on SmolLM2-135M: a
-  /// batched prefill of a few tokens cost as much as 16 single tokens).
-  static let tokenByToken = 16
-
   public func stream(_ prompt: PagedPrompt, parameters: GenerationParameters) -> AsyncThrowingStream<String, any Error> {
-    let parts: [PromptPart]
+    let parts: [PromptSegment]
     do { parts = try self.parts(of: prompt) } catch {
       return AsyncThrowingStream { $0.finish(throwing: error) }
     }
     return Self.streamOnThread(model: model, reuse: reuse) { context, emit in
-      guard case .tokens(let head) = parts.first, case .tokens(let tail) = parts.last, parts.count > 1 else {
+      guard case .tokens(let head) = parts.first, case .tokens(let tail) = parts.last, parts.count > 1, !tail.isEmpty else {
         throw ModelError(.invalidArgument, "a paged prompt starts and ends with text")
       }
       var shared = 0
       let cached = context.cachedTokens
       while shared < min(cached.count, head.count) && cached[shared] == head[shared] { shared += 1 }
       context.truncate(to: shared)
-      if shared < head.count { try context.append(tokens: Array(head[shared...])) }
-      for part in parts.dropFirst().dropLast() {
-        switch part {
-        case .tokens(let tokens) where tokens.count <= Self.tokenByToken:
-          // A passage's label between two pages: a batched prefill first unpacks every weight
-          // matrix (~0.1 s whatever the length), one token at a time reads them packed.
-          for token in tokens { try context.append(tokens: [token]) }
-        case .tokens(let tokens): try context.append(tokens: tokens)
-        case .page(let page): try context.importPage(page)
-        }
-      }
-      try context.generate(prompt: tail, parameters: parameters, onText: emit)
+      // Everything but the head's cached prefix and the last token in one pass (pages written,
+      // runs computed together); the last token starts generation as in any prompt.
+      var middle: [PromptSegment] = shared < head.count ? [.tokens(Array(head[shared...]))] : []
+      middle += parts.dropFirst().dropLast()
+      if tail.count > 1 { middle.append(.tokens(Array(tail.dropLast()))) }
+      try context.append(segments: middle)
+      try context.generate(prompt: [tail[tail.count - 1]], parameters: parameters, onText: emit)
       // Only the head is computed as any prompt would compute it: imported keys and values
       // must not be reused as if a later prompt had computed them.
       context.truncate(to: head.count)
@@ -47,7 +38,7 @@ extension LocalLanguageModel: PagedPrompting {
   /// them tokenized (BOS first), each page in its placeholder's place.
   /// - Throws: `ModelError.invalidArgument` when a placeholder is missing or a page belongs
   ///   to another model.
-  func parts(of prompt: PagedPrompt) throws(ModelError) -> [PromptPart] {
+  func parts(of prompt: PagedPrompt) throws(ModelError) -> [PromptSegment] {
     let text = template.render(prompt.messages)
     var found: [(range: Range<String.Index>, run: PagedPrompt.Run)] = []
     for (placeholder, run) in prompt.runs {
@@ -60,7 +51,7 @@ extension LocalLanguageModel: PagedPrompting {
       found.append((range, run))
     }
     found.sort { $0.range.lowerBound < $1.range.lowerBound }
-    var parts: [PromptPart] = []
+    var parts: [PromptSegment] = []
     var start = text.startIndex
     for (range, run) in found {
       var before = text[start..<range.lowerBound]

@@ -56,6 +56,46 @@ import TomeCore
     #expect(throws: ModelError.self) { try lm.parts(of: PagedPrompt(messages: messages, runs: extra)) }
   }
 
+  @Test("pages and the runs between them in one pass: the sequence and logits of reading them in order")
+  func onePass() throws {
+    let lm = try model()
+    let pages = try Self.passages.map { try page($0, lm, format: .float16) }
+    let head = try lm.userMessageFrame().prefix
+    let tail = lm.tokenize("\n\nQuestion: When does the last ferry leave?")
+    let segments: [PromptSegment] = [
+      .tokens(head), .page(pages[0]), .tokens(lm.tokenize("\n\n[2]")), .page(pages[1]),
+      .tokens(lm.tokenize("\n\n[3]")), .page(pages[2]), .tokens(Array(tail.dropLast())),
+    ]
+    // Plain float numerics: llama.cpp's roundings move logits by ~0.2 with any change of batch
+    // shape, which would hide a wrong position or mask.
+    let together = lm.makeSequence()
+    together.numerics = .float32
+    try together.append(segments: segments)
+    let a = try together.evaluate([tail.last!])
+    let inOrder = lm.makeSequence()
+    inOrder.numerics = .float32
+    for segment in segments {
+      switch segment {
+      case .tokens(let run): try inOrder.append(tokens: run)
+      case .page(let page): try inOrder.importPage(page)
+      }
+    }
+    let b = try inOrder.evaluate([tail.last!])
+    #expect(together.cachedTokens == inOrder.cachedTokens)
+    #expect(together.positionCount == inOrder.positionCount)
+    let d = zip(a, b).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
+    print("[pages] one pass against run by run: max |Δlogit| = \(d)")
+    #expect(d < 0.01)
+    #expect(argmax(a) == argmax(b))
+    // A page of another model is refused before anything is written.
+    var other = pages[0]
+    other.modelIdentifier = "other.gguf"
+    let before = together.positionCount
+    #expect(throws: ModelError.self) { try together.append(segments: [.tokens(lm.tokenize(" and")), .page(other)]) }
+    #expect(together.positionCount == before)
+    #expect(together.cachedTokens.count == before)
+  }
+
   @Test("an f16 page imported where it was computed answers exactly as reading its text; int8 pages answer from the passages")
   func sameAnswer() async throws {
     let lm = try model()
