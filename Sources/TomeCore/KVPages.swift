@@ -89,20 +89,31 @@ extension KVPage {
   /// overlap it shares with the chunk before can be spliced after that chunk's page).
   public func droppingFirst(_ k: Int) -> KVPage {
     precondition(k >= 0 && k <= tokens.count, "cannot drop \(k) of \(tokens.count) positions")
-    guard k > 0 else { return self }
+    return k == 0 ? self : positions(k..<tokens.count)
+  }
+
+  /// The page's first `k` positions: exact, since a position's keys and values never depend on
+  /// the tokens after it (so a passage cut short by the prompt's budget keeps its page).
+  public func prefix(_ k: Int) -> KVPage {
+    precondition(k >= 0 && k <= tokens.count, "cannot keep \(k) of \(tokens.count) positions")
+    return k == tokens.count ? self : positions(0..<k)
+  }
+
+  /// The keys and values of `range` of the page's positions.
+  func positions(_ range: Range<Int>) -> KVPage {
     let n = tokens.count
     let rowBytes = kvDimension * (format == .float16 ? 2 : 1)
     var payload: [UInt8] = []
     var scales: [Float] = []
-    payload.reserveCapacity(layerCount * 2 * (n - k) * rowBytes)
+    payload.reserveCapacity(layerCount * 2 * range.count * rowBytes)
     // Layer-major, K rows then V rows: 2 × layers blocks of n rows each.
     for block in 0..<(layerCount * 2) {
-      let start = (block * n + k) * rowBytes
-      payload += self.payload[start..<(start + (n - k) * rowBytes)]
-      if format == .int8 { scales += self.scales[(block * n + k)..<(block * n + n)] }
+      let start = (block * n + range.lowerBound) * rowBytes
+      payload += self.payload[start..<(start + range.count * rowBytes)]
+      if format == .int8 { scales += self.scales[(block * n + range.lowerBound)..<(block * n + range.upperBound)] }
     }
     return KVPage(
       format: format, modelIdentifier: modelIdentifier, layerCount: layerCount, kvDimension: kvDimension,
-      tokens: Array(tokens[k...]), startPosition: startPosition + k, payload: payload, scales: scales)
+      tokens: Array(tokens[range]), startPosition: startPosition + range.lowerBound, payload: payload, scales: scales)
   }
 }

@@ -220,7 +220,8 @@ public struct RAGStrategy: AnsweringStrategy {
   /// continues the passage from where its tokens match it, after dropping the positions it
   /// shares with what came before (its kept positions were computed after those, as in the
   /// document). Tokens no page supplies (the blank lines between chunks; a chunk's first word,
-  /// which its page holds with a leading space) are read, at most `maximumGap` of them.
+  /// which its page holds with a leading space) are read, at most `maximumGap` in a row. A
+  /// passage that ends inside a page (cut to fit the budget) takes that page's first positions.
   /// Nil when no cover exists (a chunk without a page, a page from another tokenizer).
   static func pageCover(_ tokens: [Int], from pages: [KVPage], maximumGap: Int = 8) -> [PagedPrompt.Run]? {
     var remaining = pages
@@ -229,14 +230,20 @@ public struct RAGStrategy: AnsweringStrategy {
     var gaps = 0
     var at = 0
     while at < tokens.count {
-      var next: (index: Int, drop: Int)?
+      var next: (index: Int, drop: Int, keep: Int?)?
+      let left = tokens.count - at
       search: for (index, page) in remaining.enumerated() {
         for drop in 0..<page.tokens.count {
           let tail = page.tokens[drop...]
           // A short tail matches by chance (a newline, a full stop): ask for a real stretch.
           guard tail.count >= min(4, page.tokens.count) else { break }
-          if tail.count <= tokens.count - at, tokens[at..<(at + tail.count)].elementsEqual(tail) {
-            next = (index, drop)
+          if tail.count <= left, tokens[at..<(at + tail.count)].elementsEqual(tail) {
+            next = (index, drop, nil)
+            break search
+          }
+          // The passage ends inside the page (cut by the prompt's budget): its first positions.
+          if left >= 4, tail.count > left, tail.prefix(left).elementsEqual(tokens[at...]) {
+            next = (index, drop, left)
             break search
           }
         }
@@ -251,8 +258,10 @@ public struct RAGStrategy: AnsweringStrategy {
       if !gap.isEmpty {
         cover.append(.tokens(gap))
         gap = []
+        gaps = 0
       }
-      let page = remaining.remove(at: next.index).droppingFirst(next.drop)
+      var page = remaining.remove(at: next.index).droppingFirst(next.drop)
+      if let keep = next.keep { page = page.prefix(keep) }
       at += page.tokens.count
       cover.append(.page(page))
     }

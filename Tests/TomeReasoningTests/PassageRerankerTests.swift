@@ -91,6 +91,18 @@ import TomeTestSupport
       Self.describe(RAGStrategy.pageCover([1, 2, 3, 4, 5, 50, 50, 29, 31, 32, 33, 34], from: [a, c]))
         == ["page [1, 2, 3, 4, 5] at 3", "read [50, 50, 29]", "page [31, 32, 33, 34] at 4"])
     #expect(RAGStrategy.pageCover([1, 2, 3, 4, 5, 6], from: [c]) == nil)
+    // A passage cut short by the budget ends inside a page: that page's first positions.
+    #expect(Self.describe(RAGStrategy.pageCover([1, 2, 3, 4], from: [a])) == ["page [1, 2, 3, 4] at 3"])
+    #expect(
+      Self.describe(RAGStrategy.pageCover([1, 2, 3, 4, 5, 50, 29, 31, 32, 33, 34], from: [a, Self.page([30, 31, 32, 33, 34, 35])]))
+        == ["page [1, 2, 3, 4, 5] at 3", "read [50, 29]", "page [31, 32, 33, 34] at 4"])
+    // Four chunks joined: three tokens read at each of three joins (the limit is per join).
+    let pages = [Self.page([1, 2, 3, 4, 5]), Self.page([60, 61, 62, 63, 64]), Self.page([70, 71, 72, 73, 74]), Self.page([80, 81, 82, 83, 84])]
+    let joined = [1, 2, 3, 4, 5, 50, 50, 59, 61, 62, 63, 64, 50, 50, 69, 71, 72, 73, 74, 50, 50, 79, 81, 82, 83, 84]
+    #expect(RAGStrategy.pageCover(joined, from: pages)?.count == 7)
+    #expect(RAGStrategy.pageCover([1, 2, 3, 4, 5] + [Int](repeating: 50, count: 9) + [61, 62, 63, 64], from: pages) == nil)
+    // Fewer than four tokens left is too little to tell a page from chance.
+    #expect(RAGStrategy.pageCover([1, 2, 3], from: [a]) == nil)
     #expect(RAGStrategy.pageCover(Array(40..<60), from: [a]) == nil)
   }
 }
