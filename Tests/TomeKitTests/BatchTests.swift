@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TomeCore
 import TomeKit
+import TomeReasoning
 import TomeStore
 import TomeTestSupport
 
@@ -94,6 +95,22 @@ import TomeTestSupport
     #expect(BatchRunner.jobKey(inputDigest: a.digest, settings: "k=3") == BatchRunner.jobKey(inputDigest: a.digest, settings: "k=3"))
     #expect(BatchRunner.jobKey(inputDigest: a.digest, settings: "k=3") != BatchRunner.jobKey(inputDigest: b.digest, settings: "k=3"))
     #expect(BatchRunner.jobKey(inputDigest: a.digest, settings: "k=3") != BatchRunner.jobKey(inputDigest: a.digest, settings: "k=4"))
+  }
+
+  @Test("KV pages off, or another strategy option, is another job: a comparison run never resumes the first")
+  func answeringOptionsChangeTheJob() throws {
+    let dir = try TemporaryDirectory()
+    let settings = AnswererSettings(prompts: dir.url)
+    let base = BatchRunner.settingsText(settings, parameters: .greedy(maxTokens: 8))
+    var read = settings
+    read.kvPages = false
+    #expect(BatchRunner.settingsText(read, parameters: .greedy(maxTokens: 8)) != base)
+    var reranked = settings
+    reranked.strategies.rag.rerankDepth = 24
+    #expect(BatchRunner.settingsText(reranked, parameters: .greedy(maxTokens: 8)) != base)
+    var layer = settings
+    layer.strategies.attend.layer = 18
+    #expect(BatchRunner.settingsText(layer, parameters: .greedy(maxTokens: 8)) != base)
   }
 
   @Test("editing a prompt template changes the job's settings, so the job starts afresh")

@@ -45,11 +45,13 @@ public struct BatchRunner: Sendable {
     self.parallel = parallel
   }
 
-  /// The settings that change answers, as text: retrieval, strategy, model, the prompt
-  /// templates (their folder and a digest of what they say) and sampling.
+  /// The settings that change answers, as text: retrieval, the strategy and every strategy's
+  /// options (re-ranking, filters, layers), KV pages on or off, model, the prompt templates
+  /// (their folder and a digest of what they say) and sampling.
   public static func settingsText(_ settings: AnswererSettings, parameters: GenerationParameters) -> String {
     let prompts = settings.prompts.standardizedFileURL
-    return "\(settings.retrieval) \(settings.strategy) \(settings.model) prompts=\(prompts.path)@\(templatesDigest(prompts)) \(parameters)"
+    return "\(settings.retrieval) \(settings.strategy) \(settings.strategies) kv-pages=\(settings.kvPages) \(settings.model) "
+      + "prompts=\(prompts.path)@\(templatesDigest(prompts)) \(parameters)"
   }
 
   /// SHA-256 over the names and contents of the `.txt` templates in `directory`, in name order,
