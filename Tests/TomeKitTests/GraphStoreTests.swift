@@ -112,6 +112,16 @@ import TomeTestSupport
     try FileManager.default.copyItem(at: otherStore.url(.hnsw), to: file)
     guard case .rebuilt(let foreign) = try store.load(.hnsw, embedder: nil).outcome else { Issue.record("foreign graph trusted"); return }
     #expect(foreign.contains("another index"))
+
+    // A graph linked by the rules before ties went to the newer node (no `links=` in its
+    // source) is rebuilt, and says why.
+    let current = try GraphFile.open(file)
+    let old = current.header.source.split(separator: " ").filter { !$0.hasPrefix("links=") }.joined(separator: " ")
+    try GraphFile.write(current.graph, source: old, to: file)
+    #expect(try store.status(.hnsw).problem?.contains("older Tome") == true)
+    guard case .rebuilt(let older) = try store.load(.hnsw, embedder: nil).outcome else { Issue.record("old links trusted"); return }
+    #expect(older.contains("older Tome"))
+    #expect(try store.load(.hnsw, embedder: nil).outcome == .opened)
   }
 
   @Test("after an ingest adds and removes documents, a stale graph is caught up to SQLite's vectors")
