@@ -80,15 +80,23 @@ struct ClientServerTests {
     let server = try await RunningServer.start(.init(port: 0, maxQueue: 0))
     defer { server.stop() }
     let client = server.client()
+    let (started, signal) = AsyncStream<Void>.makeStream()
     let first = Task {
+      defer { signal.finish() }
       var n = 0
       for try await _ in client.stream(question, parameters: .greedy(maxTokens: 2000)) {
         n += 1
-        if n == 1 { try await Task.sleep(for: .seconds(30)) }
+        if n == 1 {
+          signal.yield()
+          try await Task.sleep(for: .seconds(30))
+        }
       }
     }
     defer { first.cancel() }
-    try await Task.sleep(for: .milliseconds(300))
+    // The first request holds the only generation slot once its first token has arrived (a
+    // fixed 300 ms wait lost that race on a loaded CI machine, and the second was admitted).
+    var tokens = started.makeAsyncIterator()
+    #expect(await tokens.next() != nil, "the first request produced no token")
     let error = await #expect(throws: LLMError.self) {
       _ = try await client.complete(question, parameters: .greedy(maxTokens: 4))
     }
