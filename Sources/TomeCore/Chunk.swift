@@ -26,9 +26,25 @@ public struct Chunk: Sendable, Hashable, Codable {
   }
 
   /// What the encoder embeds: the header, a blank line, then the text (the text alone when
-  /// there is no header).
+  /// there is no header); of a table, only its labels (``embeddedBody``).
   public var embeddingText: String {
-    guard let header, !header.isEmpty else { return text }
-    return header + "\n\n" + text
+    guard let header, !header.isEmpty else { return embeddedBody }
+    return header + "\n\n" + embeddedBody
+  }
+
+  /// The text the encoder sees: the whole text, or, when most of its lines hold no letter
+  /// (a table as pdftotext writes it: labels in one column, each figure on a line of its own),
+  /// only the lines that hold one.
+  ///
+  /// A 256-token encoder given a balance sheet reads mostly figures ("5,409", "$", "(1,577)")
+  /// and places it far from a question about "inventories in the balance sheet"; its labels
+  /// ("Merchandise inventories", "Total current assets") are what such a question matches.
+  /// BM25 still indexes the figures. Prose, where lines without letters are rare, is embedded
+  /// whole.
+  public var embeddedBody: String {
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
+    let labels = lines.filter { $0.contains(where: \.isLetter) }
+    guard !labels.isEmpty, labels.count * 2 < lines.count else { return text }
+    return labels.joined(separator: "\n")
   }
 }

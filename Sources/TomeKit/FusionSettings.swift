@@ -23,29 +23,55 @@ public struct FusionSettings: Sendable, Codable, Hashable {
   /// named documents (weight 1): 0 searches the named documents only; above 0 a name that
   /// matches by accident ("know" in `know.txt`) cannot hide the answer elsewhere.
   public var unfocusedWeight: Double
+  /// Weight, in hybrid search, of a third list: BM25 over the chunks' headers alone (document
+  /// title, section, page title). A question that says where its answer is ("…shown in the
+  /// balance sheet") names a page title that the page's figures never repeat, while its
+  /// text's words ("inventories", "FY2019") also fill every discussion of them; 0 leaves the
+  /// list out.
+  public var headerWeight: Double
 
   public init(
     bm25Weight: Double = 1, denseWeight: Double = 1, rankConstant: Double = 60, documentFocus: Double? = 1,
-    unfocusedWeight: Double = 0.5
+    unfocusedWeight: Double = 0.5, headerWeight: Double = 0.5
   ) {
     precondition(
-      bm25Weight >= 0 && denseWeight >= 0 && rankConstant >= 0 && unfocusedWeight >= 0, "fusion weights must not be negative")
+      bm25Weight >= 0 && denseWeight >= 0 && rankConstant >= 0 && unfocusedWeight >= 0 && headerWeight >= 0,
+      "fusion weights must not be negative")
     self.bm25Weight = bm25Weight
     self.denseWeight = denseWeight
     self.rankConstant = rankConstant
     self.documentFocus = documentFocus
     self.unfocusedWeight = unfocusedWeight
+    self.headerWeight = headerWeight
   }
 
   /// Equal weights, k = 60, named documents searched first with the whole collection at half
-  /// weight beside them: the settings of an unfitted index.
+  /// weight beside them, headers at half weight: the settings of an unfitted index.
   public static let standard = FusionSettings()
 
-  /// One line for reports: `bm25 0.50 dense 1.00 k 60 focus 1.00 unfocused 0.50`.
+  /// One line for reports: `bm25 0.50 dense 1.00 k 60 focus 1.00 unfocused 0.50 headers 0.50`.
   public var summary: String {
     String(
-      format: "bm25 %.2f dense %.2f k %.0f focus %@ unfocused %.2f", bm25Weight, denseWeight, rankConstant,
-      documentFocus.map { String(format: "%.2f", $0) } ?? "off", unfocusedWeight)
+      format: "bm25 %.2f dense %.2f k %.0f focus %@ unfocused %.2f headers %.2f", bm25Weight, denseWeight, rankConstant,
+      documentFocus.map { String(format: "%.2f", $0) } ?? "off", unfocusedWeight, headerWeight)
+  }
+}
+
+extension FusionSettings {
+  enum CodingKeys: String, CodingKey {
+    case bm25Weight, denseWeight, rankConstant, documentFocus, unfocusedWeight, headerWeight
+  }
+
+  /// Decodes stored settings; those stored before the header list existed get the standard
+  /// header weight, the rest as fitted.
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    self.init(
+      bm25Weight: try c.decode(Double.self, forKey: .bm25Weight), denseWeight: try c.decode(Double.self, forKey: .denseWeight),
+      rankConstant: try c.decode(Double.self, forKey: .rankConstant),
+      documentFocus: try c.decodeIfPresent(Double.self, forKey: .documentFocus),
+      unfocusedWeight: try c.decode(Double.self, forKey: .unfocusedWeight),
+      headerWeight: try c.decodeIfPresent(Double.self, forKey: .headerWeight) ?? FusionSettings.standard.headerWeight)
   }
 }
 

@@ -15,6 +15,10 @@ public enum RetrievalMode: String, Sendable, CaseIterable, Codable {
 
 /// Retrieves chunks by BM25, by dense vectors, or both fused by weighted reciprocal rank.
 ///
+/// Hybrid search fuses a third list unless the settings weigh it 0: BM25 over the chunks'
+/// headers alone, so a page whose title the question names ("the cash flow statement") is
+/// found though its figures say nothing of it.
+///
 /// Dense search goes through a `VectorIndex`: exact (`FlatIndex`, one sgemv over all vectors,
 /// loaded from SQLite) unless the index has a graph (`tome index build`, or ingest past
 /// `GraphStore.autoThreshold` vectors), which is memory-mapped and verified instead. Each side
@@ -140,6 +144,13 @@ public struct HybridRetriever: Sendable {
         textHits += hits
         lists.append(hits.map { Neighbor(id: $0.chunk.id.rawValue, score: Float($0.score)) })
         weights.append(scope.weight * weight)
+      }
+    }
+    if mode == .hybrid && settings.headerWeight > 0 {
+      for scope in scopes {
+        let hits = try collection.store.searchText(query, limit: depth, documents: scope.documents, field: .header)
+        lists.append(hits.map { Neighbor(id: $0.chunk.id.rawValue, score: Float($0.score)) })
+        weights.append(scope.weight * settings.headerWeight)
       }
     }
     var fellBack = false

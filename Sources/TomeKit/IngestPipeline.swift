@@ -39,10 +39,11 @@ public struct IngestPipeline: Sendable {
 
   /// The chunking settings as recorded in `meta`; a change means every file is re-chunked.
   /// `pages=ff headers=2`: text files are paged at form feeds and chunks carry headers (title,
-  /// section, page title, page) that are embedded with them; an index made before either is
+  /// section, page title, page) that are embedded with them; `tables=labels`: a table is
+  /// embedded by its labels (`Chunk.embeddedBody`). An index made before any of these is
   /// re-chunked, and so re-embedded, by its next ingest.
   var chunkerSignature: String {
-    "max=\(configuration.chunker.maxTokens) overlap=\(configuration.chunker.overlapTokens) pages=ff headers=2"
+    "max=\(configuration.chunker.maxTokens) overlap=\(configuration.chunker.overlapTokens) pages=ff headers=2 tables=labels"
   }
 
   /// Ingests `roots` (files or folders). With no roots, re-syncs the roots of earlier runs.

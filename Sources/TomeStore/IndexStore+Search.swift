@@ -8,12 +8,18 @@ extension IndexStore {
   /// The user's text is never passed to FTS5 as syntax: it is split into words and each word
   /// is quoted (`FTS5Query`), so no query can raise a syntax error. Words are OR-ed, and BM25
   /// ranks chunks that match more and rarer words first.
-  /// - Parameter documents: search only the chunks of these documents (nil: all).
+  /// - Parameters:
+  ///   - documents: search only the chunks of these documents (nil: all).
+  ///   - field: match the words anywhere in a chunk (text, header, search terms), or in its
+  ///     header alone.
   /// - Returns: up to `limit` hits, best first; empty when the text has no searchable word.
   /// - Complexity: proportional to the postings of the query's words.
-  public func searchText(_ text: String, limit: Int, documents: Set<DocumentID>? = nil) throws -> [TextSearchHit] {
+  public func searchText(
+    _ text: String, limit: Int, documents: Set<DocumentID>? = nil, field: TextSearchField = .chunk
+  ) throws -> [TextSearchHit] {
     precondition(limit > 0, "limit must be positive")
-    guard let match = FTS5Query.orQuery(text) else { return [] }
+    guard let words = FTS5Query.orQuery(text) else { return [] }
+    let match = field == .header ? "{header} : (\(words))" : words
     let within = documents.map { ids in
       " AND c.document_id IN (" + ids.map { "\($0.rawValue)" }.sorted().joined(separator: ",") + ")"
     } ?? ""
@@ -37,6 +43,14 @@ extension IndexStore {
       }
     }
   }
+}
+
+/// Where `IndexStore.searchText` looks for the query's words.
+public enum TextSearchField: Sendable {
+  /// The chunk's text, header and extra search terms.
+  case chunk
+  /// The chunk's header only (document title, section, page title, page).
+  case header
 }
 
 extension IndexStore {

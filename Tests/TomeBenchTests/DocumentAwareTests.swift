@@ -73,19 +73,25 @@ import TomeTestSupport
     let encoder = try models.loadEncoder()
     let collection = try small.index(encoder)
     #expect(try collection.fusionSettings() == .standard)
-    let fitted = FusionSettings(bm25Weight: 0, denseWeight: 1, rankConstant: 10, documentFocus: nil)
+    let fitted = FusionSettings(bm25Weight: 0, denseWeight: 1, rankConstant: 10, documentFocus: nil, headerWeight: 0)
     try collection.setFusionSettings(fitted)
     let reopened = try Collection(location: collection.location, create: false)
     #expect(try reopened.fusionSettings() == fitted)
     let retriever = try HybridRetriever(collection: reopened, embedder: encoder.embedder)
     #expect(retriever.settings == fitted)
-    // BM25 weighted 0: hybrid ranks exactly as dense.
+    // BM25 and headers weighted 0: hybrid ranks exactly as dense.
     let question = "What was the key agenda of the AMCOR's 8k filing dated 1st July 2022?"
     let hybrid = try retriever.search(question, k: 8, mode: .hybrid).results.map(\.chunkID)
     let dense = try retriever.search(question, k: 8, mode: .dense).results.map(\.chunkID)
     #expect(hybrid == dense)
     try reopened.setFusionSettings(nil)
     #expect(try reopened.fusionSettings() == .standard)
+    // Settings stored before the header list existed read with the standard header weight.
+    let old = #"{"bm25Weight":0.5,"denseWeight":1,"rankConstant":60,"documentFocus":1,"unfocusedWeight":0.5}"#
+    let decoded = try JSONDecoder().decode(FusionSettings.self, from: Data(old.utf8))
+    #expect(decoded == FusionSettings(bm25Weight: 0.5, headerWeight: FusionSettings.standard.headerWeight))
+    let unfocused = try JSONDecoder().decode(FusionSettings.self, from: Data(old.replacingOccurrences(of: #""documentFocus":1,"#, with: "").utf8))
+    #expect(unfocused.documentFocus == nil)
   }
 
   @Test("fitting picks the setting with the most evidence in the top 5 and keeps the standard one on ties")

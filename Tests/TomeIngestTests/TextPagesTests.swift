@@ -81,4 +81,30 @@ import TomeIngest
     #expect(statement.contains { !$0.text.contains("Cash Flow") })
     #expect(!chunks.contains { ($0.span.page ?? 0) > 3 && $0.header?.contains("Table of Contents") == true })
   }
+
+  @Test("a table is embedded by its labels, prose whole")
+  func tableLabels() throws {
+    let span = SourceSpan(path: "t.txt", firstLine: 1, lastLine: 1, byteRange: 0..<1)
+    let table = Chunk(
+      ordinal: 0, text: "Merchandise inventories\n\n5,409\n\n5,209\nTotal current assets\n8,870\n$\n(1,577)", span: span,
+      tokenCount: 20,
+      header: "BESTBUY 2019 10K | Consolidated Balance Sheets | p. 52")
+    #expect(table.embeddedBody == "Merchandise inventories\nTotal current assets")
+    #expect(table.embeddingText == "BESTBUY 2019 10K | Consolidated Balance Sheets | p. 52\n\nMerchandise inventories\nTotal current assets")
+    // Half the lines with words is prose with figures, not a table; figures alone stay as they are.
+    let prose = Chunk(ordinal: 0, text: "Net sales rose 3%.\n2018\nThe rest is words.\n42", span: span, tokenCount: 12)
+    #expect(prose.embeddingText == prose.text)
+    let figures = Chunk(ordinal: 0, text: "1,577\n262\n13", span: span, tokenCount: 6)
+    #expect(figures.embeddedBody == figures.text)
+    // On the real 10-K the cash flow statement is embedded by its row labels; the discussion
+    // of capital spending on page 39 is embedded word for word.
+    let (chunks, _) = try chunk(SharedData.data("financebench-dev/txt/3M_2018_10K.txt"))
+    let statement = chunks.filter { $0.span.page == 60 }
+    #expect(statement.map(\.embeddedBody).joined().contains("Purchases of property, plant and equipment (PP&E)"))
+    let tables = statement.filter { $0.embeddedBody != $0.text }
+    #expect(!tables.isEmpty)
+    #expect(tables.allSatisfy { $0.embeddedBody.split(separator: "\n").allSatisfy { $0.contains(where: \.isLetter) } })
+    let discussion = try #require(chunks.first { $0.span.page == 39 && $0.text.contains("capital spending") })
+    #expect(discussion.embeddedBody == discussion.text)
+  }
 }
