@@ -8,16 +8,20 @@ public import TomeKit
 /// them.
 public enum FusionFit {
   /// BM25 weight 0, ¼, ½, 1 against dense 1; k 20, 60; document focus off, or on (ratio 1)
-  /// with the whole collection beside the named documents at weight 0, ½ or 1.
+  /// with the whole collection beside the named documents at weight 0, ½ or 1; headers at ½
+  /// or left out (a collection whose headers say nothing a question asks).
   public static var grid: [FusionSettings] {
     var settings: [FusionSettings] = [.standard]
     let focus: [(ratio: Double?, unfocused: Double)] = [(1, 0.5), (1, 0), (1, 1), (nil, 1)]
-    for (ratio, unfocused) in focus {
-      for k in [60.0, 20] {
-        for bm25 in [1.0, 0.5, 0.25, 0] {
-          let candidate = FusionSettings(
-            bm25Weight: bm25, denseWeight: 1, rankConstant: k, documentFocus: ratio, unfocusedWeight: unfocused)
-          if candidate != .standard { settings.append(candidate) }
+    for headers in [0.5, 0] {
+      for (ratio, unfocused) in focus {
+        for k in [60.0, 20] {
+          for bm25 in [1.0, 0.5, 0.25, 0] {
+            let candidate = FusionSettings(
+              bm25Weight: bm25, denseWeight: 1, rankConstant: k, documentFocus: ratio, unfocusedWeight: unfocused,
+              headerWeight: headers)
+            if candidate != .standard { settings.append(candidate) }
+          }
         }
       }
     }
