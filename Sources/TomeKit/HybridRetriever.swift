@@ -139,17 +139,26 @@ public struct HybridRetriever: Sendable {
     if mode == .bm25 || (mode == .hybrid && (settings.bm25Weight > 0 || !hasVectors)) {
       let limit = mode == .bm25 && scopes.count == 1 ? k : depth
       let weight = mode == .hybrid && hasVectors ? settings.bm25Weight : 1
-      for scope in scopes {
-        let hits = try collection.store.searchText(query, limit: limit, documents: scope.documents)
-        textHits += hits
-        lists.append(hits.map { Neighbor(id: $0.chunk.id.rawValue, score: Float($0.score)) })
+      for (index, scope) in scopes.enumerated() {
+        // Excerpts come from the first scope (the named documents, or the only one); cutting
+        // them for the whole collection beside it cost as much as its search.
+        if index == 0 {
+          let hits = try collection.store.searchText(query, limit: limit, documents: scope.documents)
+          textHits = hits
+          lists.append(hits.map { Neighbor(id: $0.chunk.id.rawValue, score: Float($0.score)) })
+        } else {
+          let hits = try collection.store.rankText(query, limit: limit, documents: scope.documents)
+          lists.append(hits.map { Neighbor(id: $0.chunk.rawValue, score: Float($0.score)) })
+        }
         weights.append(scope.weight * weight)
       }
     }
     if mode == .hybrid && settings.headerWeight > 0 {
-      for scope in scopes {
-        let hits = try collection.store.searchText(query, limit: depth, documents: scope.documents, field: .header)
-        lists.append(hits.map { Neighbor(id: $0.chunk.id.rawValue, score: Float($0.score)) })
+      // Headers of the first scope only: beside named documents, the whole collection's
+      // headers mostly re-find those documents by their title, for a second search's time.
+      for scope in scopes.prefix(1) {
+        let hits = try collection.store.rankText(query, limit: depth, documents: scope.documents, field: .header)
+        lists.append(hits.map { Neighbor(id: $0.chunk.rawValue, score: Float($0.score)) })
         weights.append(scope.weight * settings.headerWeight)
       }
     }

@@ -8,21 +8,13 @@ extension IndexStore {
   /// The user's text is never passed to FTS5 as syntax: it is split into words and each word
   /// is quoted (`FTS5Query`), so no query can raise a syntax error. Words are OR-ed, and BM25
   /// ranks chunks that match more and rarer words first.
-  /// - Parameters:
-  ///   - documents: search only the chunks of these documents (nil: all).
-  ///   - field: match the words anywhere in a chunk (text, header, search terms), or in its
-  ///     header alone.
+  /// - Parameter documents: search only the chunks of these documents (nil: all).
   /// - Returns: up to `limit` hits, best first; empty when the text has no searchable word.
   /// - Complexity: proportional to the postings of the query's words.
-  public func searchText(
-    _ text: String, limit: Int, documents: Set<DocumentID>? = nil, field: TextSearchField = .chunk
-  ) throws -> [TextSearchHit] {
+  public func searchText(_ text: String, limit: Int, documents: Set<DocumentID>? = nil) throws -> [TextSearchHit] {
     precondition(limit > 0, "limit must be positive")
-    guard let words = FTS5Query.orQuery(text) else { return [] }
-    let match = field == .header ? "{header} : (\(words))" : words
-    let within = documents.map { ids in
-      " AND c.document_id IN (" + ids.map { "\($0.rawValue)" }.sorted().joined(separator: ",") + ")"
-    } ?? ""
+    guard let match = FTS5Query.orQuery(text) else { return [] }
+    let within = Self.documentFilter(documents)
     let start = String(TextSearchHit.highlightStart)
     let end = String(TextSearchHit.highlightEnd)
     return try read { db in
@@ -54,6 +46,33 @@ public enum TextSearchField: Sendable {
 }
 
 extension IndexStore {
+  /// BM25 ranks of the chunks matching `text` in `field`, best first: ids and scores only,
+  /// without loading the chunks or cutting excerpts, for lists that are fused before any
+  /// chunk is shown (an excerpt per match cost as much as the search).
+  /// - Returns: up to `limit` (chunk, −bm25) pairs; empty when the text has no searchable word.
+  public func rankText(
+    _ text: String, limit: Int, documents: Set<DocumentID>? = nil, field: TextSearchField = .chunk
+  ) throws -> [(chunk: ChunkID, score: Double)] {
+    precondition(limit > 0, "limit must be positive")
+    guard let words = FTS5Query.orQuery(text) else { return [] }
+    let match = field == .header ? "{header} : (\(words))" : words
+    let sql =
+      documents == nil
+      ? "SELECT rowid, bm25(chunks_fts) AS rank FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?"
+      : """
+        SELECT c.id, bm25(chunks_fts) AS rank FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid
+        WHERE chunks_fts MATCH ?\(Self.documentFilter(documents)) ORDER BY rank LIMIT ?
+        """
+    return try read { db in
+      try Row.fetchAll(db, sql: sql, arguments: [match, limit]).map { (ChunkID($0[0]), -($0[1] as Double)) }
+    }
+  }
+
+  /// ` AND c.document_id IN (…)` for a restriction to `documents`; empty for none.
+  static func documentFilter(_ documents: Set<DocumentID>?) -> String {
+    documents.map { ids in " AND c.document_id IN (" + ids.map { "\($0.rawValue)" }.sorted().joined(separator: ",") + ")" } ?? ""
+  }
+
   /// The document of every chunk.
   public func chunkDocuments() throws -> [ChunkID: DocumentID] {
     try read { db in

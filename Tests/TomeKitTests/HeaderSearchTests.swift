@@ -26,7 +26,7 @@ import TomeTestSupport
     // are also in every discussion of cash flows and capital spending, which BM25 ranks first.
     let bm25 = try retriever.search(question, k: 10, mode: .bm25).results
     #expect(!bm25.contains { $0.chunk.span.page == 60 })
-    let withHeaders = try retriever.search(question, k: 5, mode: .hybrid)
+    let withHeaders = try retriever.search(question, k: 10, mode: .hybrid)
     #expect(withHeaders.fellBackToBM25)
     #expect(withHeaders.results.contains { $0.chunk.span.page == 60 })
     // Weighted 0, the header list is left out: hybrid without vectors is BM25 again.
@@ -39,14 +39,21 @@ import TomeTestSupport
   func headerField() throws {
     let dir = try TemporaryDirectory()
     let collection = try indexedFiling(dir)
-    let hits = try collection.store.searchText("cash flows statement", limit: 20, field: .header)
-    #expect(hits.first?.chunk.chunk.header?.contains("Consolidated Statement of Cash Flows") == true)
+    let ranked = try collection.store.rankText("cash flows statement", limit: 20, field: .header)
+    let hits = try collection.store.chunks(ids: ranked.map(\.chunk))
+    #expect(hits.count == ranked.count && !hits.isEmpty)
+    let first = try #require(hits.first { $0.id == ranked.first?.chunk })
+    #expect(first.chunk.header?.contains("Consolidated Statement of Cash Flows") == true)
     #expect(
       hits.allSatisfy { hit in
-        ["cash", "flow", "statement"].contains { hit.chunk.chunk.header?.localizedCaseInsensitiveContains($0) == true }
+        ["cash", "flow", "statement"].contains { hit.chunk.header?.localizedCaseInsensitiveContains($0) == true }
       })
     // "expenditure" is in the text of several pages and in no page title.
-    #expect(try collection.store.searchText("expenditure", limit: 5).count == 5)
-    #expect(try collection.store.searchText("expenditure", limit: 5, field: .header).isEmpty)
+    let anywhere = try collection.store.rankText("expenditure", limit: 5)
+    #expect(anywhere.map(\.chunk) == (try collection.store.searchText("expenditure", limit: 5).map(\.chunk.id)))
+    #expect(anywhere.count == 5)
+    #expect(try collection.store.rankText("expenditure", limit: 5, field: .header).isEmpty)
+    let document = try #require(try collection.store.documents().first?.id)
+    #expect(try collection.store.rankText("expenditure", limit: 5, documents: [document]).map(\.chunk) == anywhere.map(\.chunk))
   }
 }
