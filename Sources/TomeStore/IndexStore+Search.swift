@@ -37,7 +37,7 @@ extension IndexStore {
   }
 }
 
-/// Where `IndexStore.searchText` looks for the query's words.
+/// Where `IndexStore.rankText` looks for the query's words.
 public enum TextSearchField: Sendable {
   /// The chunk's text, header and extra search terms.
   case chunk
