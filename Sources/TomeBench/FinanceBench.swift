@@ -170,39 +170,59 @@ public struct PageRecall: Sendable, Codable, Hashable {
 
 extension FinanceBench {
   /// Runs `questions` through `search` (the first 10 chunks of each) and scores evidence pages.
-  ///
-  /// A chunk's pages are its `span.page` when it has one, otherwise those its byte range covers
-  /// in the file (so indexes whose chunks carry no page can be scored the same way).
   public func pageRecall(
     of questions: [Question], search: (String) throws -> [SearchResult], progress: (Int) -> Void = { _ in }
   ) throws -> PageRecall {
-    var pagesByFile: [String: FormFeedPages] = [:]
+    var pages = EvidencePages()
     var recall = PageRecall()
     for (index, question) in questions.enumerated() {
-      let results = try search(question.text).prefix(10)
-      var hit: Int?
-      let gold = Set(question.evidence)
-      let goldDocuments = Set(question.evidence.map(\.document))
-      var firstDocument: String?
-      for (rank, result) in results.enumerated() {
-        let url = URL(fileURLWithPath: result.chunk.span.path)
-        let name = url.deletingPathExtension().lastPathComponent
-        if rank == 0 { firstDocument = name }
-        guard hit == nil, goldDocuments.contains(name) else { continue }
-        let covered: ClosedRange<Int>
-        if let page = result.chunk.span.page {
-          covered = (page - 1)...(page - 1)
-        } else {
-          let pages = try pagesByFile[url.path] ?? FormFeedPages(url: url)
-          pagesByFile[url.path] = pages
-          covered = pages.pages(of: result.chunk.span.byteRange)
-        }
-        if covered.contains(where: { gold.contains(Page(document: name, page: $0)) }) { hit = rank }
-      }
-      recall.add(hitRank: hit, firstDocumentRight: firstDocument.map { goldDocuments.contains($0) } ?? false)
+      let results = Array(try search(question.text).prefix(10))
+      let firstDocument = results.first.map { EvidencePages.documentName(of: $0) }
+      recall.add(
+        hitRank: try pages.rank(of: question, in: results),
+        firstDocumentRight: firstDocument.map { name in question.evidence.contains { $0.document == name } } ?? false)
       progress(index + 1)
     }
     return recall
+  }
+}
+
+/// Finds the first retrieved chunk that lies on one of a question's evidence pages.
+///
+/// A chunk's pages are its `span.page` when it has one, otherwise those its byte range covers
+/// in the file (so indexes whose chunks carry no page can be scored the same way); the form
+/// feeds of each file are read once.
+public struct EvidencePages: Sendable {
+  var pagesByFile: [String: FormFeedPages] = [:]
+
+  public init() {}
+
+  /// The 0-based rank of the first of `results` on an evidence page of `question`; nil when
+  /// none is.
+  /// - Throws: when a file without stored pages cannot be read.
+  public mutating func rank(of question: FinanceBench.Question, in results: [SearchResult]) throws -> Int? {
+    let gold = Set(question.evidence)
+    let goldDocuments = Set(question.evidence.map(\.document))
+    for (rank, result) in results.enumerated() {
+      let name = Self.documentName(of: result)
+      guard goldDocuments.contains(name) else { continue }
+      let covered: ClosedRange<Int>
+      if let page = result.chunk.span.page {
+        covered = (page - 1)...(page - 1)
+      } else {
+        let path = result.chunk.span.path
+        let pages = try pagesByFile[path] ?? FormFeedPages(url: URL(fileURLWithPath: path))
+        pagesByFile[path] = pages
+        covered = pages.pages(of: result.chunk.span.byteRange)
+      }
+      if covered.contains(where: { gold.contains(FinanceBench.Page(document: name, page: $0)) }) { return rank }
+    }
+    return nil
+  }
+
+  /// A result's filing: its file name without the extension.
+  static func documentName(of result: SearchResult) -> String {
+    URL(fileURLWithPath: result.chunk.span.path).deletingPathExtension().lastPathComponent
   }
 }
 

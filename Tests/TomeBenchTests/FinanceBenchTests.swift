@@ -86,5 +86,17 @@ struct SmallFinanceBench {
     }
     let none = try moved.pageRecall(of: moved.questions) { try retriever.search($0, k: 10, mode: .hybrid).results }
     #expect(none.top10 == 0)
+    // Ranks one question at a time (`--ranks`) agree with the counts, and find nothing on
+    // pages without evidence.
+    var pages = EvidencePages()
+    var ranks: [Int?] = []
+    for question in bench.questions {
+      ranks.append(try pages.rank(of: question, in: try retriever.search(question.text, k: 50, mode: .hybrid).results))
+    }
+    #expect(ranks.filter { ($0 ?? 99) < 1 }.count == recall.top1)
+    #expect(ranks.filter { ($0 ?? 99) < 5 }.count == recall.top5)
+    for question in moved.questions {
+      #expect(try pages.rank(of: question, in: try retriever.search(question.text, k: 50, mode: .hybrid).results) == nil)
+    }
   }
 }

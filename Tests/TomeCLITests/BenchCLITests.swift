@@ -41,6 +41,43 @@ import TomeTestSupport
     #expect(bad.status == 2 && bad.stderr.contains("--kv-pages is for --rerank"), "\(bad.stderr)")
   }
 
+  @Test("tome bench retrieval financebench --ranks: one JSON line per question and mode, with the evidence's rank")
+  func financeBenchRanks() throws {
+    let dir = try TemporaryDirectory()
+    let source = SharedData.data("financebench-dev")
+    let filings = ["FOOTLOCKER_2022_8K_dated-2022-05-20", "PEPSICO_2023_8K_dated-2023-05-05", "AMCOR_2022_8K_dated-2022-07-01"]
+    try FileManager.default.createDirectory(at: dir.url.appendingPathComponent("fb/txt"), withIntermediateDirectories: true)
+    for name in filings {
+      try FileManager.default.copyItem(
+        at: source.appendingPathComponent("txt/\(name).txt"), to: dir.url.appendingPathComponent("fb/txt/\(name).txt"))
+    }
+    for file in ["documents.jsonl", "questions.jsonl"] {
+      let lines = try String(contentsOf: source.appendingPathComponent(file), encoding: .utf8)
+        .split(separator: "\n").filter { line in filings.contains { line.contains("\"doc_name\": \"\($0)\"") } }
+      _ = try dir.write("fb/\(file)", lines.joined(separator: "\n") + "\n")
+    }
+    let result = try TomeBinary.run(
+      ["bench", "retrieval", "financebench", "fb", "--modes", "bm25", "hybrid", "--ranks", "ranks.jsonl"], in: dir.url,
+      environment: environment)
+    #expect(result.status == 0, "\(result.stderr)")
+    let lines = try String(contentsOf: dir.url.appendingPathComponent("ranks.jsonl"), encoding: .utf8).split(separator: "\n")
+    let rows = try lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+    #expect(rows.count == 6)
+    #expect(rows.map { $0["mode"] as? String } == ["bm25", "hybrid", "bm25", "hybrid", "bm25", "hybrid"])
+    // Each of these questions finds its evidence page in the first 10 (the table says so too).
+    #expect(rows.allSatisfy { ($0["rank"] as? Int).map { $0 < 10 } == true }, "\(rows)")
+    #expect(rows.allSatisfy { ($0["evidence"] as? [String])?.first?.contains(" p. ") == true })
+    // The table's hybrid top-5 counts (summed over its parts) count the same ranks.
+    var tableTop5 = 0
+    for line in result.stdout.split(separator: "\n") {
+      let fields = line.split(separator: " ")
+      guard fields.count > 5, fields[1] == "hybrid", let count = Int(fields[5].prefix { $0 != "/" }) else { continue }
+      tableTop5 += count
+    }
+    let hybridRanks: [Int?] = rows.filter { $0["mode"] as? String == "hybrid" }.map { $0["rank"] as? Int }
+    #expect(tableTop5 == hybridRanks.filter { ($0 ?? 99) < 5 }.count, "\(result.stdout)")
+  }
+
   @Test("tome bench niah on a 2k haystack: JSON with one cell per depth, an SVG heatmap that parses, an HTML report")
   func niahSmall() throws {
     let dir = try TemporaryDirectory()

@@ -80,6 +80,13 @@ struct RetrievalBenchCommand: AsyncParsableCommand {
   @Option(
     name: .long,
     help: ArgumentHelp(
+      "financebench: also write, per question and mode, the rank of the first chunk on an evidence page among the first 50 (null: none) as JSON lines to this file.",
+      valueName: "file"))
+  var ranks: String?
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
       "Also re-rank each query's first N hits by the likelihood of the question after each passage (in-process model; 24–48 is typical).",
       valueName: "n"))
   var rerank: Int?
@@ -274,6 +281,8 @@ extension RetrievalBenchCommand {
         rows.append(PageRow(part: part.rawValue, mode: mode.rawValue, recall: recall, millisecondsPerQuery: p50))
       }
     }
+    if let ranks { try writeRanks(bench: bench, questions: questions, retriever: retriever, to: URL(fileURLWithPath: ranks)) }
+    if let ranks { try writeRanks(bench: bench, questions: questions, retriever: retriever, to: URL(fileURLWithPath: ranks)) }
     if let reranking = try reranking(collection) {
       for part in FinanceBench.Part.allCases {
         let asked = questions.filter { bench.part(of: $0.company) == part }
@@ -307,6 +316,52 @@ extension RetrievalBenchCommand {
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
       try encoder.encode(rows).write(to: URL(fileURLWithPath: json))
     }
+  }
+}
+
+extension RetrievalBenchCommand {
+  /// One line of `--ranks`: where a question's evidence ranked in one mode.
+  struct EvidenceRankLine: Codable {
+    var id: String
+    var part: String
+    var company: String
+    var mode: String
+    var question: String
+    /// 0-based rank among the first 50 chunks; nil when no chunk on an evidence page is there.
+    var rank: Int?
+    var evidence: [String]
+
+    /// Writes a missing rank as `null`, not by leaving the key out.
+    func encode(to encoder: any Encoder) throws {
+      var c = encoder.container(keyedBy: CodingKeys.self)
+      try c.encode(id, forKey: .id)
+      try c.encode(part, forKey: .part)
+      try c.encode(company, forKey: .company)
+      try c.encode(mode, forKey: .mode)
+      try c.encode(question, forKey: .question)
+      try c.encode(rank, forKey: .rank)
+      try c.encode(evidence, forKey: .evidence)
+    }
+  }
+
+  /// Writes `--ranks`: the questions that miss the top 5, and how far they missed, are what the
+  /// table's counts hide.
+  func writeRanks(bench: FinanceBench, questions: [FinanceBench.Question], retriever: HybridRetriever, to url: URL) throws {
+    var pages = EvidencePages()
+    var lines: [String] = []
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    for question in questions {
+      for mode in modes {
+        let results = try retriever.search(question.text, k: 50, mode: mode).results
+        let line = EvidenceRankLine(
+          id: question.id, part: bench.part(of: question.company).rawValue, company: question.company, mode: mode.rawValue,
+          question: question.text, rank: try pages.rank(of: question, in: results),
+          evidence: question.evidence.map { "\($0.document) p. \($0.page + 1)" })
+        lines.append(String(decoding: try encoder.encode(line), as: UTF8.self))
+      }
+    }
+    try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
   }
 }
 
