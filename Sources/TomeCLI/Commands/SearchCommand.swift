@@ -10,7 +10,9 @@ struct SearchCommand: AsyncParsableCommand {
     abstract: "Search the index and print ranked passages as path:first-last.",
     discussion: """
       Ranks chunks by hybrid retrieval: BM25 over their words fused with the sentence encoder's \
-      vector similarity (reciprocal-rank fusion). --mode bm25 or dense uses one side only. Any \
+      vector similarity and with BM25 over their headers (title, section, page title) \
+      (reciprocal-rank fusion). A query that names documents ("3M's FY2018 10-K") searches \
+      them first. --mode bm25 or dense uses one side only. Any \
       text is accepted: quotes and operators are treated as plain words. Matches are highlighted \
       on a terminal.
 
