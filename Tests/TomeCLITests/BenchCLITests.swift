@@ -76,6 +76,8 @@ import TomeTestSupport
     }
     let hybridRanks: [Int?] = rows.filter { $0["mode"] as? String == "hybrid" }.map { $0["rank"] as? Int }
     #expect(tableTop5 == hybridRanks.filter { ($0 ?? 99) < 5 }.count, "\(result.stdout)")
+    let squad = try TomeBinary.run(["bench", "retrieval", "squad", "fb", "--ranks", "r.jsonl"], in: dir.url, environment: environment)
+    #expect(squad.status == 2 && squad.stderr.contains("--ranks is for financebench"), "\(squad.stderr)")
   }
 
   @Test("tome bench niah on a 2k haystack: JSON with one cell per depth, an SVG heatmap that parses, an HTML report")

@@ -102,6 +102,7 @@ struct RetrievalBenchCommand: AsyncParsableCommand {
   func validate() throws {
     if let rerank, !(1...200).contains(rerank) { throw ValidationError("--rerank must be between 1 and 200 (got \(rerank))") }
     if kvPages && rerank == nil { throw ValidationError("--kv-pages is for --rerank") }
+    if ranks != nil && dataset != .financebench { throw ValidationError("--ranks is for financebench") }
   }
 
   /// The re-ranking `--rerank` asks for over `collection` (pages built first with --kv-pages).
@@ -282,7 +283,6 @@ extension RetrievalBenchCommand {
       }
     }
     if let ranks { try writeRanks(bench: bench, questions: questions, retriever: retriever, to: URL(fileURLWithPath: ranks)) }
-    if let ranks { try writeRanks(bench: bench, questions: questions, retriever: retriever, to: URL(fileURLWithPath: ranks)) }
     if let reranking = try reranking(collection) {
       for part in FinanceBench.Part.allCases {
         let asked = questions.filter { bench.part(of: $0.company) == part }
@@ -321,7 +321,7 @@ extension RetrievalBenchCommand {
 
 extension RetrievalBenchCommand {
   /// One line of `--ranks`: where a question's evidence ranked in one mode.
-  struct EvidenceRankLine: Codable {
+  struct EvidenceRankLine: Encodable {
     var id: String
     var part: String
     var company: String
@@ -330,6 +330,8 @@ extension RetrievalBenchCommand {
     /// 0-based rank among the first 50 chunks; nil when no chunk on an evidence page is there.
     var rank: Int?
     var evidence: [String]
+
+    enum CodingKeys: String, CodingKey { case id, part, company, mode, question, rank, evidence }
 
     /// Writes a missing rank as `null`, not by leaving the key out.
     func encode(to encoder: any Encoder) throws {
