@@ -28,22 +28,43 @@ public enum FusionFit {
     return settings
   }
 
+  /// BM25's weight against dense 1, from 0 to 3, the rest standard: for collections whose
+  /// questions are asked in the documents' own words (SQuAD), where BM25 leads and equal
+  /// weights let the weaker dense list pull hybrid below it.
+  public static var bm25Grid: [FusionSettings] {
+    [1.0, 0.5, 0.25, 0, 2, 3].map { weight in
+      var settings = FusionSettings.standard
+      settings.bm25Weight = weight
+      return settings
+    }
+  }
+
   /// The best of `grid` by `score`'s page recall, with its recall.
   public static func best(
     of grid: [FusionSettings] = FusionFit.grid, score: (FusionSettings) throws -> PageRecall
   ) rethrows -> (settings: FusionSettings, recall: PageRecall) {
+    let found = try best(of: grid, score: score, key: \.key)
+    return (found.settings, found.score)
+  }
+
+  /// The best of `grid` by `key` of its score (compared in order, larger first); ties go to
+  /// the earlier setting.
+  public static func best<Score>(
+    of grid: [FusionSettings], score: (FusionSettings) throws -> Score, key: (Score) -> [Double]
+  ) rethrows -> (settings: FusionSettings, score: Score) {
     precondition(!grid.isEmpty, "nothing to fit over")
-    var best: (settings: FusionSettings, recall: PageRecall)?
-    for settings in grid {
-      let recall = try score(settings)
-      if let current = best, !current.recall.key.lexicographicallyPrecedes(recall.key) { continue }
-      best = (settings, recall)
+    let first = try score(grid[0])
+    var best = (settings: grid[0], score: first, key: key(first))
+    for settings in grid.dropFirst() {
+      let scored = try score(settings)
+      let k = key(scored)
+      if best.key.lexicographicallyPrecedes(k) { best = (settings, scored, k) }
     }
-    return best ?? (grid[0], PageRecall())
+    return (best.settings, best.score)
   }
 }
 
 extension PageRecall {
   /// Comparison key for fitting: top-5, then top-10, then top-1.
-  fileprivate var key: [Int] { [top5, top10, top1] }
+  fileprivate var key: [Double] { [Double(top5), Double(top10), Double(top1)] }
 }

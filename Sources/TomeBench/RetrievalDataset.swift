@@ -9,6 +9,11 @@ public struct RetrievalDataset: Sendable {
   public struct Document: Sendable, Hashable {
     public var name: String
     public var text: String
+
+    public init(name: String, text: String) {
+      self.name = name
+      self.text = text
+    }
   }
 
   /// One query and the documents judged relevant to it, with graded gains (> 0).
@@ -17,11 +22,32 @@ public struct RetrievalDataset: Sendable {
     public var text: String
     /// Document name → gain (higher is more relevant).
     public var relevant: [String: Double]
+
+    public init(id: String, text: String, relevant: [String: Double]) {
+      self.id = id
+      self.text = text
+      self.relevant = relevant
+    }
   }
 
   public var name: String
   public var documents: [Document]
   public var queries: [Query]
+
+  public init(name: String, documents: [Document], queries: [Query]) {
+    self.name = name
+    self.documents = documents
+    self.queries = queries
+  }
+
+  /// The queries at even positions (for fitting) and at odd positions (for judging the fit),
+  /// each over all the documents.
+  public func splitQueries() -> (tuning: RetrievalDataset, heldApart: RetrievalDataset) {
+    var tuning = self, heldApart = self
+    tuning.queries = queries.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+    heldApart.queries = queries.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
+    return (tuning, heldApart)
+  }
 
   /// Writes every document as `<folder>/<name>.txt`.
   public func materialise(in folder: URL) throws {

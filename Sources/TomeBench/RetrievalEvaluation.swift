@@ -5,7 +5,7 @@ public import TomeReasoning
 
 /// Runs a `RetrievalDataset` against an index built from it, for each retrieval mode.
 public struct RetrievalEvaluation: Sendable {
-  public let retriever: HybridRetriever
+  public var retriever: HybridRetriever
   /// Chunks retrieved per query before they are folded into documents.
   public var depth: Int
 

@@ -115,5 +115,32 @@ import TomeTestSupport
     let firstBest = try #require(grid.first { s in scored[s].map { [$0.top5, $0.top10, $0.top1] } == top })
     #expect(best.settings == firstBest)
     #expect(FusionFit.grid.first == .standard && Set(FusionFit.grid).count == FusionFit.grid.count)
+    #expect(FusionFit.grid.contains { $0.headerWeight == 0 })
+  }
+
+  @Test("fitting by any score: the largest key wins, ties keep the earlier setting; the BM25 grid starts at the standard")
+  func fitByKey() {
+    let grid = FusionFit.bm25Grid
+    #expect(grid.first == .standard && Set(grid).count == grid.count && grid.map(\.bm25Weight).max() == 3)
+    // Scores peak at BM25 weight 2, with 0.5 tied with the standard on the first key.
+    let scores: [Double: [Double]] = [1: [0.9, 0.5], 0.5: [0.9, 0.6], 0.25: [0.8, 0.9], 0: [0.5, 0.5], 2: [0.95, 0.1], 3: [0.95, 0.1]]
+    var asked: [Double] = []
+    let best = FusionFit.best(of: grid, score: { settings -> [Double] in
+      asked.append(settings.bm25Weight)
+      return scores[settings.bm25Weight] ?? []
+    }, key: { $0 })
+    #expect(asked == grid.map(\.bm25Weight))
+    #expect(best.settings.bm25Weight == 2 && best.score == [0.95, 0.1])
+    let tied = FusionFit.best(of: grid, score: { _ in 1.0 }, key: { [$0] })
+    #expect(tied.settings == .standard)
+  }
+
+  @Test("a retrieval dataset splits its queries by position, every document kept")
+  func splitQueries() {
+    let documents = [RetrievalDataset.Document(name: "d", text: "t")]
+    let queries = (0..<5).map { RetrievalDataset.Query(id: "q\($0)", text: "q", relevant: ["d": 1]) }
+    let (tuning, heldApart) = RetrievalDataset(name: "x", documents: documents, queries: queries).splitQueries()
+    #expect(tuning.queries.map(\.id) == ["q0", "q2", "q4"] && heldApart.queries.map(\.id) == ["q1", "q3"])
+    #expect(tuning.documents == documents && heldApart.documents == documents)
   }
 }

@@ -10,9 +10,8 @@ import TomeTestSupport
   /// The shared data folder for the child (it looks for the essays there).
   var environment: [String: String] { ["TOME_SHARED": SharedData.root.path, "TOME_MODELS": SharedData.models.path] }
 
-  @Test("tome bench retrieval --rerank --kv-pages on a tiny SQuAD file: re-ranked and fused rows, every passage from a page")
-  func retrievalRerank() throws {
-    let dir = try TemporaryDirectory()
+  /// Three one-sentence paragraphs, one question each, as a SQuAD v1.1 file `tiny.json` in `dir`.
+  func writeTinySQuAD(in dir: TemporaryDirectory) throws {
     let paragraphs = [
       ("The Apollo program landed twelve astronauts on the Moon between 1969 and 1972.", "How many astronauts landed on the Moon?"),
       ("Photosynthesis converts light energy into chemical energy stored in glucose.", "What does photosynthesis produce?"),
@@ -27,6 +26,12 @@ import TomeTestSupport
       ]]
     ]
     try JSONSerialization.data(withJSONObject: data).write(to: dir.url.appendingPathComponent("tiny.json"))
+  }
+
+  @Test("tome bench retrieval --rerank --kv-pages on a tiny SQuAD file: re-ranked and fused rows, every passage from a page")
+  func retrievalRerank() throws {
+    let dir = try TemporaryDirectory()
+    try writeTinySQuAD(in: dir)
     let result = try TomeBinary.run(
       ["bench", "retrieval", "squad", "tiny.json", "--modes", "hybrid", "--rerank", "3", "--kv-pages", "--json", "rr.json"],
       in: dir.url, environment: environment)
@@ -39,6 +44,19 @@ import TomeTestSupport
     #expect(reranked["recallAt1"] as? Double == 1, "\(rows)")
     let bad = try TomeBinary.run(["bench", "retrieval", "squad", "tiny.json", "--kv-pages"], in: dir.url, environment: environment)
     #expect(bad.status == 2 && bad.stderr.contains("--kv-pages is for --rerank"), "\(bad.stderr)")
+  }
+
+  @Test("tome bench retrieval squad --fit: fitted on the even queries, rows for the odd ones with a fitted hybrid row")
+  func retrievalFit() throws {
+    let dir = try TemporaryDirectory()
+    try writeTinySQuAD(in: dir)
+    let result = try TomeBinary.run(
+      ["bench", "retrieval", "squad", "tiny.json", "--fit", "--json", "fit.json"], in: dir.url, environment: environment)
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stderr.contains("fitted on 2 tuning queries"), "\(result.stderr)")
+    let rows = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.url.appendingPathComponent("fit.json"))) as? [[String: Any]])
+    #expect(rows.map { $0["mode"] as? String } == ["bm25", "dense", "hybrid", "hybrid fitted"])
+    #expect(rows.allSatisfy { ($0["metrics"] as? [String: Any])?["queries"] as? Int == 1 }, "\(rows)")
   }
 
   @Test("tome bench retrieval financebench --ranks: one JSON line per question and mode, with the evidence's rank")

@@ -74,7 +74,13 @@ struct RetrievalBenchCommand: AsyncParsableCommand {
   @Option(name: .long, help: "financebench: fusion settings to search with: stored, standard or unfocused.")
   var settings: SettingsChoice = .stored
 
-  @Flag(name: .long, help: "financebench: fit fusion settings on the tuning questions and store them with the index (in --work).")
+  @Flag(
+    name: .long,
+    help: """
+      Fit fusion settings on tuning questions. financebench: the tuning companies' questions, \
+      stored with the index (in --work). squad, cranfield: BM25's weight (0–3) on the queries at \
+      even positions; the rows are then the queries at odd positions, with a "hybrid fitted" row.
+      """)
   var fit = false
 
   @Option(
@@ -142,13 +148,30 @@ struct RetrievalBenchCommand: AsyncParsableCommand {
       format: "indexed %d chunks in %.1fs, embedded at %.0f tokens/s", synced.ingest.chunks, synced.ingest.elapsed.seconds,
       Double(embedding?.tokens ?? 0) / max(embedding?.elapsed.seconds ?? 0, 1e-9)))
 
-    let evaluation = RetrievalEvaluation(retriever: try HybridRetriever(collection: collection, embedder: encoder.embedder))
+    var evaluation = RetrievalEvaluation(retriever: try HybridRetriever(collection: collection, embedder: encoder.embedder))
+    var fitted: FusionSettings?
+    if fit {
+      let (tuning, heldApart) = set.splitQueries()
+      fitted = try FusionFit.best(of: FusionFit.bm25Grid, score: { candidate in
+        var trial = evaluation
+        trial.retriever.settings = candidate
+        return try trial.evaluate(tuning, mode: .hybrid)
+      }, key: { [$0.recallAt5, $0.mrr] }).settings
+      Terminal.error(
+        "fitted on \(tuning.queries.count) tuning queries (even positions): \(fitted?.summary ?? ""); rows: the \(heldApart.queries.count) held-apart ones")
+      set = heldApart
+    }
     var rows: [BenchRow] = []
-    for mode in modes {
+    func measure(_ mode: RetrievalMode, _ evaluation: RetrievalEvaluation, name: String) throws {
       let start = ContinuousClock.now
       let metrics = try evaluation.evaluate(set, mode: mode)
       let seconds = (ContinuousClock.now - start).seconds
-      rows.append(BenchRow(dataset: set.name, mode: mode.rawValue, metrics: metrics, millisecondsPerQuery: seconds * 1000 / Double(max(metrics.queries, 1))))
+      rows.append(BenchRow(dataset: set.name, mode: name, metrics: metrics, millisecondsPerQuery: seconds * 1000 / Double(max(metrics.queries, 1))))
+    }
+    for mode in modes { try measure(mode, evaluation, name: mode.rawValue) }
+    if let fitted {
+      evaluation.retriever.settings = fitted
+      try measure(.hybrid, evaluation, name: "hybrid fitted")
     }
     if let reranking = try reranking(collection) {
       let retriever = evaluation.retriever
