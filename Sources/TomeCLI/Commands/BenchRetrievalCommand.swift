@@ -148,7 +148,7 @@ struct RetrievalBenchCommand: AsyncParsableCommand {
       format: "indexed %d chunks in %.1fs, embedded at %.0f tokens/s", synced.ingest.chunks, synced.ingest.elapsed.seconds,
       Double(embedding?.tokens ?? 0) / max(embedding?.elapsed.seconds ?? 0, 1e-9)))
 
-    var evaluation = RetrievalEvaluation(retriever: try HybridRetriever(collection: collection, embedder: encoder.embedder))
+    let evaluation = RetrievalEvaluation(retriever: try HybridRetriever(collection: collection, embedder: encoder.embedder))
     var fitted: FusionSettings?
     if fit {
       let (tuning, heldApart) = set.splitQueries()
@@ -170,8 +170,9 @@ struct RetrievalBenchCommand: AsyncParsableCommand {
     }
     for mode in modes { try measure(mode, evaluation, name: mode.rawValue) }
     if let fitted {
-      evaluation.retriever.settings = fitted
-      try measure(.hybrid, evaluation, name: "hybrid fitted")
+      var withFitted = evaluation
+      withFitted.retriever.settings = fitted
+      try measure(.hybrid, withFitted, name: "hybrid fitted")
     }
     if let reranking = try reranking(collection) {
       let retriever = evaluation.retriever
