@@ -76,9 +76,12 @@ public struct IngestPipeline: Sendable {
 
     let previousCounter = try store.meta(.tokenCounter)
     let previousChunker = try store.meta(.chunker)
-    let rechunkAll =
-      configuration.force || (previousCounter != nil && previousCounter != tokenCounter.identifier)
-      || (previousChunker != nil && previousChunker != chunkerSignature)
+    if let previousCounter, previousCounter != tokenCounter.identifier {
+      report.rechunkReason = "the index was chunked with another token counter (\(previousCounter), now \(tokenCounter.identifier))"
+    } else if let previousChunker, previousChunker != chunkerSignature {
+      report.rechunkReason = "the index was chunked by other rules (\(previousChunker); now \(chunkerSignature))"
+    }
+    let rechunkAll = configuration.force || report.rechunkReason != nil
     try store.setMeta(.tokenCounter, tokenCounter.identifier)
     try store.setMeta(.chunker, chunkerSignature)
     try store.addRoots(absoluteRoots)
@@ -270,6 +273,10 @@ public struct IngestReport: Sendable {
   /// Roots of earlier runs that no longer exist; re-syncing skipped them and kept their
   /// documents (`tome ingest --drop-root PATH` forgets one).
   public var missingRoots: [String] = []
+  /// Why every file was re-chunked (and so re-embedded) though its content did not change:
+  /// the index was built with another token counter or by other chunking rules; nil otherwise
+  /// (and for `force`, which the caller asked for).
+  public var rechunkReason: String?
   public var chunks = 0
   public var bytes = 0
   public var elapsed: Duration = .zero

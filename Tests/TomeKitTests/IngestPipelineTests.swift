@@ -87,10 +87,30 @@ import TomeTestSupport
     let small = IngestPipeline(collection: collection, configuration: .init(chunker: try .init(maxTokens: 64, overlapTokens: 0)))
     let large = IngestPipeline(collection: collection, configuration: .init(chunker: try .init(maxTokens: 256, overlapTokens: 0)))
     let root = dir.url.appendingPathComponent("d")
-    let many = try small.run(roots: [root]).chunks
-    let few = try large.run(roots: [root]).chunks
-    #expect(many > few && few > 0)
+    let first = try small.run(roots: [root])
+    #expect(first.rechunkReason == nil)
+    let second = try large.run(roots: [root])
+    #expect(first.chunks > second.chunks && second.chunks > 0)
+    // The report says why every file was re-chunked, naming the old rules and the new.
+    #expect(second.rechunkReason?.contains("max=64") == true && second.rechunkReason?.contains("max=256") == true)
+    #expect(try large.run(roots: [root]).rechunkReason == nil)
     try expectSpansMatchSources(collection)
+  }
+
+  @Test("an index chunked before tables were embedded by their labels is re-chunked once, and says why")
+  func olderRules() throws {
+    let dir = try TemporaryDirectory()
+    try dir.write("d/a.txt", "Net sales\n1,577\n262\n13\n")
+    let collection = try makeCollection(dir)
+    let pipeline = IngestPipeline(collection: collection)
+    let root = dir.url.appendingPathComponent("d")
+    _ = try pipeline.run(roots: [root])
+    try collection.store.setMeta(.chunker, "max=256 overlap=32 pages=ff headers=2")
+    let again = try pipeline.run(roots: [root])
+    #expect(again.indexed.count == 1 && again.unchanged == 0)
+    #expect(again.rechunkReason?.contains("headers=2;") == true && again.rechunkReason?.contains("tables=labels") == true)
+    let settled = try pipeline.run(roots: [root])
+    #expect(settled.unchanged == 1 && settled.rechunkReason == nil)
   }
 
   @Test("bad files are recorded with reasons and never stop the run")

@@ -127,6 +127,7 @@ struct IngestCommand: AsyncParsableCommand {
     }
 
     if !output.json {
+      if let reason = report.rechunkReason, !output.quiet { Terminal.error("note: every file was re-chunked: \(reason)") }
       for root in report.missingRoots {
         Terminal.error("warning: \(Terminal.displayPath(root)) (an ingested root) no longer exists; its documents are kept — forget it with: tome ingest --drop-root \(Terminal.displayPath(root))")
       }
@@ -172,6 +173,8 @@ struct IngestCommand: AsyncParsableCommand {
 /// JSON shape of `tome ingest --json`.
 struct IngestSummary: Encodable {
   var index: String
+  /// Why every file was re-chunked, when the index was built by other rules.
+  var rechunkReason: String?
   var indexed: [String]
   var empty: [String]
   var unchanged: Int
@@ -192,6 +195,7 @@ struct IngestSummary: Encodable {
     embeddedTokens = embedding?.tokens ?? 0
     embedSeconds = embedding?.elapsed.seconds ?? 0
     self.index = index
+    rechunkReason = r.rechunkReason
     indexed = r.indexed
     empty = r.empty
     unchanged = r.unchanged
