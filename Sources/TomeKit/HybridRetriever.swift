@@ -153,14 +153,12 @@ public struct HybridRetriever: Sendable {
         weights.append(scope.weight * weight)
       }
     }
-    if mode == .hybrid && settings.headerWeight > 0 {
-      // Headers of the first scope only: beside named documents, the whole collection's
-      // headers mostly re-find those documents by their title, for a second search's time.
-      for scope in scopes.prefix(1) {
-        let hits = try collection.store.rankText(query, limit: depth, documents: scope.documents, field: .header)
-        lists.append(hits.map { Neighbor(id: $0.chunk.rawValue, score: Float($0.score)) })
-        weights.append(scope.weight * settings.headerWeight)
-      }
+    // Headers of the first scope only: beside named documents, the whole collection's headers
+    // mostly re-find those documents by their title, for a second search's time.
+    if mode == .hybrid && settings.headerWeight > 0, let scope = scopes.first {
+      let hits = try collection.store.rankText(query, limit: depth, documents: scope.documents, field: .header)
+      lists.append(hits.map { Neighbor(id: $0.chunk.rawValue, score: Float($0.score)) })
+      weights.append(scope.weight * settings.headerWeight)
     }
     var fellBack = false
     if mode != .bm25 {
