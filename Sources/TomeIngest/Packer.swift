@@ -35,6 +35,7 @@ struct Packer {
   private var headings: [Block.Heading] = []
   private var page: Int? = nil
   private var pageTitles = PageTitles()
+  private var tableColumns = TableColumns()
   /// Whitespace trimmed off the end of the previous block, owed to the next unit's gap.
   private var trailingGap = ""
   private var ordinal = 0
@@ -69,8 +70,10 @@ struct Packer {
       page = block.page
       headings = []
       pageTitles.startPage()
+      tableColumns.startPage()
     }
     if page != nil { pageTitles.read(block) }
+    tableColumns.read(block)
     if let heading = block.heading {
       if hasBody { flush(carry: false) }
       while let last = headings.last, last.level >= heading.level { headings.removeLast() }
@@ -124,7 +127,8 @@ struct Packer {
       byteRange: first.byteStart..<max(last.byteEnd, first.byteStart))
     let section = headings.isEmpty ? nil : headings.map(\.title).joined(separator: " > ")
     let pageTitle = page == nil ? nil : pageTitles.current
-    let header = ([title, section, pageTitle, page.map { "p. \($0)" }] as [String?]).compactMap { $0 }.joined(separator: " | ")
+    let columns = tableColumns.columns(atLine: first.firstLine).map { "columns " + $0 }
+    let header = ([title, section, pageTitle, columns, page.map { "p. \($0)" }] as [String?]).compactMap { $0 }.joined(separator: " | ")
     ready.append(
       Chunk(
         ordinal: ordinal, text: text, span: span, tokenCount: counter.tokenCount(text), section: section,

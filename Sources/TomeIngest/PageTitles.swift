@@ -49,8 +49,9 @@ struct PageTitles {
       let text = Self.rejoined(line.text.split(whereSeparator: \.isWhitespace))
       guard !text.isEmpty else { continue }
       linesLookedAt += 1
+      // A table's first rows are not the page's title (its column headings go to `TableColumns`).
       guard text.count <= Self.maxCharacters, text.split(separator: " ").count <= Self.maxWords,
-        text.contains(where: \.isLetter)
+        text.contains(where: \.isLetter), !TableColumns.isRow(line.text)
       else { continue }
       let earlier = openings[text, default: 0]
       openings[text] = earlier + 1

@@ -400,7 +400,9 @@ final class Segmenter: BlockSource {
 
   private func flush() {
     guard !current.isEmpty else { return }
-    queue.append(Block(lines: current, gapBefore: currentGap, mode: currentMode, page: page))
+    // A table's rows are lines: an over-budget table is cut between rows, not at "sentences".
+    let mode = currentMode == .prose && TableColumns.isTable(current.filter { !$0.isBlank }.map(\.text)) ? .lines : currentMode
+    queue.append(Block(lines: current, gapBefore: currentGap, mode: mode, page: page))
     current = []
     currentBytes = 0
     currentGap = ""

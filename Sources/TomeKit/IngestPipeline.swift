@@ -40,10 +40,12 @@ public struct IngestPipeline: Sendable {
   /// The chunking settings as recorded in `meta`; a change means every file is re-chunked.
   /// `pages=ff headers=2`: text files are paged at form feeds and chunks carry headers (title,
   /// section, page title, page) that are embedded with them; `tables=labels`: a table is
-  /// embedded by its labels (`Chunk.embeddedBody`). An index made before any of these is
-  /// re-chunked, and so re-embedded, by its next ingest.
+  /// embedded by its labels (`Chunk.embeddedBody`); `columns`: a chunk that continues a table
+  /// carries the table's column headings in its header (`TableColumns`), and tables are cut
+  /// between rows. An index made before any of these is re-chunked, and so re-embedded (vectors
+  /// of unchanged chunks come from the cache), by its next ingest.
   var chunkerSignature: String {
-    "max=\(configuration.chunker.maxTokens) overlap=\(configuration.chunker.overlapTokens) pages=ff headers=2 tables=labels"
+    "max=\(configuration.chunker.maxTokens) overlap=\(configuration.chunker.overlapTokens) pages=ff headers=2 tables=labels,columns"
   }
 
   /// Ingests `roots` (files or folders). With no roots, re-syncs the roots of earlier runs.

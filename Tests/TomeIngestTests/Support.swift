@@ -122,19 +122,39 @@ func nonBlankLines(_ bytes: [UInt8]) -> [Int] {
 /// Builds a small valid PDF with one Helvetica text line per entry of each page, with a correct
 /// cross-reference table, so pdftotext can read it.
 func makePDF(pages: [[String]]) -> Data {
+  assemblePDF(
+    contents: pages.map { lines in
+      "BT /F1 12 Tf 72 720 Td 16 TL " + lines.map { "(\(pdfEscaped($0))) Tj T* " }.joined() + "ET"
+    })
+}
+
+/// A PDF whose pages hold rows of cells, cell i of a row at `columnX[i]` points from the left
+/// and a row every 12 points from the top, so that `pdftotext -layout` writes them as aligned
+/// columns, as it writes a filing's statements.
+func makeTablePDF(pages: [[[String]]], columnX: [Int] = [72, 330, 410, 490]) -> Data {
+  assemblePDF(
+    contents: pages.map { rows in
+      rows.enumerated().flatMap { row, cells in
+        zip(columnX, cells).map { x, cell in "BT /F1 10 Tf \(x) \(760 - 12 * row) Td (\(pdfEscaped(cell))) Tj ET" }
+      }.joined(separator: "\n")
+    })
+}
+
+private func pdfEscaped(_ text: String) -> String {
+  text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "(", with: "\\(")
+    .replacingOccurrences(of: ")", with: "\\)")
+}
+
+/// A PDF of one page per content stream (Helvetica as /F1), with a correct cross-reference table.
+private func assemblePDF(contents: [String]) -> Data {
   var objects: [String] = []
-  let pageCount = pages.count
+  let pageCount = contents.count
   // 1 catalog, 2 pages, 3 font, then (page, contents) pairs.
   let kids = (0..<pageCount).map { "\(4 + 2 * $0) 0 R" }.joined(separator: " ")
   objects.append("<< /Type /Catalog /Pages 2 0 R >>")
   objects.append("<< /Type /Pages /Kids [\(kids)] /Count \(pageCount) >>")
   objects.append("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-  for (index, lines) in pages.enumerated() {
-    let escaped = lines.map {
-      $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "(", with: "\\(")
-        .replacingOccurrences(of: ")", with: "\\)")
-    }
-    let body = "BT /F1 12 Tf 72 720 Td 16 TL " + escaped.map { "(\($0)) Tj T* " }.joined() + "ET"
+  for (index, body) in contents.enumerated() {
     objects.append(
       "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents \(5 + 2 * index) 0 R >>"
     )
