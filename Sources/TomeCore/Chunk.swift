@@ -25,6 +25,11 @@ public struct Chunk: Sendable, Hashable, Codable {
     self.header = header
   }
 
+  /// Names the rules by which ``embeddingText`` is made from a chunk's text and header. Change
+  /// it with them: an index keeps a re-chunked chunk's vector when its text and header are
+  /// unchanged, and only while the rules that made the vector are these.
+  public static let embeddingRules = "header+blank+body tables=labels"
+
   /// What the encoder embeds: the header, a blank line, then the text (the text alone when
   /// there is no header); of a table, only its labels (``embeddedBody``).
   public var embeddingText: String {

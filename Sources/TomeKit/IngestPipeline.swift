@@ -42,8 +42,8 @@ public struct IngestPipeline: Sendable {
   /// section, page title, page) that are embedded with them; `tables=labels`: a table is
   /// embedded by its labels (`Chunk.embeddedBody`); `columns`: a chunk that continues a table
   /// carries the table's column headings in its header (`TableColumns`), and tables are cut
-  /// between rows. An index made before any of these is re-chunked, and so re-embedded (vectors
-  /// of unchanged chunks come from the cache), by its next ingest.
+  /// between rows. An index made before any of these is re-chunked by its next ingest; chunks
+  /// whose text and header did not change keep their vectors (`Chunk.embeddingRules`).
   var chunkerSignature: String {
     "max=\(configuration.chunker.maxTokens) overlap=\(configuration.chunker.overlapTokens) pages=ff headers=2 tables=labels,columns"
   }
@@ -84,8 +84,10 @@ public struct IngestPipeline: Sendable {
       report.rechunkReason = "the index was chunked by other rules (\(previousChunker); now \(chunkerSignature))"
     }
     let rechunkAll = configuration.force || report.rechunkReason != nil
-    try store.setMeta(.tokenCounter, tokenCounter.identifier)
-    try store.setMeta(.chunker, chunkerSignature)
+    // Vectors of unchanged chunks survive a re-chunk when they were made under today's rules
+    // (not with --force, which asks for everything anew).
+    let storedRules = try store.meta(.embeddingRules) ?? previousChunker.flatMap(Self.embeddingRules(ofChunker:))
+    let keepVectors = !configuration.force && storedRules == Chunk.embeddingRules
     try store.addRoots(absoluteRoots)
 
     var walk = FileWalker(roots: absoluteRoots, rules: configuration.rules).walk()
@@ -103,7 +105,9 @@ public struct IngestPipeline: Sendable {
 
     for file in walk.files {
       state.currentPath = file.path
-      let outcome = try ingest(file, prior: rechunkAll ? nil : known[file.path], chunker: chunker, store: store)
+      let outcome = try ingest(
+        file, prior: rechunkAll ? nil : known[file.path], chunker: chunker, store: store, keepVectors: keepVectors,
+        report: &report)
       report.record(outcome, path: file.path)
       state.filesDone += 1
       state.bytesDone += file.size
@@ -118,6 +122,12 @@ public struct IngestPipeline: Sendable {
     }.sorted()
     try store.removeDocuments(paths: vanished)
     report.pruned = vanished
+    // Recorded once every file is done: a run stopped half-way is re-chunked again by the next
+    // one (cheaply, as unchanged chunks keep their vectors) instead of leaving files under the
+    // older rules.
+    try store.setMeta(.tokenCounter, tokenCounter.identifier)
+    try store.setMeta(.chunker, chunkerSignature)
+    try store.setMeta(.embeddingRules, Chunk.embeddingRules)
     report.elapsed = ContinuousClock.now - started
     report.bytes = state.bytesDone
     return report
@@ -158,7 +168,16 @@ public struct IngestPipeline: Sendable {
     }
   }
 
-  private func ingest(_ file: DiscoveredFile, prior: DocumentRecord?, chunker: Chunker, store: IndexStore) throws -> FileOutcome {
+  /// The embedding rules of an index that predates their record: those of chunker signatures
+  /// with `tables=labels` are today's first rules; older ones are unknown (nil: re-embed).
+  static func embeddingRules(ofChunker signature: String) -> String? {
+    signature.split(separator: " ").contains { $0.hasPrefix("tables=labels") } ? "header+blank+body tables=labels" : nil
+  }
+
+  private func ingest(
+    _ file: DiscoveredFile, prior: DocumentRecord?, chunker: Chunker, store: IndexStore, keepVectors: Bool,
+    report: inout IngestReport
+  ) throws -> FileOutcome {
     if let prior, prior.status != .failed, prior.size == file.size {
       if prior.modificationTime == file.modificationTime { return .unchanged }
       // Same size, new time: hash before deciding (a `touch` must not cost a re-chunk).
@@ -172,8 +191,9 @@ public struct IngestPipeline: Sendable {
       let detected = try chunker.detectKind(of: file)
       kind = detected
       var stream = try chunker.chunks(of: file, kind: detected)
-      let record = try store.replaceDocument(path: file.path) { writer in
+      let record = try store.replaceDocument(path: file.path, keepingVectors: keepVectors) { writer in
         while let chunk = try stream.next() { try writer.insert(chunk) }
+        report.vectorsKept += writer.keptVectorCount
         return DocumentRecord(
           path: file.path, kind: detected, sha256: stream.sha256, size: stream.byteCount, modificationTime: file.modificationTime,
           status: writer.chunkCount == 0 ? .empty : .indexed,
@@ -275,10 +295,14 @@ public struct IngestReport: Sendable {
   /// Roots of earlier runs that no longer exist; re-syncing skipped them and kept their
   /// documents (`tome ingest --drop-root PATH` forgets one).
   public var missingRoots: [String] = []
-  /// Why every file was re-chunked (and so re-embedded) though its content did not change:
+  /// Why every file was re-chunked though its content did not change (chunks that came out
+  /// the same keep their vectors: `vectorsKept`):
   /// the index was built with another token counter or by other chunking rules; nil otherwise
   /// (and for `force`, which the caller asked for).
   public var rechunkReason: String?
+  /// Re-chunked chunks that kept their vector, their text and header being unchanged (not
+  /// embedded again).
+  public var vectorsKept = 0
   public var chunks = 0
   public var bytes = 0
   public var elapsed: Duration = .zero

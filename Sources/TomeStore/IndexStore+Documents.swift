@@ -1,3 +1,4 @@
+public import Foundation
 internal import GRDB
 public import TomeCore
 
@@ -20,17 +21,31 @@ extension IndexStore {
   ///
   /// `body` receives a writer valid only during the call, inserts chunks through it, and
   /// returns the final record (status, hash, counts), which is stored with the chunks.
+  /// - Parameter keepingVectors: give a new chunk whose text and header equal a previous chunk's
+  ///   that chunk's vector, so a re-chunk under unchanged `Chunk.embeddingRules` re-embeds only
+  ///   what changed. Only the caller knows whether the stored vectors were made under the
+  ///   current rules.
   /// - Returns: the stored record with its id.
   public func replaceDocument(
-    path: String, _ body: (inout DocumentWriter) throws -> DocumentRecord
+    path: String, keepingVectors: Bool = false, _ body: (inout DocumentWriter) throws -> DocumentRecord
   ) throws -> DocumentRecord {
     try write { db in
+      var kept: [DocumentWriter.Content: Data] = [:]
+      if keepingVectors {
+        let rows = try Row.fetchCursor(
+          db,
+          sql: """
+            SELECT c.text, c.header, v.vector FROM documents d JOIN chunks c ON c.document_id = d.id
+            JOIN vectors v ON v.chunk_id = c.id WHERE d.path = ?
+            """, arguments: [path])
+        while let row = try rows.next() { kept[DocumentWriter.Content(text: row[0], header: row[1])] = row[2] }
+      }
       try db.execute(sql: "DELETE FROM documents WHERE path = ?", arguments: [path])
       try db.execute(
         sql: "INSERT INTO documents(path, sha256, size, mtime_ns, status) VALUES (?, '', 0, 0, 'failed')",
         arguments: [path])
       let id = DocumentID(db.lastInsertedRowID)
-      var writer = DocumentWriter(db: db, documentID: id)
+      var writer = DocumentWriter(db: db, documentID: id, keptVectors: kept)
       var record = try body(&writer)
       record.id = id
       record.path = path
@@ -131,13 +146,26 @@ public struct DocumentWriter {
   public private(set) var chunkCount = 0
   /// Tokens of the chunks inserted so far.
   public private(set) var tokenCount = 0
+  /// Chunks inserted so far that kept the vector of an identical chunk the document had.
+  public private(set) var keptVectorCount = 0
 
-  init(db: Database, documentID: DocumentID) {
-    self.db = db
-    self.documentID = documentID
+  /// What a chunk's vector was made from (under one set of `Chunk.embeddingRules`).
+  struct Content: Hashable {
+    var text: String
+    var header: String?
   }
 
-  /// Inserts one chunk (and its FTS row, through the table's trigger).
+  /// Vectors of the document's previous chunks by their content.
+  private let keptVectors: [Content: Data]
+
+  init(db: Database, documentID: DocumentID, keptVectors: [Content: Data] = [:]) {
+    self.db = db
+    self.documentID = documentID
+    self.keptVectors = keptVectors
+  }
+
+  /// Inserts one chunk (and its FTS row, through the table's trigger), with the kept vector of
+  /// an identical previous chunk when there is one.
   @discardableResult
   public mutating func insert(_ chunk: Chunk) throws -> ChunkID {
     let statement = try db.cachedStatement(sql: """
@@ -153,7 +181,12 @@ public struct DocumentWriter {
     ])
     chunkCount += 1
     tokenCount += chunk.tokenCount
-    return ChunkID(db.lastInsertedRowID)
+    let id = ChunkID(db.lastInsertedRowID)
+    if let vector = keptVectors[Content(text: chunk.text, header: chunk.header)] {
+      try db.execute(sql: "INSERT INTO vectors(chunk_id, vector) VALUES (?, ?)", arguments: [id.rawValue, vector])
+      keptVectorCount += 1
+    }
+    return id
   }
 }
 

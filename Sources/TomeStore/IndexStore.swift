@@ -226,6 +226,9 @@ public enum MetaKey: String, Sendable, CaseIterable {
   case tokenCounter = "token_counter"
   /// The chunker's budget and overlap, e.g. `max=256 overlap=32`; a change re-chunks every file.
   case chunker = "chunker"
+  /// How chunks became the encoder's input when their vectors were made (`Chunk.embeddingRules`);
+  /// re-chunking keeps the vectors of unchanged chunks only under the same rules.
+  case embeddingRules = "embedding_rules"
   /// The encoder whose vectors the index holds (`TextEmbedder.identifier`).
   case encoder = "encoder"
   /// Dimension of the stored vectors.

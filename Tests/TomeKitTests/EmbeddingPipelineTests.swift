@@ -54,6 +54,68 @@ struct RenamedEmbedder: TextEmbedder {
     #expect(throws: RetrievalError.self) { try HybridRetriever(collection: collection, embedder: encoder.embedder) }
   }
 
+  @Test("re-chunking keeps the vectors of unchanged chunks (an edited file, newer chunking rules), not across embedding rules or with --force")
+  func keptVectors() throws {
+    let dir = try TemporaryDirectory()
+    let root = dir.url.appendingPathComponent("d")
+    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    for name in ["aord.txt", "apple.txt"] {
+      try FileManager.default.copyItem(at: SharedData.data("paul_graham_essays/essays/\(name)"), to: root.appendingPathComponent(name))
+    }
+    let collection = try Collection(location: IndexLocation(directory: dir.url.appendingPathComponent("ix")), create: true)
+    let encoder = try models.loadEncoder()
+    let pipeline = IngestPipeline(collection: collection, tokenCounter: encoder.tokenCounter)
+    func embed() throws -> Int { try EmbeddingPipeline(collection: collection, embedder: encoder.embedder).run().embedded }
+    /// Stored vectors by chunk text.
+    func vectors() throws -> [String: [Float]] {
+      let (ids, matrix) = try collection.store.allVectors(dimension: encoder.embedder.dimension)
+      let chunks = try collection.store.chunks(ids: ids)
+      return Dictionary(zip(chunks.map(\.chunk.text), (0..<ids.count).map { Array(matrix[row: $0]) }), uniquingKeysWith: { a, _ in a })
+    }
+    let first = try pipeline.run(roots: [root])
+    #expect(first.vectorsKept == 0)
+    #expect(try embed() == first.chunks)
+    #expect(try collection.store.meta(.embeddingRules) == Chunk.embeddingRules)
+    let original = try vectors()
+
+    // An edited file is re-chunked; only the chunks that changed are embedded again, and the
+    // others keep exactly the vectors they had.
+    let aord = root.appendingPathComponent("aord.txt")
+    let handle = try FileHandle(forWritingTo: aord)
+    handle.seekToEndOfFile()
+    handle.write(Data("\n\nA paragraph added later says the essay was revised.\n".utf8))
+    try handle.close()
+    let edited = try pipeline.run(roots: [root])
+    #expect(edited.indexed.count == 1 && edited.unchanged == 1)
+    #expect(edited.vectorsKept > 0 && edited.vectorsKept < edited.chunks)
+    #expect(try embed() == edited.chunks - edited.vectorsKept)
+    let after = try vectors()
+    let kept = after.filter { original[$0.key] != nil }
+    #expect(kept.count >= edited.vectorsKept && kept.allSatisfy { original[$0.key] == $0.value })
+    #expect(try collection.search("revised", limit: 1).first?.chunk.text.contains("revised") == true)
+
+    // Newer chunking rules under the same embedding rules (an index of the previous release):
+    // every file is re-chunked, nothing is embedded again.
+    let total = try collection.store.vectorCount()
+    try collection.store.setMeta(.chunker, "max=256 overlap=32 pages=ff headers=2 tables=labels")
+    try collection.store.setMeta(.embeddingRules, nil)
+    let upgraded = try pipeline.run(roots: [root])
+    #expect(upgraded.rechunkReason != nil && upgraded.indexed.count == 2)
+    #expect(upgraded.vectorsKept == total && upgraded.chunks == total)
+    #expect(try embed() == 0)
+
+    // Vectors made under other embedding rules (before tables were embedded by their labels),
+    // or a forced run: everything is embedded again.
+    try collection.store.setMeta(.chunker, "max=256 overlap=32 pages=ff headers=2")
+    try collection.store.setMeta(.embeddingRules, nil)
+    #expect(try pipeline.run(roots: [root]).vectorsKept == 0)
+    #expect(try embed() == total)
+    let forced = try IngestPipeline(collection: collection, configuration: .init(force: true), tokenCounter: encoder.tokenCounter)
+      .run(roots: [root])
+    #expect(forced.vectorsKept == 0 && forced.indexed.count == 2)
+    #expect(try embed() == total)
+  }
+
   @Test("hybrid retrieval finds a passage by meaning and by words")
   func hybrid() throws {
     let dir = try TemporaryDirectory()

@@ -165,7 +165,8 @@ struct IngestCommand: AsyncParsableCommand {
     if !r.skipped.isEmpty { parts.append("\(r.skipped.count) skipped") }
     if !r.failed.isEmpty { parts.append("\(r.failed.count) failed") }
     if !r.pruned.isEmpty { parts.append("\(r.pruned.count) removed") }
-    return "\(parts.joined(separator: ", ")); \(r.chunks) chunks written in \(Terminal.duration(seconds)) "
+    let kept = r.vectorsKept > 0 ? " (\(r.vectorsKept) unchanged, their vectors kept)" : ""
+    return "\(parts.joined(separator: ", ")); \(r.chunks) chunks\(kept) written in \(Terminal.duration(seconds)) "
       + String(format: "(%.1f MB/s) → %@", rate, Terminal.displayPath(index.directory.path))
   }
 }
@@ -175,6 +176,8 @@ struct IngestSummary: Encodable {
   var index: String
   /// Why every file was re-chunked, when the index was built by other rules.
   var rechunkReason: String?
+  /// Re-chunked chunks whose text and header did not change: their vectors were kept.
+  var vectorsKept: Int
   var indexed: [String]
   var empty: [String]
   var unchanged: Int
@@ -196,6 +199,7 @@ struct IngestSummary: Encodable {
     embedSeconds = embedding?.elapsed.seconds ?? 0
     self.index = index
     rechunkReason = r.rechunkReason
+    vectorsKept = r.vectorsKept
     indexed = r.indexed
     empty = r.empty
     unchanged = r.unchanged
