@@ -38,7 +38,7 @@ struct IngestCommand: AsyncParsableCommand {
   @Option(name: .long, help: "Tokens of overlap between consecutive chunks.")
   var overlap = 32
 
-  @Flag(name: .long, help: "Re-chunk every file, even unchanged ones.")
+  @Flag(name: .long, help: "Re-chunk and re-embed every file, even unchanged ones.")
   var force = false
 
   @Flag(name: .long, help: "Skip the encoder: BM25 search only (chunks are then sized by an estimate of its tokens).")
