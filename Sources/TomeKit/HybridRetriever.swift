@@ -41,6 +41,10 @@ public struct HybridRetriever: Sendable {
   /// The chunks of every document, for dense search within named documents (built once:
   /// scanning every chunk per focused query cost a pass over the whole collection).
   let documentChunks: [DocumentID: [Int64]]
+  /// Words in half the chunks (or headers) or more, which BM25 weighs at nothing: left out of
+  /// its queries (recorded by ingest; an index without the record searches every word).
+  let commonTerms: Set<String>
+  let commonHeaderTerms: Set<String>
 
   /// Builds a retriever; with an embedder, loads the index's vectors for dense search.
   ///
@@ -59,6 +63,11 @@ public struct HybridRetriever: Sendable {
     self.embedder = embedder
     self.settings = try settings ?? collection.fusionSettings()
     self.candidates = candidates
+    func words(_ key: MetaKey) throws -> Set<String> {
+      Set((try collection.store.meta(key) ?? "").split(separator: " ").map(String.init))
+    }
+    commonTerms = try words(.commonTerms)
+    commonHeaderTerms = try words(.commonHeaderTerms)
     let titles = try collection.store.documentTitles()
     documents = DocumentRanker(
       entries: try collection.store.documents().compactMap { record in
@@ -143,11 +152,11 @@ public struct HybridRetriever: Sendable {
         // Excerpts come from the first scope (the named documents, or the only one); cutting
         // them for the whole collection beside it cost as much as its search.
         if index == 0 {
-          let hits = try collection.store.searchText(query, limit: limit, documents: scope.documents)
+          let hits = try collection.store.searchText(query, limit: limit, documents: scope.documents, leavingOut: commonTerms)
           textHits = hits
           lists.append(hits.map { Neighbor(id: $0.chunk.id.rawValue, score: Float($0.score)) })
         } else {
-          let hits = try collection.store.rankText(query, limit: limit, documents: scope.documents)
+          let hits = try collection.store.rankText(query, limit: limit, documents: scope.documents, leavingOut: commonTerms)
           lists.append(hits.map { Neighbor(id: $0.chunk.rawValue, score: Float($0.score)) })
         }
         weights.append(scope.weight * weight)
@@ -156,7 +165,8 @@ public struct HybridRetriever: Sendable {
     // Headers of the first scope only: beside named documents, the whole collection's headers
     // mostly re-find those documents by their title, for a second search's time.
     if mode == .hybrid && settings.headerWeight > 0, let scope = scopes.first {
-      let hits = try collection.store.rankText(query, limit: depth, documents: scope.documents, field: .header)
+      let hits = try collection.store.rankText(
+        query, limit: depth, documents: scope.documents, field: .header, leavingOut: commonHeaderTerms)
       lists.append(hits.map { Neighbor(id: $0.chunk.rawValue, score: Float($0.score)) })
       weights.append(scope.weight * settings.headerWeight)
     }

@@ -128,6 +128,10 @@ public struct IngestPipeline: Sendable {
     try store.setMeta(.tokenCounter, tokenCounter.identifier)
     try store.setMeta(.chunker, chunkerSignature)
     try store.setMeta(.embeddingRules, Chunk.embeddingRules)
+    let termsRecorded = try store.meta(.commonTerms) != nil && store.meta(.commonHeaderTerms) != nil
+    if report.unchanged < walk.files.count || !vanished.isEmpty || !termsRecorded {
+      try Self.recordCommonTerms(store)
+    }
     report.elapsed = ContinuousClock.now - started
     report.bytes = state.bytesDone
     return report
@@ -157,6 +161,7 @@ public struct IngestPipeline: Sendable {
     }
     try store.removeDocuments(paths: doomed)
     try store.removeRoot(match)
+    try Self.recordCommonTerms(store)
     return doomed
   }
 
@@ -166,6 +171,13 @@ public struct IngestPipeline: Sendable {
       guard FileManager.default.fileExists(atPath: path) else { throw IngestPipelineError.missingRoot(root.relativePath) }
       return path
     }
+  }
+
+  /// Records the words that searches leave out (`IndexStore.commonTerms`) for the chunks as
+  /// they now are.
+  static func recordCommonTerms(_ store: IndexStore) throws {
+    try store.setMeta(.commonTerms, try store.commonTerms(in: .chunk).joined(separator: " "))
+    try store.setMeta(.commonHeaderTerms, try store.commonTerms(in: .header).joined(separator: " "))
   }
 
   /// The embedding rules of an index that predates their record: those of chunker signatures

@@ -11,9 +11,13 @@ extension IndexStore {
   /// - Parameter documents: search only the chunks of these documents (nil: all).
   /// - Returns: up to `limit` hits, best first; empty when the text has no searchable word.
   /// - Complexity: proportional to the postings of the query's words.
-  public func searchText(_ text: String, limit: Int, documents: Set<DocumentID>? = nil) throws -> [TextSearchHit] {
+  /// - Parameter leavingOut: words not to search (``commonTerms(share:)``), unless the text has
+  ///   no other.
+  public func searchText(
+    _ text: String, limit: Int, documents: Set<DocumentID>? = nil, leavingOut common: Set<String> = []
+  ) throws -> [TextSearchHit] {
     precondition(limit > 0, "limit must be positive")
-    guard let match = FTS5Query.orQuery(text) else { return [] }
+    guard let match = FTS5Query.orQuery(text, leavingOut: common) else { return [] }
     let within = Self.documentFilter(documents)
     let start = String(TextSearchHit.highlightStart)
     let end = String(TextSearchHit.highlightEnd)
@@ -37,6 +41,32 @@ extension IndexStore {
   }
 }
 
+extension IndexStore {
+  /// The indexed words found in at least `share` of the chunks, in `field` (lower-cased, as
+  /// FTS5 stores them after stemming, so only words that are their own stem match a query's).
+  ///
+  /// BM25 gives a word in half the chunks or more no weight (FTS5 clamps its idf to 1e-6), yet
+  /// an OR query still walks its postings and scores every chunk it matches: "the", "of" and
+  /// "in" made every chunk of a collection a candidate. Leaving such words out of queries
+  /// changes no score and halves the time of a search. A search of one column weighs words by
+  /// that column alone ("the" is rare in headers, "10k" in every one), hence one list per field.
+  /// - Complexity: one pass over the index's vocabulary.
+  public func commonTerms(in field: TextSearchField, share: Double = 0.5) throws -> [String] {
+    try write { db in
+      let sql: String
+      switch field {
+      case .chunk:
+        try db.execute(sql: "CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_rows USING fts5vocab(main, chunks_fts, row)")
+        sql = "SELECT term FROM temp.chunks_rows WHERE doc >= ? * (SELECT COUNT(*) FROM chunks) ORDER BY term"
+      case .header:
+        try db.execute(sql: "CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_columns USING fts5vocab(main, chunks_fts, col)")
+        sql = "SELECT term FROM temp.chunks_columns WHERE col = 'header' AND doc >= ? * (SELECT COUNT(*) FROM chunks) ORDER BY term"
+      }
+      return try String.fetchAll(db, sql: sql, arguments: [share])
+    }
+  }
+}
+
 /// Where `IndexStore.rankText` looks for the query's words.
 public enum TextSearchField: Sendable {
   /// The chunk's text, header and extra search terms.
@@ -51,10 +81,11 @@ extension IndexStore {
   /// chunk is shown (an excerpt per match cost as much as the search).
   /// - Returns: up to `limit` (chunk, −bm25) pairs; empty when the text has no searchable word.
   public func rankText(
-    _ text: String, limit: Int, documents: Set<DocumentID>? = nil, field: TextSearchField = .chunk
+    _ text: String, limit: Int, documents: Set<DocumentID>? = nil, field: TextSearchField = .chunk,
+    leavingOut common: Set<String> = []
   ) throws -> [(chunk: ChunkID, score: Double)] {
     precondition(limit > 0, "limit must be positive")
-    guard let words = FTS5Query.orQuery(text) else { return [] }
+    guard let words = FTS5Query.orQuery(text, leavingOut: common) else { return [] }
     let match = field == .header ? "{header} : (\(words))" : words
     let sql =
       documents == nil
@@ -148,9 +179,11 @@ public enum SearchTerms {
 /// Builds FTS5 MATCH expressions from free text without exposing FTS5 syntax to the user.
 public enum FTS5Query {
   /// The words of `text` (letters and digits, Unicode-aware), each quoted, joined by OR;
-  /// nil when there is no word.
-  public static func orQuery(_ text: String) -> String? {
+  /// nil when there is no word. Words in `common` are left out unless no other remains.
+  public static func orQuery(_ text: String, leavingOut common: Set<String> = []) -> String? {
     var words = terms(text)
+    let rarer = words.filter { !common.contains($0) }
+    if !rarer.isEmpty { words = rarer }
     for number in SearchTerms.numbers(in: text) where !words.contains(number) { words.append(number) }
     guard !words.isEmpty else { return nil }
     return words.map { "\"\($0.replacingOccurrences(of: "\"", with: "\"\""))\"" }.joined(separator: " OR ")

@@ -229,6 +229,11 @@ public enum MetaKey: String, Sendable, CaseIterable {
   /// How chunks became the encoder's input when their vectors were made (`Chunk.embeddingRules`);
   /// re-chunking keeps the vectors of unchanged chunks only under the same rules.
   case embeddingRules = "embedding_rules"
+  /// Words in half the chunks or more (`IndexStore.commonTerms`), space-separated, recorded by
+  /// each ingest: BM25 gives them no weight, so searches leave them out.
+  case commonTerms = "common_terms"
+  /// Words in half the chunks' headers or more, left out of searches of the headers alone.
+  case commonHeaderTerms = "common_header_terms"
   /// The encoder whose vectors the index holds (`TextEmbedder.identifier`).
   case encoder = "encoder"
   /// Dimension of the stored vectors.
