@@ -122,12 +122,20 @@ public struct IngestPipeline: Sendable {
     }.sorted()
     try store.removeDocuments(paths: vanished)
     report.pruned = vanished
-    // Recorded once every file is done: a run stopped half-way is re-chunked again by the next
-    // one (cheaply, as unchanged chunks keep their vectors) instead of leaving files under the
-    // older rules.
-    try store.setMeta(.tokenCounter, tokenCounter.identifier)
-    try store.setMeta(.chunker, chunkerSignature)
-    try store.setMeta(.embeddingRules, Chunk.embeddingRules)
+    // Recorded once every file of every root is done: a run stopped half-way, or one given
+    // some of the roots, leaves the rest to the next run (which re-chunks cheaply, as unchanged
+    // chunks keep their vectors) instead of leaving files under the older rules for good.
+    let storedRoots = try store.roots()
+    let everyRoot = storedRoots.allSatisfy { stored in
+      absoluteRoots.contains { stored == $0 || stored.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
+    }
+    if everyRoot {
+      try store.setMeta(.tokenCounter, tokenCounter.identifier)
+      try store.setMeta(.chunker, chunkerSignature)
+      try store.setMeta(.embeddingRules, Chunk.embeddingRules)
+    } else if let reason = report.rechunkReason {
+      report.rechunkReason = reason + "; the other roots follow when `tome ingest` runs without a path"
+    }
     let termsRecorded = try store.meta(.commonTerms) != nil && store.meta(.commonHeaderTerms) != nil
     if report.unchanged < walk.files.count || !vanished.isEmpty || !termsRecorded {
       try Self.recordCommonTerms(store)

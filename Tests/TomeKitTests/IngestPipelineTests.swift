@@ -113,6 +113,27 @@ import TomeTestSupport
     #expect(settled.unchanged == 1 && settled.rechunkReason == nil)
   }
 
+  @Test("new chunking rules re-chunk every root: a run given one root leaves the others to the next full run")
+  func olderRulesSomeRoots() throws {
+    let dir = try TemporaryDirectory()
+    try dir.write("a/one.txt", "Net sales\n1,577\n262\n13\n")
+    try dir.write("b/two.txt", "Operating income rose in every segment.\n")
+    let collection = try makeCollection(dir)
+    let pipeline = IngestPipeline(collection: collection)
+    let (a, b) = (dir.url.appendingPathComponent("a"), dir.url.appendingPathComponent("b"))
+    _ = try pipeline.run(roots: [a, b])
+    let older = "max=256 overlap=32 pages=ff headers=2 tables=labels"
+    try collection.store.setMeta(.chunker, older)
+    let partial = try pipeline.run(roots: [a])
+    #expect(partial.indexed.count == 1 && partial.rechunkReason?.contains("without a path") == true)
+    #expect(try collection.store.meta(.chunker) == older)
+    let full = try pipeline.run(roots: [])
+    #expect(full.indexed.count == 2 && full.rechunkReason?.contains("without a path") == false)
+    #expect(try collection.store.meta(.chunker) != older)
+    let settled = try pipeline.run(roots: [a])
+    #expect(settled.unchanged == 1 && settled.rechunkReason == nil)
+  }
+
   @Test("bad files are recorded with reasons and never stop the run")
   func badInput() throws {
     let dir = try TemporaryDirectory()
