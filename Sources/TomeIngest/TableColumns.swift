@@ -12,9 +12,9 @@ import Foundation
 ///
 /// A heading row of aligned columns is one whose cells after the first (the label column's)
 /// name periods, at least two of them: a year with at most a few words of dates and spans
-/// ("(Millions)  2018  2017  2016", "December 31, 2018   December 31, 2017"). Headings stay in effect until the page ends, a
-/// heading starts a section, another heading row replaces them, or a paragraph of prose ends
-/// the table.
+/// ("(Millions)  2018  2017  2016", "December 31, 2018   December 31, 2017"). Headings stay in
+/// effect until the page ends, a heading starts a section, another heading row replaces them,
+/// or a paragraph of prose ends the table.
 struct TableColumns {
   /// A block of prose ends the table when one of its lines has more words than this.
   static let proseWords = 12

@@ -41,9 +41,10 @@ public struct HybridRetriever: Sendable {
   /// The chunks of every document, for dense search within named documents (built once:
   /// scanning every chunk per focused query cost a pass over the whole collection).
   let documentChunks: [DocumentID: [Int64]]
-  /// Words in half the chunks (or headers) or more, which BM25 weighs at nothing: left out of
-  /// its queries (recorded by ingest; an index without the record searches every word).
+  /// Words in half the chunks or more, which BM25 weighs at nothing: left out of its queries
+  /// (recorded by ingest; an index without the record searches every word).
   let commonTerms: Set<String>
+  /// Words in half the chunks' headers or more: left out of the header list's query.
   let commonHeaderTerms: Set<String>
 
   /// Builds a retriever; with an embedder, loads the index's vectors for dense search.

@@ -106,8 +106,7 @@ public struct IngestPipeline: Sendable {
     for file in walk.files {
       state.currentPath = file.path
       let outcome = try ingest(
-        file, prior: rechunkAll ? nil : known[file.path], chunker: chunker, store: store, keepVectors: keepVectors,
-        report: &report)
+        file, prior: rechunkAll ? nil : known[file.path], chunker: chunker, store: store, keepVectors: keepVectors)
       report.record(outcome, path: file.path)
       state.filesDone += 1
       state.bytesDone += file.size
@@ -125,7 +124,8 @@ public struct IngestPipeline: Sendable {
     // Recorded once every file of every root is done: a run stopped half-way, or one given
     // some of the roots, leaves the rest to the next run (which re-chunks cheaply, as unchanged
     // chunks keep their vectors) instead of leaving files under the older rules for good.
-    let storedRoots = try store.roots()
+    // (A root that no longer exists cannot be re-chunked; it does not hold the record back.)
+    let storedRoots = try store.roots().filter { !report.missingRoots.contains($0) }
     let everyRoot = storedRoots.allSatisfy { stored in
       absoluteRoots.contains { stored == $0 || stored.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
     }
@@ -195,8 +195,7 @@ public struct IngestPipeline: Sendable {
   }
 
   private func ingest(
-    _ file: DiscoveredFile, prior: DocumentRecord?, chunker: Chunker, store: IndexStore, keepVectors: Bool,
-    report: inout IngestReport
+    _ file: DiscoveredFile, prior: DocumentRecord?, chunker: Chunker, store: IndexStore, keepVectors: Bool
   ) throws -> FileOutcome {
     if let prior, prior.status != .failed, prior.size == file.size {
       if prior.modificationTime == file.modificationTime { return .unchanged }
@@ -211,16 +210,18 @@ public struct IngestPipeline: Sendable {
       let detected = try chunker.detectKind(of: file)
       kind = detected
       var stream = try chunker.chunks(of: file, kind: detected)
+      var kept = 0
       let record = try store.replaceDocument(path: file.path, keepingVectors: keepVectors) { writer in
         while let chunk = try stream.next() { try writer.insert(chunk) }
-        report.vectorsKept += writer.keptVectorCount
+        kept = writer.keptVectorCount
         return DocumentRecord(
           path: file.path, kind: detected, sha256: stream.sha256, size: stream.byteCount, modificationTime: file.modificationTime,
           status: writer.chunkCount == 0 ? .empty : .indexed,
           reason: stream.warnings.isEmpty ? nil : stream.warnings.map(\.message).joined(separator: "; "),
           chunkCount: writer.chunkCount, tokenCount: writer.tokenCount)
       }
-      return .indexed(chunks: record.chunkCount, warnings: stream.warnings.map(\.message), empty: record.status == .empty)
+      return .indexed(
+        chunks: record.chunkCount, keptVectors: kept, warnings: stream.warnings.map(\.message), empty: record.status == .empty)
     } catch let error as IngestError {
       let status: DocumentStatus = error.isSkip ? .skipped : .failed
       try store.recordDocument(
@@ -285,12 +286,12 @@ public struct IngestProgress: Sendable {
 
 enum FileOutcome {
   case unchanged
-  case indexed(chunks: Int, warnings: [String], empty: Bool)
+  case indexed(chunks: Int, keptVectors: Int, warnings: [String], empty: Bool)
   case skipped(String)
   case failed(String)
 
   var chunks: Int {
-    if case .indexed(let chunks, _, _) = self { return chunks }
+    if case .indexed(let chunks, _, _, _) = self { return chunks }
     return 0
   }
 }
@@ -330,9 +331,10 @@ public struct IngestReport: Sendable {
   mutating func record(_ outcome: FileOutcome, path: String) {
     switch outcome {
     case .unchanged: unchanged += 1
-    case .indexed(let n, let w, let isEmpty):
+    case .indexed(let n, let kept, let w, let isEmpty):
       if isEmpty { empty.append(path) } else { indexed.append(path) }
       chunks += n
+      vectorsKept += kept
       warnings += w.map { Entry(path: path, message: $0) }
     case .skipped(let message): skipped.append(Entry(path: path, message: message))
     case .failed(let message): failed.append(Entry(path: path, message: message))

@@ -132,6 +132,12 @@ import TomeTestSupport
     #expect(try collection.store.meta(.chunker) != older)
     let settled = try pipeline.run(roots: [a])
     #expect(settled.unchanged == 1 && settled.rechunkReason == nil)
+    // A root that no longer exists cannot be re-chunked and does not hold the record back.
+    try FileManager.default.removeItem(at: b)
+    try collection.store.setMeta(.chunker, older)
+    let resync = try pipeline.run(roots: [])
+    #expect(resync.missingRoots.count == 1 && resync.rechunkReason?.contains("without a path") == false)
+    #expect(try collection.store.meta(.chunker) != older)
   }
 
   @Test("bad files are recorded with reasons and never stop the run")
