@@ -14,7 +14,8 @@ import Foundation
 /// name periods, at least two of them: a year with at most a few words of dates and spans
 /// ("(Millions)  2018  2017  2016", "December 31, 2018   December 31, 2017"). Headings stay in
 /// effect until the page ends, a heading starts a section, another heading row replaces them,
-/// or a paragraph of prose ends the table.
+/// or the table ends: a Markdown table with its last row, aligned columns at a paragraph of
+/// prose.
 struct TableColumns {
   /// A block of prose ends the table when one of its lines has more words than this.
   static let proseWords = 12
@@ -24,27 +25,34 @@ struct TableColumns {
   /// Where the headings change: from `line` on (a line number of the document), `columns`
   /// (nil: none), in order of lines.
   private var changes: [(line: Int, columns: String?)] = []
+  /// The last headings came from a Markdown table, which ends with its last row.
+  private var inPipeTable = false
 
   /// A new page begins: no table continues across it.
   mutating func startPage() {
     changes = []
   }
 
-  /// Reads a block: a heading or a paragraph of prose ends the current table; a heading row
-  /// starts a new one on the line after it.
+  /// Reads a block: a heading, a paragraph of prose or (after a Markdown table) any block that
+  /// is not a table ends the current table; a heading row starts a new one on the line after it.
+  /// Short lines between the row groups of a statement ("Cash Flows from Investing
+  /// Activities") do not end it.
   mutating func read(_ block: Block) {
     let lines = block.lines.filter { !$0.isBlank }
     guard let first = lines.first else { return }
     let table = Self.isTable(lines.map(\.text))
-    if block.heading != nil || (!table && lines.contains { Self.wordCount($0.text) > Self.proseWords }) {
+    if block.heading != nil || (!table && (inPipeTable || lines.contains { Self.wordCount($0.text) > Self.proseWords })) {
       changes.append((first.firstLine, nil))
+      inPipeTable = false
       return
     }
     for (index, line) in lines.enumerated() {
       if let columns = Self.layoutHeadings(line.text) {
         changes.append((line.lastLine + 1, columns))
+        inPipeTable = false
       } else if index + 1 < lines.count, Self.isDelimiterRow(lines[index + 1].text), Self.isPipeRow(line.text) {
         changes.append((lines[index + 1].lastLine + 1, Self.pipeCells(line.text).joined(separator: " · ")))
+        inPipeTable = true
       }
     }
   }
