@@ -147,7 +147,7 @@ import TomeTestSupport
     let reply = Pipe()
     curl.standardOutput = reply
     try curl.run()
-    let served = try JSONSerialization.jsonObject(with: reply.fileHandleForReading.readDataToEndOfFile())
+    let served = try JSONSerialization.jsonObject(with: reply.fileHandleForReading.readAll())
     curl.waitUntilExit()
 
     var shapes: [[String: Set<String>]] = []

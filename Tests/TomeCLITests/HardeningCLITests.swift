@@ -103,7 +103,7 @@ import Glibc
     script.standardOutput = out
     script.standardInput = FileHandle.nullDevice
     try script.run()
-    let drawn = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let drawn = String(decoding: out.fileHandleForReading.readAll(), as: UTF8.self)
     script.waitUntilExit()
     let reading = try #require(drawn.range(of: "the model is reading"), "\(drawn.suffix(500))")
     let answer = try #require(drawn.range(of: "Answer"), "\(drawn.suffix(500))")

@@ -135,8 +135,8 @@ import TomeTestSupport
       process.standardOutput = out
       process.standardError = err
       try process.run()
-      let o = out.fileHandleForReading.readDataToEndOfFile()
-      let e = err.fileHandleForReading.readDataToEndOfFile()
+      let o = out.fileHandleForReading.readAll()
+      let e = err.fileHandleForReading.readAll()
       process.waitUntilExit()
       return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }

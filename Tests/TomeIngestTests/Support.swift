@@ -184,7 +184,7 @@ func runCommand(_ executable: String, _ arguments: [String]) throws -> String {
   let pipe = Pipe()
   process.standardOutput = pipe
   try process.run()
-  let data = pipe.fileHandleForReading.readDataToEndOfFile()
+  let data = pipe.fileHandleForReading.readAll()
   process.waitUntilExit()
   return String(decoding: data, as: UTF8.self)
 }

@@ -29,7 +29,7 @@ struct AskRouteTests {
     let out = Pipe()
     curl.standardOutput = out
     try curl.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
+    let data = out.fileHandleForReading.readAll()
     curl.waitUntilExit()
     let text = String(decoding: data, as: UTF8.self)
     let status = Int(text.split(separator: "\n").last ?? "") ?? 0

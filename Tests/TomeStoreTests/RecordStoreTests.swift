@@ -45,7 +45,7 @@ import TomeTestSupport
     let pipe = Pipe()
     process.standardOutput = pipe
     try process.run()
-    let out = pipe.fileHandleForReading.readDataToEndOfFile()
+    let out = pipe.fileHandleForReading.readAll()
     process.waitUntilExit()
     #expect(process.terminationStatus == 0, "sqlite3 failed on \(sql)")
     return String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -85,9 +85,9 @@ package enum TomeBinary {
     defer { watchdog.cancel() }
     // Read both pipes fully before waiting, so a chatty child never blocks on a full pipe.
     let errData = LockedData()
-    let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
+    let reader = Thread { errData.set(err.fileHandleForReading.readAll()) }
     reader.start()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let outData = out.fileHandleForReading.readAll()
     process.waitUntilExit()
     while !errData.isSet { Thread.sleep(forTimeInterval: 0.005) }
     var stderr = String(decoding: errData.value, as: UTF8.self)
