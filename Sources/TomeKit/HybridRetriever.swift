@@ -157,8 +157,7 @@ public struct HybridRetriever: Sendable {
           textHits = hits
           lists.append(hits.map { Neighbor(id: $0.chunk.id.rawValue, score: Float($0.score)) })
         } else {
-          let hits = try collection.store.rankText(query, limit: limit, documents: scope.documents, leavingOut: commonTerms)
-          lists.append(hits.map { Neighbor(id: $0.chunk.rawValue, score: Float($0.score)) })
+          lists.append(Self.neighbors(try collection.store.rankText(query, limit: limit, documents: scope.documents, leavingOut: commonTerms)))
         }
         weights.append(scope.weight * weight)
       }
@@ -166,9 +165,9 @@ public struct HybridRetriever: Sendable {
     // Headers of the first scope only: beside named documents, the whole collection's headers
     // mostly re-find those documents by their title, for a second search's time.
     if mode == .hybrid && settings.headerWeight > 0, let scope = scopes.first {
-      let hits = try collection.store.rankText(
-        query, limit: depth, documents: scope.documents, field: .header, leavingOut: commonHeaderTerms)
-      lists.append(hits.map { Neighbor(id: $0.chunk.rawValue, score: Float($0.score)) })
+      lists.append(
+        Self.neighbors(
+          try collection.store.rankText(query, limit: depth, documents: scope.documents, field: .header, leavingOut: commonHeaderTerms)))
       weights.append(scope.weight * settings.headerWeight)
     }
     var fellBack = false
@@ -206,6 +205,11 @@ public struct HybridRetriever: Sendable {
       return SearchResult(rank: index + 1, chunkID: stored.id, chunk: stored.chunk, score: Double(hit.score), excerpt: excerpt)
     }
     return RetrievalResult(results: results, mode: mode, fellBackToBM25: fellBack)
+  }
+
+  /// BM25 ranks as a list to fuse.
+  static func neighbors(_ ranked: [(chunk: ChunkID, score: Double)]) -> [Neighbor] {
+    ranked.map { Neighbor(id: $0.chunk.rawValue, score: Float($0.score)) }
   }
 
   /// The first 40 words of a chunk, for hits that BM25 did not excerpt.

@@ -117,7 +117,7 @@ public struct IngestPipeline: Sendable {
     // Prune documents under these roots that the walk no longer found.
     let seen = Set(walk.files.map(\.path))
     let vanished = known.keys.filter { path in
-      !seen.contains(path) && absoluteRoots.contains { root in path == root || path.hasPrefix(root.hasSuffix("/") ? root : root + "/") }
+      !seen.contains(path) && absoluteRoots.contains { Self.path(path, isUnder: $0) }
     }.sorted()
     try store.removeDocuments(paths: vanished)
     report.pruned = vanished
@@ -126,9 +126,7 @@ public struct IngestPipeline: Sendable {
     // chunks keep their vectors) instead of leaving files under the older rules for good.
     // (A root that no longer exists cannot be re-chunked; it does not hold the record back.)
     let storedRoots = try store.roots().filter { !report.missingRoots.contains($0) }
-    let everyRoot = storedRoots.allSatisfy { stored in
-      absoluteRoots.contains { stored == $0 || stored.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
-    }
+    let everyRoot = storedRoots.allSatisfy { stored in absoluteRoots.contains { Self.path(stored, isUnder: $0) } }
     if everyRoot {
       try store.setMeta(.tokenCounter, tokenCounter.identifier)
       try store.setMeta(.chunker, chunkerSignature)
@@ -179,6 +177,11 @@ public struct IngestPipeline: Sendable {
       guard FileManager.default.fileExists(atPath: path) else { throw IngestPipelineError.missingRoot(root.relativePath) }
       return path
     }
+  }
+
+  /// True when `path` is `root` or lies under it.
+  static func path(_ path: String, isUnder root: String) -> Bool {
+    path == root || path.hasPrefix(root.hasSuffix("/") ? root : root + "/")
   }
 
   /// Records the words that searches leave out (`IndexStore.commonTerms`) for the chunks as

@@ -11,8 +11,8 @@ extension IndexStore {
   /// - Parameter documents: search only the chunks of these documents (nil: all).
   /// - Returns: up to `limit` hits, best first; empty when the text has no searchable word.
   /// - Complexity: proportional to the postings of the query's words.
-  /// - Parameter leavingOut: words not to search (``commonTerms(share:)``), unless the text has
-  ///   no other.
+  /// - Parameter leavingOut: words not to search (``commonTerms(in:share:)``), unless the text
+  ///   has no other.
   public func searchText(
     _ text: String, limit: Int, documents: Set<DocumentID>? = nil, leavingOut common: Set<String> = []
   ) throws -> [TextSearchHit] {
